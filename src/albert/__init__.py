@@ -1,0 +1,34 @@
+"""albert-lite: ALBERT ("A Lite BERT") models, tokenizers, pipelines and pretraining, compatible with
+Hugging Face checkpoints.
+
+    >>> from albert import AlbertForMaskedLM
+    >>> model = AlbertForMaskedLM.from_pretrained("path/to/checkpoint")
+"""
+
+from albert.config import PRESETS, AlbertConfig
+from albert.model import (
+    AlbertForMaskedLM,
+    AlbertForMultipleChoice,
+    AlbertForPreTraining,
+    AlbertForQuestionAnswering,
+    AlbertForSequenceClassification,
+    AlbertForTokenClassification,
+    AlbertModel,
+    AlbertPreTrainedModel,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PRESETS",
+    "AlbertConfig",
+    "AlbertForMaskedLM",
+    "AlbertForMultipleChoice",
+    "AlbertForPreTraining",
+    "AlbertForQuestionAnswering",
+    "AlbertForSequenceClassification",
+    "AlbertForTokenClassification",
+    "AlbertModel",
+    "AlbertPreTrainedModel",
+    "__version__",
+]

@@ -1,0 +1,217 @@
+"""Model files in the Hugging Face layout: `config.json` + `model.safetensors` (HF key names).
+
+`load_model` reads `model.safetensors`, sharded safetensors with `model.safetensors.index.json`, or
+`pytorch_model.bin` (only through `torch.load(weights_only=True)`: arbitrary pickles are never run).
+`save_model` writes safetensors atomically, omitting tied tensors as transformers does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
+from albert.checkpoint.hub import resolve_file
+from albert.config import CONFIG_NAME, AlbertConfig
+
+logger = logging.getLogger(__name__)
+
+SAFETENSORS_NAME = "model.safetensors"
+SAFETENSORS_INDEX_NAME = "model.safetensors.index.json"
+TORCH_NAME = "pytorch_model.bin"
+TORCH_INDEX_NAME = "pytorch_model.bin.index.json"
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "fp32": torch.float32,
+           "fp16": torch.float16, "bf16": torch.bfloat16}  # fmt: skip
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, RuntimeError) as e:
+        raise ValueError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from e
+
+
+def _read_torch(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # the unpickler raises many types; all mean "not a plain weights file"
+        raise ValueError(
+            f"{path} could not be read as a plain PyTorch weights file (corrupt, or it contains objects "
+            f"other than tensors, which are not loaded for safety): {e}"
+        ) from e
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict")
+    return state
+
+
+def _read_sharded(name_or_path: str | os.PathLike, index_path: Path, reader) -> dict[str, torch.Tensor]:
+    try:
+        weight_map = json.loads(index_path.read_text())["weight_map"]
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ValueError(f"{index_path} is not a valid shard index: {e}") from e
+    state: dict[str, torch.Tensor] = {}
+    for shard in sorted(set(weight_map.values())):
+        state.update(reader(resolve_file(name_or_path, shard)))
+    return state
+
+
+def read_state_dict(name_or_path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """All tensors of a model directory or hub repo, with the names as stored."""
+    for name, reader, sharded in (
+        (SAFETENSORS_NAME, _read_safetensors, False),
+        (SAFETENSORS_INDEX_NAME, _read_safetensors, True),
+        (TORCH_NAME, _read_torch, False),
+        (TORCH_INDEX_NAME, _read_torch, True),
+    ):
+        path = resolve_file(name_or_path, name, required=False)
+        if path is not None:
+            return _read_sharded(name_or_path, path, reader) if sharded else reader(path)
+    raise FileNotFoundError(
+        f"{name_or_path} has no weights: expected {SAFETENSORS_NAME}, {SAFETENSORS_INDEX_NAME}, {TORCH_NAME} "
+        f"or {TORCH_INDEX_NAME}"
+    )
+
+
+def resolve_dtype(dtype: torch.dtype | str | None, state: dict[str, torch.Tensor]) -> torch.dtype:
+    """None -> float32 (as transformers 4.x); "auto" -> the dtype the weights were stored in."""
+    if dtype is None:
+        return torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype == "auto":
+        floats = [t.dtype for t in state.values() if t.is_floating_point()]
+        return floats[0] if floats else torch.float32
+    if dtype in _DTYPES:
+        return _DTYPES[dtype]
+    raise ValueError(
+        f"unknown dtype {dtype!r}; use None, 'auto', 'float32', 'float16', 'bfloat16' or a torch.dtype"
+    )
+
+
+def load_model(
+    cls: type,
+    name_or_path: str | os.PathLike,
+    *,
+    config: AlbertConfig | None = None,
+    dtype: torch.dtype | str | None = None,
+    attn_implementation: str = "sdpa",
+    device: torch.device | str | None = None,
+    **config_overrides: Any,
+):
+    """Build `cls` from a saved model (any ALBERT class's checkpoint), in eval mode.
+
+    Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
+    tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
+    """
+    from albert.model import AlbertModel
+
+    if config is None:
+        config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
+    if config_overrides:
+        config = config.replace(**config_overrides)
+    hf_state = read_state_dict(name_or_path)
+    target_dtype = resolve_dtype(dtype, hf_state)
+    state, unknown = from_hf_state_dict(hf_state)
+    if issubclass(cls, AlbertModel):  # a bare encoder: drop the prefix and any head
+        state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+    model = cls(config, attn_implementation=attn_implementation)
+    expected = model.state_dict()
+    # Shapes must match exactly (a config that disagrees with its weights is a user-visible error).
+    for key, tensor in state.items():
+        if key in expected and expected[key].shape != tensor.shape:
+            raise ValueError(
+                f"{name_or_path}: weight {key} has shape {tuple(tensor.shape)} but the config implies "
+                f"{tuple(expected[key].shape)}; the config.json does not match the weights"
+            )
+    result = model.load_state_dict(state, strict=False)
+    tied = {"mlm_head.decoder.bias"} | ({"mlm_head.decoder.weight"} if config.tie_word_embeddings else set())
+    missing = [k for k in result.missing_keys if k not in tied]
+    unused = list(result.unexpected_keys) + unknown
+    if missing:
+        logger.warning(
+            "Some weights of %s were not in %s and are newly initialised (train them before use): %s",
+            cls.__name__,
+            name_or_path,
+            ", ".join(missing),
+        )
+    if unused:
+        logger.info("Weights in %s not used by %s: %s", name_or_path, cls.__name__, ", ".join(unused))
+    model.tie_weights()
+    model.to(dtype=target_dtype, device=device)
+    return model.eval()
+
+
+def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
+    """Write `config.json` + `model.safetensors` (HF names) into `directory`; returns the directory.
+
+    Each file is written to a temporary name and renamed, so an interrupted save never leaves a
+    half-written file under the final name. `max_shard_size` (bytes) splits large models into shards
+    with an index, as transformers does.
+    """
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config: AlbertConfig = model.config
+    hf = to_hf_state_dict(model.state_dict(), tie_word_embeddings=config.tie_word_embeddings)
+    hf = {k: v.detach().contiguous().cpu() for k, v in hf.items()}
+    shards = _split(hf, max_shard_size)
+    names = [SAFETENSORS_NAME] if len(shards) == 1 else [
+        f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))
+    ]  # fmt: skip
+    for name, shard in zip(names, shards):
+        tmp = directory / (name + ".tmp")
+        save_file(shard, str(tmp), metadata={"format": "pt"})
+        os.replace(tmp, directory / name)
+    if len(shards) > 1:
+        index = {
+            "metadata": {"total_size": sum(t.numel() * t.element_size() for t in hf.values())},
+            "weight_map": {k: name for name, shard in zip(names, shards) for k in shard},
+        }
+        _write_json(directory / SAFETENSORS_INDEX_NAME, index)
+    stale = directory / (SAFETENSORS_INDEX_NAME if len(shards) == 1 else SAFETENSORS_NAME)
+    stale.unlink(missing_ok=True)
+    config.save_pretrained(
+        directory, architectures=[type(model).__name__], torch_dtype=str(model.dtype).removeprefix("torch.")
+    )
+    return directory
+
+
+def _split(state: dict[str, torch.Tensor], max_bytes: int | None) -> list[dict[str, torch.Tensor]]:
+    if not max_bytes:
+        return [state]
+    shards: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for key, tensor in state.items():
+        nbytes = tensor.numel() * tensor.element_size()
+        if shards[-1] and size + nbytes > max_bytes:
+            shards.append({})
+            size = 0
+        shards[-1][key] = tensor
+        size += nbytes
+    return shards
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+__all__ = [
+    "load_model",
+    "read_state_dict",
+    "resolve_file",
+    "save_model",
+    "from_hf_state_dict",
+    "to_hf_state_dict",
+]

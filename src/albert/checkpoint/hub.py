@@ -1,0 +1,73 @@
+"""Resolve a local directory or a Hugging Face Hub id to files on disk.
+
+A hub id (`albert/albert-base-v2`, or the legacy `albert-base-v2`) is fetched with `huggingface_hub`
+into its cache (or read from that cache when offline). Without a network and without a cached copy
+the error says so and suggests a local path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# The eight original checkpoints moved under the `albert` organisation; old ids redirect there.
+LEGACY_IDS = {
+    f"albert-{size}-{v}": f"albert/albert-{size}-{v}"
+    for size in ("base", "large", "xlarge", "xxlarge")
+    for v in ("v1", "v2")
+}
+
+
+def is_local(name_or_path: str | os.PathLike) -> bool:
+    return Path(name_or_path).exists()
+
+
+def resolve_file(name_or_path: str | os.PathLike, filename: str, *, required: bool = True) -> Path | None:
+    """The path of `filename` inside a local directory or a hub repository.
+
+    Returns None when the file does not exist and `required` is False; otherwise raises
+    FileNotFoundError naming the directory or id.
+    """
+    path = Path(name_or_path)
+    if path.is_dir():
+        candidate = path / filename
+        if candidate.is_file():
+            return candidate
+        if required:
+            present = ", ".join(sorted(p.name for p in path.iterdir())) or "nothing"
+            raise FileNotFoundError(f"{path} has no {filename} (it contains: {present})")
+        return None
+    name = str(name_or_path)
+    if path.suffix or name.startswith((".", "/", "~")) or name.count("/") > 1 or not name.strip():
+        raise FileNotFoundError(f"no such directory: {name}")
+    return _hub_file(LEGACY_IDS.get(name, name), filename, required=required)
+
+
+def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
+    try:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            LocalEntryNotFoundError,
+            RepositoryNotFoundError,
+        )
+    except ImportError as e:  # pragma: no cover - huggingface_hub is a dependency
+        raise FileNotFoundError(f"{repo_id!r} is not a local directory and huggingface_hub is missing") from e
+    try:
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename))
+    except EntryNotFoundError:
+        if required:
+            raise FileNotFoundError(f"hub repository {repo_id!r} has no file {filename}") from None
+        return None
+    except RepositoryNotFoundError:
+        raise FileNotFoundError(
+            f"{repo_id!r} is neither a local directory nor a hub repository (check the spelling)"
+        ) from None
+    except LocalEntryNotFoundError:
+        raise FileNotFoundError(
+            f"{repo_id!r} is not a local directory, and {filename} could not be downloaded from the "
+            "Hugging Face Hub (no network) nor found in its cache. Download it once with network access, "
+            "or pass the path of a local directory saved with save_pretrained()."
+        ) from None
+    except OSError as e:  # other network failures surface as OSError subclasses
+        raise FileNotFoundError(f"could not fetch {filename} of {repo_id!r}: {e}") from e

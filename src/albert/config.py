@@ -1,0 +1,356 @@
+"""`AlbertConfig`: the model's hyperparameters as a frozen dataclass with Hugging Face field names.
+
+The field names and defaults are those of `transformers.AlbertConfig` (defaults describe albert-xxlarge),
+so a `config.json` written by `transformers` 4.x or 5.x round-trips without a mapping table. Keys we do
+not model (e.g. the original TF config's `down_scale_factor`) are kept in `extra` and written back.
+Not in here: anything about weights or files other than `config.json` (see `albert.checkpoint`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+CONFIG_NAME = "config.json"
+
+# Activations the model implements (names as in transformers' ACT2FN). ALBERT checkpoints use only
+# "gelu" (v1) and "gelu_new" (v2); the rest are cheap to support and appear in fine-tuned configs.
+ACTIVATIONS = (
+    "gelu",
+    "gelu_new",
+    "gelu_fast",
+    "gelu_pytorch_tanh",
+    "gelu_python",
+    "gelu_accurate",
+    "quick_gelu",
+    "relu",
+    "relu6",
+    "silu",
+    "swish",
+    "tanh",
+    "sigmoid",
+    "mish",
+    "linear",
+)
+POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
+PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
+ATTN_IMPLEMENTATIONS = ("sdpa", "eager")
+
+# Keys transformers writes into config.json that describe the file, not the model. Read and dropped.
+_HF_BOOKKEEPING_KEYS = frozenset(
+    {
+        "architectures",
+        "model_type",
+        "transformers_version",
+        "torch_dtype",
+        "dtype",
+        "_name_or_path",
+        "_attn_implementation_autoset",
+        "_attn_implementation",
+        "return_dict",
+        "output_hidden_states",
+        "output_attentions",
+        "torchscript",
+        "use_return_dict",
+        "_commit_hash",
+    }
+)
+
+# Types of the fields we validate when reading JSON: a wrong type names the key and the expected type.
+_INT_FIELDS = (
+    "vocab_size",
+    "embedding_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_hidden_groups",
+    "num_attention_heads",
+    "intermediate_size",
+    "inner_group_num",
+    "max_position_embeddings",
+    "type_vocab_size",
+    "chunk_size_feed_forward",
+)
+_FLOAT_FIELDS = (
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "initializer_range",
+    "layer_norm_eps",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlbertConfig:
+    """Hyperparameters of an ALBERT model (field names and defaults as in Hugging Face).
+
+    The two ALBERT ideas live here: `embedding_size` (E) < `hidden_size` (H) is the factorised
+    embedding, and `num_hidden_groups` / `inner_group_num` control cross-layer parameter sharing:
+    `num_hidden_layers` (L) layer applications draw on `num_hidden_groups` (G) distinct groups of
+    `inner_group_num` (I) layers each.
+
+    Change a field with `dataclasses.replace(config, ...)` or `config.replace(...)`.
+    """
+
+    vocab_size: int = 30000
+    embedding_size: int = 128
+    hidden_size: int = 4096
+    num_hidden_layers: int = 12
+    num_hidden_groups: int = 1
+    num_attention_heads: int = 64
+    intermediate_size: int = 16384
+    inner_group_num: int = 1
+    hidden_act: str = "gelu_new"
+    hidden_dropout_prob: float = 0.0
+    attention_probs_dropout_prob: float = 0.0
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    initializer_range: float = 0.02
+    layer_norm_eps: float = 1e-12
+    classifier_dropout_prob: float | None = 0.1
+    position_embedding_type: Literal["absolute", "relative_key", "relative_key_query"] = "absolute"
+    pad_token_id: int | None = 0
+    bos_token_id: int | None = 2
+    eos_token_id: int | None = 3
+    tie_word_embeddings: bool = True
+    # Task-head fields (HF's generic PretrainedConfig fields that ALBERT heads read).
+    num_labels: int = 2
+    id2label: dict[int, str] | None = None
+    label2id: dict[str, int] | None = None
+    problem_type: (
+        Literal["regression", "single_label_classification", "multi_label_classification"] | None
+    ) = None
+    chunk_size_feed_forward: int = 0
+    # Unknown keys from a config.json (kept so that saving does not lose them).
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(
+                    f"AlbertConfig.{name} must be an int, got {value!r} ({type(value).__name__})"
+                )
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"AlbertConfig.{name} must be a number, got {value!r}")
+        for name in (
+            "vocab_size",
+            "embedding_size",
+            "hidden_size",
+            "num_hidden_layers",
+            "num_hidden_groups",
+            "num_attention_heads",
+            "intermediate_size",
+            "inner_group_num",
+            "max_position_embeddings",
+            "type_vocab_size",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"AlbertConfig.{name} must be positive, got {getattr(self, name)}")
+        if self.hidden_size % self.num_attention_heads != 0:
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) is not divisible by num_attention_heads "
+                f"({self.num_attention_heads}); choose a head count that divides it"
+            )
+        if self.num_hidden_groups > self.num_hidden_layers:
+            raise ValueError(
+                f"num_hidden_groups ({self.num_hidden_groups}) exceeds num_hidden_layers "
+                f"({self.num_hidden_layers}): some groups would never be used"
+            )
+        if self.hidden_act not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown hidden_act {self.hidden_act!r}; expected one of {', '.join(ACTIVATIONS)}"
+            )
+        if self.position_embedding_type not in POSITION_EMBEDDING_TYPES:
+            raise ValueError(
+                f"unknown position_embedding_type {self.position_embedding_type!r}; "
+                f"expected one of {', '.join(POSITION_EMBEDDING_TYPES)}"
+            )
+        if self.problem_type is not None and self.problem_type not in PROBLEM_TYPES:
+            raise ValueError(
+                f"unknown problem_type {self.problem_type!r}; expected None or one of {', '.join(PROBLEM_TYPES)}"
+            )
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"AlbertConfig.{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.classifier_dropout_prob is not None and not 0.0 <= self.classifier_dropout_prob < 1.0:
+            raise ValueError(
+                f"classifier_dropout_prob must be in [0, 1) or None, got {self.classifier_dropout_prob}"
+            )
+        if self.layer_norm_eps <= 0:
+            raise ValueError(f"layer_norm_eps must be positive, got {self.layer_norm_eps}")
+        if self.num_labels <= 0:
+            raise ValueError(f"num_labels must be positive, got {self.num_labels}")
+        if self.chunk_size_feed_forward < 0:
+            raise ValueError(f"chunk_size_feed_forward must be >= 0, got {self.chunk_size_feed_forward}")
+        # Labels: HF derives id2label from num_labels ("LABEL_0", ...) and num_labels from id2label.
+        id2label = self.id2label
+        if id2label is not None:
+            id2label = {int(k): str(v) for k, v in id2label.items()}
+            if sorted(id2label) != list(range(len(id2label))):
+                raise ValueError(f"id2label keys must be 0..n-1, got {sorted(id2label)}")
+            object.__setattr__(self, "num_labels", len(id2label))
+        else:
+            id2label = {i: f"LABEL_{i}" for i in range(self.num_labels)}
+        object.__setattr__(self, "id2label", id2label)
+        label2id = self.label2id
+        if label2id is None or len(label2id) != len(id2label):
+            label2id = {v: k for k, v in id2label.items()}
+        object.__setattr__(self, "label2id", {str(k): int(v) for k, v in label2id.items()})
+
+    # ----- derived values -------------------------------------------------------------------------
+
+    @property
+    def head_size(self) -> int:
+        """Width of one attention head, D = H / N."""
+        return self.hidden_size // self.num_attention_heads
+
+    @property
+    def layers_per_group(self) -> int:
+        """How many consecutive layer applications use one group (HF: int(L / G))."""
+        return int(self.num_hidden_layers / self.num_hidden_groups)
+
+    def group_index(self, layer: int) -> int:
+        """The parameter group used by layer application `layer` (0-based).
+
+        HF's rule `int(layer / (L / G))` with float division, which also works when L is not a
+        multiple of G (L=5, G=2 -> groups 0, 0, 0, 1, 1).
+        """
+        return int(layer / (self.num_hidden_layers / self.num_hidden_groups))
+
+    def replace(self, **changes: Any) -> AlbertConfig:
+        """A copy with some fields changed (validated again)."""
+        if "num_labels" in changes and "id2label" not in changes:
+            changes["id2label"] = None
+            changes.setdefault("label2id", None)
+        return dataclasses.replace(self, **changes)
+
+    # ----- config.json ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config.json contents (HF layout, `model_type: "albert"`, extras kept)."""
+        d: dict[str, Any] = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"
+        }
+        d["id2label"] = {str(k): v for k, v in self.id2label.items()}
+        d.pop("num_labels")  # HF derives it from id2label and does not write it
+        d = {**self.extra, **d}
+        d["model_type"] = "albert"
+        return dict(sorted(d.items()))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], **overrides: Any) -> AlbertConfig:
+        """Build from a config.json dict; unknown keys are kept in `extra` (with a log line)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a config must be a JSON object, got {type(d).__name__}")
+        model_type = d.get("model_type", "albert")
+        if model_type != "albert":
+            raise ValueError(
+                f"config.json has model_type {model_type!r}; this library loads only 'albert' models"
+            )
+        d = {**d, **overrides}
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        known = {k: v for k, v in d.items() if k in names}
+        extra = {k: v for k, v in d.items() if k not in names and k not in _HF_BOOKKEEPING_KEYS}
+        if extra:
+            logger.info("config.json keys kept but not used by the model: %s", ", ".join(sorted(extra)))
+        # JSON has only float; ints written as 0 for dropouts (v4) are fine, "0.1" strings are not.
+        try:
+            return cls(**known, extra=extra)
+        except TypeError as e:  # a wrong type inside a comparison, e.g. "12" <= 0
+            raise ValueError(f"invalid config value: {e}") from e
+
+    @classmethod
+    def from_json_file(cls, path: str | os.PathLike) -> AlbertConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no config file at {path}")
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is not valid JSON: {e}") from e
+        try:
+            return cls.from_dict(d)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from e
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def save_pretrained(
+        self,
+        directory: str | os.PathLike,
+        *,
+        architectures: list[str] | None = None,
+        torch_dtype: str | None = None,
+    ) -> Path:
+        """Write `config.json` into `directory` (created if needed) atomically; returns its path."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        d = self.to_dict()
+        if architectures:
+            d["architectures"] = architectures
+        if torch_dtype:
+            d["torch_dtype"] = torch_dtype
+        path = directory / CONFIG_NAME
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(d, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **overrides: Any) -> AlbertConfig:
+        """Load from a directory with config.json, a config.json path, a preset name or a hub id."""
+        name = str(name_or_path)
+        if name in PRESETS or name.removeprefix("albert/") in PRESETS:
+            return PRESETS[name.removeprefix("albert/")].replace(**overrides)
+        from albert.checkpoint.hub import resolve_file  # hub resolution lives with the file I/O
+
+        path = Path(name)
+        if path.is_file():
+            config_path = path
+        else:
+            config_path = resolve_file(name, CONFIG_NAME)
+        config = cls.from_json_file(config_path)
+        return config.replace(**overrides) if overrides else config
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> AlbertConfig:
+        """One of the eight released architectures, e.g. `albert-base-v2` (or `albert/albert-base-v2`)."""
+        key = name.removeprefix("albert/")
+        if key not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+        return PRESETS[key].replace(**overrides)
+
+
+def _preset(h: int, heads: int, inter: int, layers: int, act: str, dropout: float) -> AlbertConfig:
+    return AlbertConfig(
+        hidden_size=h,
+        num_attention_heads=heads,
+        intermediate_size=inter,
+        num_hidden_layers=layers,
+        hidden_act=act,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
+    )
+
+
+# The released checkpoints (architecture from the Hub configs of albert/albert-{size}-{v1,v2}):
+# v1 uses exact "gelu" and dropout 0.1 (xxlarge: 0); v2 uses "gelu_new" and no dropout.
+PRESETS: dict[str, AlbertConfig] = {
+    "albert-base-v1": _preset(768, 12, 3072, 12, "gelu", 0.1),
+    "albert-large-v1": _preset(1024, 16, 4096, 24, "gelu", 0.1),
+    "albert-xlarge-v1": _preset(2048, 16, 8192, 24, "gelu", 0.1),
+    "albert-xxlarge-v1": _preset(4096, 64, 16384, 12, "gelu", 0.0),
+    "albert-base-v2": _preset(768, 12, 3072, 12, "gelu_new", 0.0),
+    "albert-large-v2": _preset(1024, 16, 4096, 24, "gelu_new", 0.0),
+    "albert-xlarge-v2": _preset(2048, 16, 8192, 24, "gelu_new", 0.0),
+    "albert-xxlarge-v2": _preset(4096, 64, 16384, 12, "gelu_new", 0.0),
+}

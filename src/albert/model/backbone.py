@@ -1,0 +1,380 @@
+"""The ALBERT encoder, in data-flow order: Embeddings -> SelfAttention -> FeedForward -> EncoderLayer
+-> LayerGroup -> Encoder (shared groups) -> Pooler -> AlbertModel.
+
+The two ALBERT ideas are visible here:
+1. Factorised embeddings: tokens are embedded in E dimensions (`embedding_size`, 128 in every released
+   model) and projected to the hidden width H by `Encoder.embedding_projection`, so the V x E table is
+   small even when H is large.
+2. Cross-layer parameter sharing: `num_hidden_layers` (L) layer applications draw on only
+   `num_hidden_groups` (G) groups, each holding `inner_group_num` (I) distinct layers. Application l uses
+   group `config.group_index(l)` and runs all I of its layers in order. Released models: G = I = 1, one
+   layer applied 12 or 24 times.
+
+Task heads and losses are in `heads.py` / `tasks.py`; file I/O is in `albert.checkpoint`.
+Notation: B batch, T tokens, E embedding size, H hidden size, N heads, D head size, V vocabulary.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from albert.config import AlbertConfig
+from albert.model.activations import get_activation
+from albert.model.attention import (
+    eager_attention,
+    padding_mask_to_additive,
+    relative_position_scores,
+    sdpa_attention,
+)
+from albert.model.base import AlbertPreTrainedModel
+from albert.model.outputs import BaseModelOutputWithPooling
+
+
+class Embeddings(nn.Module):
+    """word + token type (+ absolute position) embeddings, LayerNorm and dropout, all E wide."""
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.word = nn.Embedding(config.vocab_size, config.embedding_size, padding_idx=config.pad_token_id)
+        self.position = nn.Embedding(config.max_position_embeddings, config.embedding_size)
+        self.token_type = nn.Embedding(config.type_vocab_size, config.embedding_size)
+        self.norm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        # Relative-position models keep the absolute table (it is in their checkpoints) but do not add it.
+        self.add_positions = config.position_embedding_type == "absolute"
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None,
+        token_type_ids: torch.Tensor,
+        position_ids: torch.Tensor,
+        inputs_embeds: torch.Tensor | None,
+    ) -> torch.Tensor:
+        x = self.word(input_ids) if inputs_embeds is None else inputs_embeds  # (B, T, E)
+        x = x + self.token_type(token_type_ids)
+        if self.add_positions:
+            x = x + self.position(position_ids)
+        return self.dropout(self.norm(x))
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention with fused Q/K/V projections and the output projection.
+
+    `qkv` holds the query, key and value weights stacked in that order ((3H, H)); the checkpoint
+    converter splits it into the three matrices of the HF layout.
+    """
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.num_heads = config.num_attention_heads
+        self.head_size = config.head_size
+        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+        self.output = nn.Linear(config.hidden_size, config.hidden_size)
+        self.attention_dropout_p = config.attention_probs_dropout_prob
+        self.output_dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.position_embedding_type = config.position_embedding_type
+        self.max_position_embeddings = config.max_position_embeddings
+        if config.position_embedding_type != "absolute":
+            self.distance_embedding = nn.Embedding(2 * config.max_position_embeddings - 1, config.head_size)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        additive_mask: torch.Tensor | None,
+        head_mask: torch.Tensor | None,
+        *,
+        use_sdpa: bool,
+        output_attentions: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        b, t, h = x.shape
+        qkv = self.qkv(x).view(b, t, 3, self.num_heads, self.head_size)  # (B, T, 3, N, D)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, N, T, D)
+        relative = self.position_embedding_type != "absolute"
+        probs = None
+        if use_sdpa and not output_attentions and not relative:
+            context = sdpa_attention(
+                query,
+                key,
+                value,
+                additive_mask=additive_mask,
+                head_mask=head_mask,
+                dropout_p=self.attention_dropout_p,
+                training=self.training,
+            )
+        else:
+            extra = None
+            if relative:
+                extra = relative_position_scores(
+                    query,
+                    key,
+                    self.distance_embedding.weight,
+                    max_position_embeddings=self.max_position_embeddings,
+                    with_key=self.position_embedding_type == "relative_key_query",
+                )
+            context, probs = eager_attention(
+                query,
+                key,
+                value,
+                additive_mask=additive_mask,
+                head_mask=head_mask,
+                dropout_p=self.attention_dropout_p,
+                training=self.training,
+                extra_scores=extra,
+            )
+        context = context.transpose(1, 2).reshape(b, t, h)  # (B, T, H)
+        return self.output_dropout(self.output(context)), probs
+
+
+class FeedForward(nn.Module):
+    """H -> intermediate -> H with the configured activation. No dropout: the reference has none here."""
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.up = nn.Linear(config.hidden_size, config.intermediate_size)
+        self.down = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.activation = get_activation(config.hidden_act)
+        self.chunk_size = config.chunk_size_feed_forward
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.chunk_size > 0:  # the FFN acts per token, so chunking along T is exact and saves memory
+            return torch.cat([self._ffn(c) for c in x.split(self.chunk_size, dim=1)], dim=1)
+        return self._ffn(x)
+
+    def _ffn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(self.activation(self.up(x)))
+
+
+class EncoderLayer(nn.Module):
+    """One post-LayerNorm transformer layer: a = LN(x + attn(x)); out = LN(a + ffn(a))."""
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.attention = SelfAttention(config)
+        self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.feed_forward = FeedForward(config)
+        self.output_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        additive_mask: torch.Tensor | None,
+        head_mask: torch.Tensor | None,
+        *,
+        use_sdpa: bool,
+        output_attentions: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        attended, probs = self.attention(
+            x, additive_mask, head_mask, use_sdpa=use_sdpa, output_attentions=output_attentions
+        )
+        a = self.attention_norm(x + attended)
+        return self.output_norm(self.feed_forward(a) + a), probs
+
+
+class LayerGroup(nn.Module):
+    """`inner_group_num` distinct layers, applied in order every time the group is used."""
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.inner_group_num))
+
+
+class Encoder(nn.Module):
+    """E -> H projection, then L layer applications over G shared groups."""
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding_projection = nn.Linear(config.embedding_size, config.hidden_size)
+        self.groups = nn.ModuleList(LayerGroup(config) for _ in range(config.num_hidden_groups))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        additive_mask: torch.Tensor | None,
+        head_mask: torch.Tensor | None,
+        *,
+        use_sdpa: bool,
+        output_hidden_states: bool,
+        output_attentions: bool,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
+        """x: (B, T, E) -> (B, T, H), plus hidden states after the projection and each application."""
+        h = self.embedding_projection(x)  # (B, T, H)
+        hidden_states = [h] if output_hidden_states else None
+        attentions = [] if output_attentions else None
+        inner = self.config.inner_group_num
+        for layer_index in range(self.config.num_hidden_layers):
+            group = self.groups[self.config.group_index(layer_index)]
+            for j, layer in enumerate(group.layers):
+                mask_j = None if head_mask is None else head_mask[layer_index * inner + j]
+                h, probs = layer(
+                    h, additive_mask, mask_j, use_sdpa=use_sdpa, output_attentions=output_attentions
+                )
+                if attentions is not None:
+                    attentions.append(probs)
+            if hidden_states is not None:
+                hidden_states.append(h)
+        return (
+            h,
+            None if hidden_states is None else tuple(hidden_states),
+            None if attentions is None else tuple(attentions),
+        )
+
+
+class Pooler(nn.Module):
+    """tanh(Linear(h[:, 0])): the [CLS] vector used by sentence-level heads."""
+
+    def __init__(self, config: AlbertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.dense(h[:, 0]))  # (B, H)
+
+
+class AlbertModel(AlbertPreTrainedModel):
+    """The bare ALBERT encoder: token ids -> hidden states (B, T, H) and, optionally, the pooled (B, H)."""
+
+    def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True, **kwargs) -> None:
+        super().__init__(config, **kwargs)
+        self.embeddings = Embeddings(config)
+        self.encoder = Encoder(config)
+        self.pooler = Pooler(config) if add_pooling_layer else None
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        position_ids: torch.Tensor | None = None,
+        head_mask: torch.Tensor | None = None,
+        inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> BaseModelOutputWithPooling:
+        """Encode a batch.
+
+        Args:
+            input_ids: (B, T) token ids, or give `inputs_embeds` (B, T, E) instead (exactly one of them).
+            attention_mask: (B, T), 1 = attend, 0 = padding. Default: all ones.
+            token_type_ids: (B, T) segment ids. Default: zeros.
+            position_ids: (B, T) or (1, T). Default: 0..T-1.
+            head_mask: (N,) or (L, N) or (L * I, N); 0 switches a head off. Row l applies to layer
+                application l (with I inner layers, row l * I + j, or the same row for all j when
+                only L rows are given). transformers 4.x instead indexes rows by group, so with shared
+                layers it applies row 0 to every application; see docs/differences.md.
+            output_attentions: also return the attention probabilities of each of the L x I layer runs.
+            output_hidden_states: also return the L + 1 hidden states (after the E->H projection and
+                after each layer application).
+        """
+        input_ids, attention_mask, token_type_ids, position_ids = self.check_inputs(
+            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
+        )
+        x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
+        use_sdpa = self.attn_implementation == "sdpa"
+        additive_mask = None
+        # An all-ones mask changes nothing; dropping it lets SDPA use its fastest kernel (as the reference).
+        if not (use_sdpa and bool(attention_mask.all())):
+            additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
+        h, hidden_states, attentions = self.encoder(
+            x,
+            additive_mask,
+            self.expand_head_mask(head_mask, x.dtype),
+            use_sdpa=use_sdpa,
+            output_hidden_states=output_hidden_states,
+            output_attentions=output_attentions,
+        )
+        pooled = self.pooler(h) if self.pooler is not None else None
+        return BaseModelOutputWithPooling(
+            last_hidden_state=h, pooler_output=pooled, hidden_states=hidden_states, attentions=attentions
+        )
+
+    # ----- input checks: bad input gets a clear error, not an index error deep inside torch -----
+
+    def check_inputs(
+        self,
+        input_ids: torch.Tensor | None,
+        attention_mask: torch.Tensor | None,
+        token_type_ids: torch.Tensor | None,
+        position_ids: torch.Tensor | None,
+        inputs_embeds: torch.Tensor | None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Validate shapes and ranges, fill the defaults. Returns ids, mask, token types, positions."""
+        config = self.config
+        if (input_ids is None) == (inputs_embeds is None):
+            raise ValueError("pass exactly one of input_ids or inputs_embeds (got both or neither)")
+        if input_ids is not None:
+            if input_ids.dim() != 2:
+                raise ValueError(f"input_ids must have shape (batch, seq_len), got {tuple(input_ids.shape)}")
+            if input_ids.dtype.is_floating_point:
+                raise ValueError(f"input_ids must be integer token ids, got dtype {input_ids.dtype}")
+            shape, device = input_ids.shape, input_ids.device
+            _check_range("input_ids", input_ids, config.vocab_size, "vocab_size")
+        else:
+            if inputs_embeds.dim() != 3 or inputs_embeds.shape[-1] != config.embedding_size:
+                raise ValueError(
+                    f"inputs_embeds must have shape (batch, seq_len, embedding_size={config.embedding_size}), "
+                    f"got {tuple(inputs_embeds.shape)} (ALBERT embeds in E, not in the hidden size)"
+                )
+            shape, device = inputs_embeds.shape[:2], inputs_embeds.device
+        b, t = shape
+        if t > config.max_position_embeddings and position_ids is None:
+            raise ValueError(
+                f"sequence length {t} exceeds max_position_embeddings ({config.max_position_embeddings}); "
+                "truncate the input (tokenizer(..., truncation=True, max_length=...)) or split it into windows"
+            )
+        if attention_mask is None:
+            attention_mask = torch.ones(b, t, device=device, dtype=torch.long)
+        elif tuple(attention_mask.shape) != (b, t):
+            raise ValueError(
+                f"attention_mask has shape {tuple(attention_mask.shape)} but the input has shape {(b, t)}"
+            )
+        if token_type_ids is None:
+            token_type_ids = torch.zeros(b, t, device=device, dtype=torch.long)
+        else:
+            if tuple(token_type_ids.shape) != (b, t):
+                raise ValueError(
+                    f"token_type_ids has shape {tuple(token_type_ids.shape)} but the input has shape {(b, t)}"
+                )
+            _check_range("token_type_ids", token_type_ids, config.type_vocab_size, "type_vocab_size")
+        if position_ids is None:
+            position_ids = torch.arange(t, device=device).unsqueeze(0)  # (1, T), broadcast over B
+        else:
+            if position_ids.dim() != 2 or position_ids.shape[-1] != t or position_ids.shape[0] not in (1, b):
+                raise ValueError(
+                    f"position_ids must have shape (batch or 1, {t}), got {tuple(position_ids.shape)}"
+                )
+            _check_range(
+                "position_ids", position_ids, config.max_position_embeddings, "max_position_embeddings"
+            )
+        return input_ids, attention_mask, token_type_ids, position_ids
+
+    def expand_head_mask(self, head_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+        """(N,) | (L, N) | (L * I, N) -> (L * I, 1, N, 1, 1): one row per layer run, in run order."""
+        if head_mask is None:
+            return None
+        config = self.config
+        runs, n = config.num_hidden_layers * config.inner_group_num, config.num_attention_heads
+        if head_mask.dim() == 1 and head_mask.shape[0] == n:
+            head_mask = head_mask.expand(runs, n)
+        elif head_mask.dim() == 2 and head_mask.shape == (config.num_hidden_layers, n):
+            head_mask = head_mask.repeat_interleave(config.inner_group_num, dim=0)
+        elif head_mask.dim() != 2 or head_mask.shape != (runs, n):
+            raise ValueError(
+                f"head_mask must have shape ({n},), ({config.num_hidden_layers}, {n}) or ({runs}, {n}), "
+                f"got {tuple(head_mask.shape)}"
+            )
+        return head_mask.to(dtype)[:, None, :, None, None]
+
+
+def _check_range(name: str, ids: torch.Tensor, size: int, field: str) -> None:
+    if ids.numel() == 0:
+        return
+    low, high = int(ids.min()), int(ids.max())
+    if low < 0 or high >= size:
+        bad = high if high >= size else low
+        raise ValueError(
+            f"{name} contains {bad}, outside [0, {size - 1}] (config.{field} = {size}); "
+            "check that the tokenizer matches the model"
+        )

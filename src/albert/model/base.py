@@ -1,0 +1,177 @@
+"""`AlbertPreTrainedModel`: what every ALBERT module class shares (config, init, file I/O entry points).
+
+Weight initialisation follows the reference: Linear and Embedding weights ~ Normal(0, initializer_range)
+(plain, not truncated), biases 0, the padding row of the word embeddings 0, LayerNorm 1/0, MLM bias 0.
+Loading and saving are delegated to `albert.checkpoint`, the only module that knows HF key names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
+
+logger = logging.getLogger(__name__)
+
+
+class AlbertPreTrainedModel(nn.Module):
+    """Base class: holds `config` and `attn_implementation` ("sdpa" default, or "eager")."""
+
+    def __init__(self, config: AlbertConfig, *, attn_implementation: str = "sdpa") -> None:
+        super().__init__()
+        if not isinstance(config, AlbertConfig):
+            raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
+        self.config = config
+        self.set_attn_implementation(attn_implementation)
+
+    # ----- attention implementation -----
+
+    @property
+    def attn_implementation(self) -> str:
+        return self._attn_implementation
+
+    def set_attn_implementation(self, name: str) -> None:
+        """Switch every attention layer between "sdpa" and "eager" (same weights, same numbers to ~1e-7)."""
+        if name not in ATTN_IMPLEMENTATIONS:
+            raise ValueError(
+                f"unknown attn_implementation {name!r}; expected one of {', '.join(ATTN_IMPLEMENTATIONS)}"
+            )
+        for module in self.modules():
+            if isinstance(module, AlbertPreTrainedModel):
+                module._attn_implementation = name
+
+    # ----- initialisation -----
+
+    def post_init(self) -> None:
+        """Initialise all weights (called at the end of every concrete __init__)."""
+        self.apply(self._init_module)
+        self.tie_weights()
+
+    def _init_module(self, module: nn.Module) -> None:
+        std = self.config.initializer_range
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=std)
+            if module.padding_idx is not None:
+                with torch.no_grad():
+                    module.weight[module.padding_idx].zero_()
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+        init_extra = getattr(module, "init_extra_parameters", None)
+        if init_extra is not None:
+            init_extra()
+
+    def tie_weights(self) -> None:
+        """Re-link tied parameters (overridden by the classes with an MLM head)."""
+
+    # ----- conveniences -----
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    @property
+    def backbone_model(self) -> nn.Module:
+        """The `AlbertModel` inside (the model itself for `AlbertModel`)."""
+        return getattr(self, "backbone", self)
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.backbone_model.embeddings.word
+
+    def num_parameters(self, *, exclude_embeddings: bool = False) -> int:
+        """Unique parameters (tied tensors counted once)."""
+        params = {id(p): p for p in self.parameters()}
+        total = sum(p.numel() for p in params.values())
+        if exclude_embeddings:
+            emb = self.backbone_model.embeddings
+            total -= sum(p.numel() for p in emb.parameters())
+        return total
+
+    def resize_token_embeddings(self, new_num_tokens: int, *, mean_resizing: bool = True) -> nn.Embedding:
+        """Grow or shrink the vocabulary; the MLM decoder stays tied to the embeddings.
+
+        New rows are drawn from a normal with the old rows' mean and covariance (`mean_resizing=True`,
+        as transformers >= 4.46) or Normal(0, initializer_range). New MLM bias entries are 0.
+        """
+        if new_num_tokens <= 0:
+            raise ValueError(f"new_num_tokens must be positive, got {new_num_tokens}")
+        old = self.get_input_embeddings()
+        old_n, dim = old.weight.shape
+        new = nn.Embedding(
+            new_num_tokens, dim, padding_idx=old.padding_idx, device=old.weight.device, dtype=old.weight.dtype
+        )
+        n = min(old_n, new_num_tokens)
+        with torch.no_grad():
+            if new_num_tokens > old_n:
+                extra = new_num_tokens - old_n
+                if mean_resizing:
+                    new.weight[old_n:] = _sample_like(old.weight.float(), extra).to(new.weight.dtype)
+                else:
+                    new.weight[old_n:].normal_(0.0, self.config.initializer_range)
+            new.weight[:n] = old.weight[:n]
+        self.backbone_model.embeddings.word = new
+        self.resize_output_bias(new_num_tokens)
+        self.config = self.config.replace(vocab_size=new_num_tokens)
+        self.backbone_model.config = self.config
+        self.tie_weights()
+        return new
+
+    def resize_output_bias(self, new_num_tokens: int) -> None:
+        """Resize the MLM output bias (no-op for classes without an MLM head)."""
+
+    # ----- files -----
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str | os.PathLike,
+        *,
+        config: AlbertConfig | None = None,
+        dtype: torch.dtype | str | None = None,
+        attn_implementation: str = "sdpa",
+        device: torch.device | str | None = None,
+        **config_overrides: Any,
+    ) -> AlbertPreTrainedModel:
+        """Load a model from a local directory (HF layout) or a hub id. See `albert.checkpoint.load_model`."""
+        from albert.checkpoint import load_model
+
+        return load_model(
+            cls,
+            name_or_path,
+            config=config,
+            dtype=dtype,
+            attn_implementation=attn_implementation,
+            device=device,
+            **config_overrides,
+        )
+
+    def save_pretrained(self, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
+        """Write config.json + model.safetensors with HF key names (loadable by transformers)."""
+        from albert.checkpoint import save_model
+
+        return save_model(self, directory, max_shard_size=max_shard_size)
+
+
+def _sample_like(weight: torch.Tensor, count: int) -> torch.Tensor:
+    """`count` rows from a normal with the rows' mean and 1e-9 x their covariance (the mean if degenerate)."""
+    mean = weight.mean(0)
+    centered = weight - mean
+    covariance = 1e-9 * (centered.T @ centered) / weight.shape[0]
+    try:
+        return torch.distributions.MultivariateNormal(mean, covariance_matrix=covariance).sample((count,))
+    except ValueError:  # not positive definite (e.g. fewer rows than columns)
+        return mean.expand(count, -1).clone()
