@@ -55,6 +55,13 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
         raise FileNotFoundError(f"{repo_id!r} is not a local directory and huggingface_hub is missing") from e
     try:
         return Path(hf_hub_download(repo_id=repo_id, filename=filename))
+    # LocalEntryNotFoundError subclasses EntryNotFoundError: test it first.
+    except LocalEntryNotFoundError:
+        raise FileNotFoundError(
+            f"{repo_id!r} is not a local directory, and {filename} could not be downloaded from the "
+            "Hugging Face Hub (no network) nor found in its cache. Download it once with network access, "
+            "or pass the path of a local directory saved with save_pretrained()."
+        ) from None
     except EntryNotFoundError:
         if required:
             raise FileNotFoundError(f"hub repository {repo_id!r} has no file {filename}") from None
@@ -62,12 +69,6 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
     except RepositoryNotFoundError:
         raise FileNotFoundError(
             f"{repo_id!r} is neither a local directory nor a hub repository (check the spelling)"
-        ) from None
-    except LocalEntryNotFoundError:
-        raise FileNotFoundError(
-            f"{repo_id!r} is not a local directory, and {filename} could not be downloaded from the "
-            "Hugging Face Hub (no network) nor found in its cache. Download it once with network access, "
-            "or pass the path of a local directory saved with save_pretrained()."
         ) from None
     except OSError as e:  # other network failures surface as OSError subclasses
         raise FileNotFoundError(f"could not fetch {filename} of {repo_id!r}: {e}") from e

@@ -1,0 +1,115 @@
+"""Model behaviour that has no reference to compare with: parameter counts, sharing, input checks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from albert import AlbertConfig, AlbertForMaskedLM, AlbertForPreTraining, AlbertModel
+from tests.conftest import tiny_kwargs
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [
+        ("albert-base-v2", 11_683_584),
+        ("albert-large-v2", 17_683_968),
+        ("albert-xlarge-v2", 58_724_864),
+        ("albert-xxlarge-v2", 222_595_584),
+    ],
+)
+def test_parameter_counts_equal_the_published_ones(preset, expected):
+    config = AlbertConfig.from_preset(preset)
+    with torch.device("meta"):  # counting needs no memory
+        model = AlbertModel(config)
+    assert model.num_parameters() == expected
+
+
+def test_masked_lm_count_and_tying():
+    with torch.device("meta"):
+        model = AlbertForMaskedLM(AlbertConfig.from_preset("albert-base-v2"))
+    assert model.num_parameters() == 11_221_680
+    assert model.mlm_head.decoder.weight is model.backbone.embeddings.word.weight
+
+
+def test_layers_share_parameters():
+    config = AlbertConfig(**tiny_kwargs(num_hidden_layers=6, num_hidden_groups=2, inner_group_num=1))
+    model = AlbertModel(config)
+    assert len(model.encoder.groups) == 2
+    unshared = AlbertModel(config.replace(num_hidden_groups=6))
+    per_layer = sum(p.numel() for p in model.encoder.groups[0].parameters())
+    assert unshared.num_parameters() - model.num_parameters() == 4 * per_layer
+
+
+def test_hidden_states_and_attentions_counts():
+    config = AlbertConfig(**tiny_kwargs(num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2))
+    out = AlbertModel(config)(torch.tensor([[2, 7, 8, 3]]), output_hidden_states=True, output_attentions=True)
+    assert len(out.hidden_states) == 5  # L + 1, as transformers 4.x
+    assert len(out.attentions) == 8 and out.attentions[0].shape == (1, 4, 4, 4)  # L x I
+    torch.testing.assert_close(out.hidden_states[-1], out.last_hidden_state)
+
+
+@pytest.fixture
+def model():
+    return AlbertModel(AlbertConfig(**tiny_kwargs())).eval()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(input_ids=torch.zeros(1, 40, dtype=torch.long)), "exceeds max_position_embeddings"),
+        (dict(input_ids=torch.tensor([[1, 2, 99]])), "outside \\[0, 98\\]"),
+        (dict(input_ids=torch.tensor([[1, -1]])), "input_ids contains -1"),
+        (dict(), "exactly one of input_ids or inputs_embeds"),
+        (dict(input_ids=torch.tensor([[1]]), inputs_embeds=torch.zeros(1, 1, 8)), "exactly one"),
+        (dict(input_ids=torch.tensor([[1, 2]]), attention_mask=torch.ones(1, 3)), "attention_mask has shape"),
+        (
+            dict(input_ids=torch.tensor([[1, 2]]), token_type_ids=torch.tensor([[0, 2]])),
+            "token_type_ids contains 2",
+        ),
+        (dict(input_ids=torch.tensor([1, 2])), "shape \\(batch, seq_len\\)"),
+        (dict(input_ids=torch.tensor([[1.0, 2.0]])), "integer token ids"),
+        (dict(inputs_embeds=torch.zeros(1, 2, 16)), "embedding_size=8"),
+        (dict(input_ids=torch.tensor([[1, 2]]), head_mask=torch.ones(3)), "head_mask must have shape"),
+    ],
+)
+def test_bad_input_is_a_clear_value_error(model, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        model(**kwargs)
+
+
+def test_unknown_attention_implementation():
+    with pytest.raises(ValueError, match="attn_implementation"):
+        AlbertModel(AlbertConfig(**tiny_kwargs()), attn_implementation="flash")
+
+
+def test_head_mask_switches_heads_off_in_every_layer_with_shared_weights():
+    """Row l of head_mask applies to layer application l even when all layers share weights."""
+    model = AlbertModel(AlbertConfig(**tiny_kwargs(num_hidden_layers=3)), attn_implementation="eager").eval()
+    ids = torch.tensor([[2, 10, 11, 12, 3]])
+    head_mask = torch.ones(3, 4)
+    head_mask[2, 0] = 0
+    out = model(ids, head_mask=head_mask, output_attentions=True)
+    assert float(out.attentions[2][:, 0].abs().sum()) == 0.0
+    assert float(out.attentions[0][:, 0].abs().sum()) > 0.0
+    sdpa = model.set_attn_implementation("sdpa") or model(ids, head_mask=head_mask)
+    torch.testing.assert_close(sdpa.last_hidden_state, out.last_hidden_state, atol=1e-5, rtol=1e-5)
+
+
+def test_pretraining_loss_is_mlm_plus_sop():
+    model = AlbertForPreTraining(AlbertConfig(**tiny_kwargs())).eval()
+    ids = torch.tensor([[2, 10, 4, 12, 3], [2, 4, 20, 3, 0]])
+    labels = torch.full_like(ids, -100)
+    labels[0, 2], labels[1, 1] = 11, 30
+    sop = torch.tensor([0, 1])
+    out = model(ids, labels=labels, sentence_order_label=sop)
+    mlm = torch.nn.functional.cross_entropy(out.prediction_logits[labels != -100], labels[labels != -100])
+    sop_loss = torch.nn.functional.cross_entropy(out.sop_logits, sop)
+    torch.testing.assert_close(out.loss, mlm + sop_loss)
+    assert model(ids, labels=labels).loss is None  # as the reference: both labels or no loss
+
+
+def test_output_access_styles():
+    out = AlbertModel(AlbertConfig(**tiny_kwargs()))(torch.tensor([[2, 3]]))
+    assert out[0] is out.last_hidden_state is out["last_hidden_state"]
+    assert len(out.to_tuple()) == 2 and "hidden_states" not in out

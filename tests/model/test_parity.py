@@ -1,0 +1,229 @@
+"""Parity with `transformers` (the reference): tiny random HF models saved to disk, loaded by us, same
+outputs, losses and gradients (fp32, atol 1e-5); and the reverse direction.
+
+No network: every model is built locally with random weights.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import albert
+from tests.conftest import tiny_kwargs
+
+transformers = pytest.importorskip("transformers", reason="transformers is the parity reference (test extra)")
+
+ATOL = 1e-5
+CLASSES = [
+    "AlbertModel",
+    "AlbertForPreTraining",
+    "AlbertForMaskedLM",
+    "AlbertForSequenceClassification",
+    "AlbertForMultipleChoice",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+]
+# Structural knobs: (groups, inner groups, layers, E, activation, position type).
+STRUCTURES = [
+    pytest.param(dict(num_hidden_groups=1, inner_group_num=1), id="shared-all"),
+    pytest.param(dict(num_hidden_layers=3, num_hidden_groups=3), id="G=L"),
+    pytest.param(dict(num_hidden_layers=5, num_hidden_groups=2, inner_group_num=2), id="L5-G2-I2"),
+    pytest.param(dict(embedding_size=16, hidden_act="gelu"), id="E=H-gelu"),
+    pytest.param(dict(hidden_act="relu", position_embedding_type="relative_key"), id="relu-relkey"),
+    pytest.param(dict(position_embedding_type="relative_key_query"), id="relkeyquery"),
+]
+
+
+def make_inputs(name: str, vocab: int = 99, batch: int = 2, seq: int = 7, choices: int = 3) -> dict:
+    shape = (batch, choices, seq) if name == "AlbertForMultipleChoice" else (batch, seq)
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(5, vocab, shape, generator=g)
+    mask = torch.ones(shape, dtype=torch.long)
+    mask[0, ..., -3:] = 0  # padding in the first example (never a fully masked row)
+    types = torch.randint(0, 2, shape, generator=g)
+    return dict(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+
+def make_labels(name: str, inputs: dict, num_labels: int, vocab: int = 99) -> dict:
+    b, t = inputs["input_ids"].shape[0], inputs["input_ids"].shape[-1]
+    g = torch.Generator().manual_seed(2)
+    if name in ("AlbertForPreTraining", "AlbertForMaskedLM"):
+        labels = torch.full((b, t), -100)
+        labels[:, 1:3] = torch.randint(0, vocab, (b, 2), generator=g)
+        extra = {"sentence_order_label": torch.tensor([0, 1])} if name == "AlbertForPreTraining" else {}
+        return {"labels": labels, **extra}
+    if name == "AlbertForSequenceClassification":
+        return {"labels": torch.randint(0, num_labels, (b,), generator=g)}
+    if name == "AlbertForMultipleChoice":
+        return {"labels": torch.tensor([2, 0])}
+    if name == "AlbertForTokenClassification":
+        labels = torch.randint(0, num_labels, (b, t), generator=g)
+        labels[0, -3:] = -100
+        return {"labels": labels}
+    if name == "AlbertForQuestionAnswering":
+        return {
+            "start_positions": torch.tensor([1, 3]),
+            "end_positions": torch.tensor([2, 40]),
+        }  # 40: ignored
+    return {}
+
+
+def hf_model(name: str, attn: str, **overrides):
+    config = transformers.AlbertConfig(**tiny_kwargs(**overrides), attn_implementation=attn)
+    if name in ("AlbertForSequenceClassification", "AlbertForTokenClassification"):
+        config.num_labels = 3
+    return getattr(transformers, name)(config).eval()
+
+
+def compare(ref, ours, keys) -> dict[str, float]:
+    diffs = {}
+    for key in keys:
+        a, b = ref[key], getattr(ours, key)
+        if isinstance(b, tuple):
+            assert len(a) == len(b), f"{key}: {len(a)} reference tensors vs {len(b)}"
+            diffs[key] = max(float((x - y).abs().max()) for x, y in zip(a, b))
+            for x, y in zip(a, b):
+                torch.testing.assert_close(y, x, atol=ATOL, rtol=ATOL)
+        else:
+            assert a.shape == b.shape, f"{key}: shape {tuple(b.shape)} vs reference {tuple(a.shape)}"
+            torch.testing.assert_close(b, a, atol=ATOL, rtol=ATOL)
+            diffs[key] = float((a - b).abs().max())
+    return diffs
+
+
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+@pytest.mark.parametrize("structure", STRUCTURES)
+@pytest.mark.parametrize("name", CLASSES)
+def test_hf_checkpoint_gives_same_outputs_and_loss(name, structure, attn, tmp_path):
+    ref_model = hf_model(name, attn, **structure)
+    ref_model.save_pretrained(tmp_path)
+    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation=attn)
+    inputs = make_inputs(name)
+    labels = make_labels(name, inputs, ref_model.config.num_labels)
+    # Hidden states and attentions are compared with eager (v4 SDPA falls back to eager for attentions).
+    extra = dict(output_hidden_states=True, output_attentions=attn == "eager")
+    with torch.no_grad():
+        ref = ref_model(**inputs, **labels, **extra)
+        out = ours(**inputs, **labels, **extra)
+    keys = [k for k in out.keys() if k in ref and ref[k] is not None]
+    assert set(out.keys()) >= {k for k in ref.keys() if ref[k] is not None}
+    compare(ref, out, keys)
+
+
+@pytest.mark.parametrize("structure", STRUCTURES[1:3])
+@pytest.mark.parametrize("name", CLASSES)
+def test_gradients_match_after_one_backward(name, structure, tmp_path):
+    ref_model = hf_model(name, "eager", **structure)
+    ref_model.save_pretrained(tmp_path)
+    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation="eager")
+    inputs = make_inputs(name)
+    labels = make_labels(name, inputs, ref_model.config.num_labels)
+    if name == "AlbertModel":
+        ref_loss = ref_model(**inputs).last_hidden_state.square().mean()
+        our_loss = ours(**inputs).last_hidden_state.square().mean()
+    else:
+        ref_loss, our_loss = ref_model(**inputs, **labels).loss, ours(**inputs, **labels).loss
+    ref_loss.backward()
+    our_loss.backward()
+    torch.testing.assert_close(our_loss, ref_loss, atol=ATOL, rtol=ATOL)
+    # Compare gradients in HF naming, through the same converter used for weights.
+    from albert.checkpoint.hf import to_hf_state_dict
+
+    ours_grads = {k: p.grad for k, p in ours.named_parameters() if p.grad is not None}
+    ours_grads = to_hf_state_dict(ours_grads, tie_word_embeddings=True)
+    ref_grads = {k: p.grad for k, p in ref_model.named_parameters() if p.grad is not None}
+    assert set(ours_grads) == set(ref_grads) - {"predictions.decoder.bias", "predictions.decoder.weight"}
+    for key, grad in ours_grads.items():
+        torch.testing.assert_close(grad, ref_grads[key], atol=ATOL, rtol=1e-4, msg=key)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_our_checkpoint_loads_in_transformers(name, tmp_path):
+    """Reverse direction: ours saved -> transformers loads -> same outputs and the same key set."""
+    # L=4, G=2, I=2: transformers crashes when I > L / G (it slices head_mask per group), we do not.
+    config = albert.AlbertConfig(**tiny_kwargs(num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2))
+    if name in ("AlbertForSequenceClassification", "AlbertForTokenClassification"):
+        config = config.replace(num_labels=3)
+    ours = getattr(albert, name)(config).eval()
+    ours.save_pretrained(tmp_path / "ours")
+    ref_model = (
+        getattr(transformers, name).from_pretrained(tmp_path / "ours", attn_implementation="eager").eval()
+    )
+    inputs = make_inputs(name)
+    with torch.no_grad():
+        out, ref = ours(**inputs), ref_model(**inputs)
+    compare(ref, out, [k for k in out.keys()])
+    # The saved file has exactly the keys transformers itself writes.
+    ref_model.save_pretrained(tmp_path / "ref")
+    from safetensors import safe_open
+
+    def keys(d):
+        with safe_open(str(d / "model.safetensors"), "pt") as f:
+            return set(f.keys())
+
+    assert keys(tmp_path / "ours") == keys(tmp_path / "ref")
+
+
+def test_head_mask_parity_with_reference_eager(tmp_path):
+    """With one group per layer, our head_mask rows coincide with transformers' (eager path)."""
+    ref_model = hf_model("AlbertModel", "eager", num_hidden_layers=3, num_hidden_groups=3)
+    ref_model.save_pretrained(tmp_path)
+    head_mask = torch.ones(3, 4)
+    head_mask[0, 1] = 0
+    head_mask[2, :3] = 0
+    inputs = make_inputs("AlbertModel")
+    ref = ref_model(**inputs, head_mask=head_mask, output_attentions=True)
+    for attn in ("eager", "sdpa"):  # SDPA honours head_mask too (upstream v4 silently ignores it there)
+        ours = albert.AlbertModel.from_pretrained(tmp_path, attn_implementation=attn)
+        out = ours(**inputs, head_mask=head_mask)
+        torch.testing.assert_close(out.last_hidden_state, ref.last_hidden_state, atol=ATOL, rtol=ATOL)
+    assert float(ref.attentions[0][:, 1].abs().sum()) == 0.0
+
+
+def test_sdpa_and_eager_agree_on_padded_batch():
+    model = albert.AlbertForMaskedLM(albert.AlbertConfig(**tiny_kwargs())).eval()
+    inputs = make_inputs("AlbertForMaskedLM")
+    sdpa = model(**inputs).logits
+    model.set_attn_implementation("eager")
+    eager = model(**inputs).logits
+    torch.testing.assert_close(sdpa, eager, atol=ATOL, rtol=ATOL)
+
+
+def test_inputs_embeds_and_position_ids_match_reference(tmp_path):
+    ref_model = hf_model("AlbertModel", "eager")
+    ref_model.save_pretrained(tmp_path)
+    ours = albert.AlbertModel.from_pretrained(tmp_path)
+    embeds = torch.randn(2, 5, 8)
+    positions = torch.tensor([[3, 4, 5, 6, 7], [0, 1, 2, 3, 4]])
+    with torch.no_grad():
+        ref = ref_model(inputs_embeds=embeds, position_ids=positions).last_hidden_state
+        out = ours(inputs_embeds=embeds, position_ids=positions).last_hidden_state
+    torch.testing.assert_close(out, ref, atol=ATOL, rtol=ATOL)
+
+
+@pytest.mark.parametrize("problem", ["regression", "multi_label_classification"])
+def test_sequence_classification_problem_types_match_reference(problem, tmp_path):
+    num_labels = 1 if problem == "regression" else 3
+    config = transformers.AlbertConfig(**tiny_kwargs(), num_labels=num_labels, attn_implementation="eager")
+    ref_model = transformers.AlbertForSequenceClassification(config).eval()
+    ref_model.save_pretrained(tmp_path)
+    ours = albert.AlbertForSequenceClassification.from_pretrained(tmp_path)
+    inputs = make_inputs("AlbertForSequenceClassification")
+    labels = torch.rand(2) * 5 if problem == "regression" else torch.randint(0, 2, (2, 3)).float()
+    ref, out = ref_model(**inputs, labels=labels), ours(**inputs, labels=labels)
+    torch.testing.assert_close(out.loss, ref.loss, atol=ATOL, rtol=ATOL)
+    assert ours.config.problem_type == ref_model.config.problem_type == problem
+
+
+def test_resized_embeddings_stay_tied_and_load_in_reference(tmp_path):
+    model = albert.AlbertForMaskedLM(albert.AlbertConfig(**tiny_kwargs()))
+    model.resize_token_embeddings(120)
+    assert model.mlm_head.decoder.weight is model.backbone.embeddings.word.weight
+    assert model.mlm_head.decoder.bias is model.mlm_head.bias
+    assert model.mlm_head.bias.shape == (120,) and float(model.mlm_head.bias[99:].abs().sum()) == 0.0
+    assert model.config.vocab_size == 120
+    model.eval().save_pretrained(tmp_path)
+    ref_model = transformers.AlbertForMaskedLM.from_pretrained(tmp_path).eval()
+    ids = torch.tensor([[2, 110, 119, 3]])
+    torch.testing.assert_close(model(ids).logits, ref_model(ids).logits, atol=ATOL, rtol=ATOL)

@@ -1,0 +1,99 @@
+"""AlbertConfig: HF field names and defaults, validation errors, config.json round trips."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from albert import PRESETS, AlbertConfig
+
+
+def test_defaults_are_hf_defaults():
+    c = AlbertConfig()
+    assert (c.vocab_size, c.embedding_size, c.hidden_size, c.num_hidden_layers) == (30000, 128, 4096, 12)
+    assert (c.num_attention_heads, c.intermediate_size, c.hidden_act) == (64, 16384, "gelu_new")
+    assert (c.pad_token_id, c.bos_token_id, c.eos_token_id) == (0, 2, 3)
+    assert c.id2label == {0: "LABEL_0", 1: "LABEL_1"} and c.label2id == {"LABEL_0": 0, "LABEL_1": 1}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(hidden_size=100, num_attention_heads=12), "not divisible"),
+        (dict(hidden_act="gelu_fancy"), "unknown hidden_act"),
+        (dict(num_hidden_layers=0), "must be positive"),
+        (dict(vocab_size=-5), "must be positive"),
+        (dict(position_embedding_type="rotary"), "position_embedding_type"),
+        (dict(num_hidden_groups=3, num_hidden_layers=2), "num_hidden_groups"),
+        (dict(hidden_dropout_prob=1.5), "hidden_dropout_prob"),
+        (dict(problem_type="ranking"), "problem_type"),
+        (dict(hidden_size="768"), "must be an int"),
+    ],
+)
+def test_invalid_values_raise_naming_the_field(changes, message):
+    with pytest.raises(ValueError, match=message):
+        AlbertConfig(**changes)
+
+
+def test_json_round_trip_keeps_unknown_keys(tmp_path):
+    d = AlbertConfig(hidden_size=768, num_attention_heads=12).to_dict()
+    d.update(down_scale_factor=1, gap_size=0, net_structure_type=0, transformers_version="4.56.2")
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    c = AlbertConfig.from_pretrained(tmp_path)
+    assert c.hidden_size == 768 and c.extra == {
+        "down_scale_factor": 1,
+        "gap_size": 0,
+        "net_structure_type": 0,
+    }
+    c.save_pretrained(tmp_path / "out")
+    again = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert again["down_scale_factor"] == 1 and again["model_type"] == "albert"
+    assert AlbertConfig.from_pretrained(tmp_path / "out") == c
+
+
+def test_wrong_type_in_config_json_is_a_clear_error(tmp_path):
+    d = AlbertConfig().to_dict()
+    d["num_hidden_layers"] = "twelve"
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    with pytest.raises(ValueError, match="num_hidden_layers must be an int"):
+        AlbertConfig.from_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        AlbertConfig.from_pretrained(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        AlbertConfig.from_json_file(tmp_path / "missing.json")
+
+
+def test_other_model_type_is_rejected(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    with pytest.raises(ValueError, match="model_type 'bert'"):
+        AlbertConfig.from_pretrained(tmp_path)
+
+
+def test_labels_and_group_rule():
+    c = AlbertConfig(id2label={"0": "neg", "1": "neu", "2": "pos"})
+    assert c.num_labels == 3 and c.label2id == {"neg": 0, "neu": 1, "pos": 2}
+    assert c.replace(num_labels=5).id2label[4] == "LABEL_4"
+    c = AlbertConfig(num_hidden_layers=5, num_hidden_groups=2)
+    assert [c.group_index(i) for i in range(5)] == [0, 0, 0, 1, 1]
+
+
+def test_presets_cover_the_released_checkpoints():
+    assert len(PRESETS) == 8
+    assert (
+        PRESETS["albert-base-v2"].hidden_act == "gelu_new" and PRESETS["albert-base-v1"].hidden_act == "gelu"
+    )
+    assert AlbertConfig.from_preset("albert/albert-xlarge-v2").head_size == 128
+    with pytest.raises(ValueError, match="unknown preset"):
+        AlbertConfig.from_preset("albert-huge")
+
+
+def test_transformers_reads_our_config_and_we_read_theirs(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    ours = AlbertConfig(hidden_size=64, num_attention_heads=4, position_embedding_type="relative_key")
+    ours.save_pretrained(tmp_path / "a")
+    theirs = transformers.AlbertConfig.from_pretrained(tmp_path / "a")
+    assert theirs.hidden_size == 64 and theirs.position_embedding_type == "relative_key"
+    theirs.save_pretrained(tmp_path / "b")
+    assert AlbertConfig.from_pretrained(tmp_path / "b") == ours
