@@ -1,0 +1,134 @@
+"""Process-group setup for `torchrun`, DDP wrapping and rank helpers. Single-process runs need none of it.
+
+`torchrun --nproc-per-node N -m albert pretrain ...` sets RANK, WORLD_SIZE and LOCAL_RANK; `setup()` reads
+them and joins the group (NCCL when CUDA is available, gloo otherwise). Everything else is a thin helper
+that is a no-op without a process group, so library code calls it unconditionally.
+
+ALBERT shares one layer's parameters across all depths. Plain DDP is fine with that: autograd sums the
+gradient contributions of every use before the parameter's accumulate-grad hook fires, so each parameter
+is reduced once per backward. Only reentrant activation checkpointing (several backward passes over the
+same parameters) needs `static_graph=True`; a head whose loss is not computed needs
+`find_unused_parameters=True`. Both are `TrainArgs` flags.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process stands: its rank, the world size, and the device it trains on."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup(device: str | None = None, *, timeout_s: float = 1800) -> DistInfo:
+    """Join the process group described by torchrun's environment (if any) and pick the device.
+
+    Idempotent: an already initialised group (e.g. by the caller) is used as is.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device is None:
+        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+    if world_size > 1 and not dist.is_initialized():
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
+        logger.info("joined process group: rank %d of %d (%s)", dist.get_rank(), world_size, backend)
+    return DistInfo(rank=get_rank(), world_size=get_world_size(), local_rank=local_rank, device=dev)
+
+
+def is_distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def get_rank() -> int:
+    """This process's global rank (0 without a process group)."""
+    return dist.get_rank() if is_distributed() else 0
+
+
+def get_world_size() -> int:
+    """Number of processes (1 without a process group)."""
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def is_main_process() -> bool:
+    """True on rank 0, which alone logs, writes files and shows the progress bar."""
+    return get_rank() == 0
+
+
+def barrier() -> None:
+    if is_distributed():
+        dist.barrier()
+
+
+def cleanup() -> None:
+    """Leave the process group (call once at the end of a torchrun script)."""
+    if is_distributed():
+        dist.destroy_process_group()
+
+
+def wrap_model(
+    model: nn.Module, info: DistInfo, *, find_unused_parameters: bool = False, static_graph: bool = False
+) -> nn.Module:
+    """`model` wrapped in DDP when there are several processes, else `model` itself."""
+    if not is_distributed() or info.world_size == 1:
+        return model
+    device_ids = [info.device.index] if info.device.type == "cuda" else None
+    return DistributedDataParallel(
+        model, device_ids=device_ids, find_unused_parameters=find_unused_parameters, static_graph=static_graph
+    )
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside a DDP wrapper (or the module itself)."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+def all_reduce_sum(values: list[float], device: torch.device) -> list[float]:
+    """Element-wise sum of `values` over all processes (one collective)."""
+    if not is_distributed():
+        return list(values)
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return t.tolist()
+
+
+def all_gather_object(obj: Any) -> list[Any]:
+    """`[obj of rank 0, obj of rank 1, ...]` on every process."""
+    if not is_distributed():
+        return [obj]
+    out: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def broadcast_object(obj: Any) -> Any:
+    """Rank 0's `obj` on every process."""
+    if not is_distributed():
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]

@@ -1,0 +1,440 @@
+"""`train`: the one training loop shared by pretraining and fine-tuning.
+
+One optimizer step = `grad_accum_steps` micro-batches per process (DDP gradient sync only on the last),
+under autocast, then global-norm clipping, the learning rate of `lr_at(step)`, and the optimizer step.
+Around it: periodic evaluation, best-checkpoint tracking, early stopping, atomic checkpoints, exact
+resume, a progress bar, `metrics.jsonl` and `curves.png`. The data protocol is in `albert.training.batches`.
+
+Loss normalisation: each micro-batch's loss is the model's own mean; the step minimises the mean of the
+micro-batch losses (and DDP averages over processes), like the original's per-core mean on TPUs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import math
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from albert.training import distributed as dist_utils
+from albert.training.args import TrainArgs, flag
+from albert.training.batches import Batch, as_batch_source, source_length
+from albert.training.distributed import DistInfo
+from albert.training.metrics import (
+    METRICS_NAME,
+    PLOT_NAME,
+    IntervalStats,
+    MetricsWriter,
+    plot_curves,
+    read_metrics,
+)
+from albert.training.optim import build_optimizer, lr_at, set_lr
+from albert.training.state import (
+    atomic_write_text,
+    capture_rng_state,
+    load_model_weights,
+    load_training_state,
+    read_pointer,
+    resolve_resume,
+    restore_rng_state,
+    save_checkpoint,
+)
+
+logger = logging.getLogger(__name__)
+
+EvalFn = Callable[[nn.Module], Mapping[str, float]]
+LossFn = Callable[[nn.Module, Batch], torch.Tensor]
+
+
+@dataclass
+class LoopState:
+    """Counters saved in every checkpoint; `batch_in_epoch` is this process's data position."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    tokens: int = 0
+    elapsed_s: float = 0.0
+    best_value: float | None = None
+    best_step: int | None = None
+    bad_evals: int = 0
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns. Checkpoint paths are None when nothing was written (no output_dir)."""
+
+    step: int
+    epoch: int
+    tokens: int
+    stopped_early: bool
+    best_value: float | None
+    best_step: int | None
+    best_checkpoint: Path | None
+    last_checkpoint: Path | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    """Records logged by this call (train and eval), the same on every process."""
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def train(
+    model: nn.Module,
+    train_data: Any,
+    *,
+    args: TrainArgs,
+    eval_fn: EvalFn | None = None,
+    collate_fn: Callable[[list[Any]], Batch] | None = None,
+    loss_fn: LossFn | None = None,
+    callbacks: Sequence[Callable[[dict[str, Any]], None]] = (),
+) -> TrainResult:
+    """Train `model` on `train_data` as `args` says; returns counters, best metric and checkpoint paths.
+
+    Args:
+        model: any module; by default `model(**batch).loss` (or `["loss"]`) is minimised. It is moved to
+            the device; under torchrun it is wrapped in DDP internally (the caller keeps the plain module).
+        train_data: a batch source `(epoch, start) -> batches`, a map-style or iterable Dataset (batched
+            with `collate_fn`), or a re-iterable of batches; see `albert.training.batches`.
+        eval_fn: `eval_fn(model) -> {"name": value}`, called on rank 0 only, with the plain module in eval
+            mode under `no_grad` and autocast; it must not change the training RNG (it is restored after).
+        loss_fn: `loss_fn(model, batch) -> scalar loss` instead of `model(**batch).loss`.
+        callbacks: called on rank 0 with every record written to `metrics.jsonl`.
+
+    The global RNGs are reseeded with `args.seed + rank` (seed before building the model for a
+    reproducible init). With `args.resume`, weights, optimizer, scaler, counters, data position and every
+    rank's RNG states come from the checkpoint, so the following steps equal those of an uninterrupted
+    run. Under torchrun the process group is joined here; leave it with `distributed.cleanup()`.
+    """
+    info = dist_utils.setup(args.device)
+    model.to(info.device)
+    source = as_batch_source(
+        train_data,
+        batch_size=args.batch_size,
+        collate_fn=collate_fn,
+        shuffle=args.shuffle,
+        drop_last=args.drop_last,
+        seed=args.seed,
+        rank=info.rank,
+        world_size=info.world_size,
+        num_workers=args.num_workers,
+        pin_memory=info.device.type == "cuda",
+    )
+    total_steps = _total_steps(args, source_length(source))
+    warmup = args.warmup_for(total_steps)
+    optimizer = build_optimizer(model, args)
+    scaler = torch.amp.GradScaler(info.device.type, enabled=args.mixed_precision == "fp16")
+    autocast = _autocast(args, info.device)
+    out = Path(args.output_dir) if args.output_dir else None
+    root = out / "checkpoints" if out else None
+
+    set_seed(args.seed + info.rank)  # one RNG stream per process (dropout); the data order uses its own
+    st = LoopState()
+    resume_from = resolve_resume(args.resume, args.output_dir)
+    saved_rng = None
+    if resume_from is not None:
+        saved = load_training_state(resume_from)
+        load_model_weights(model, resume_from)
+        optimizer.load_state_dict(saved["optimizer"])
+        if saved.get("scaler") and scaler.is_enabled():
+            scaler.load_state_dict(saved["scaler"])
+        st = LoopState(**saved["loop"])
+        rngs = saved["rng"]
+        if len(rngs) != info.world_size:
+            logger.warning("resuming %d processes from a %d-process checkpoint: data position and RNG streams "
+                           "are approximate", info.world_size, len(rngs))  # fmt: skip
+        saved_rng = rngs[min(info.rank, len(rngs) - 1)]
+        logger.info("resumed from %s at step %d (epoch %d, batch %d)", resume_from, st.step, st.epoch,
+                    st.batch_in_epoch)  # fmt: skip
+    ddp_model = dist_utils.wrap_model(
+        model,
+        info,
+        find_unused_parameters=args.ddp_find_unused_parameters,
+        static_graph=args.ddp_static_graph,
+    )
+
+    writer = None
+    if out is not None and info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "train_args.json", json.dumps(args.to_dict(), indent=2) + "\n")
+        writer = MetricsWriter(out / METRICS_NAME, truncate_after_step=st.step if resume_from else None)
+    show_bar = args.progress_bar and info.is_main and sys.stderr.isatty()
+    bar = tqdm(total=total_steps, initial=st.step, unit="step", disable=not show_bar, file=sys.stderr)
+    history: list[dict[str, Any]] = []
+    best_path = read_pointer(root, "best") if root is not None else None
+    last_path: Path | None = resume_from
+    stop = False
+
+    def emit(record: dict[str, Any]) -> None:
+        history.append(record)
+        if writer is not None:
+            writer.write(record)
+            for callback in callbacks:
+                callback(record)
+
+    def save(improved: bool) -> None:
+        nonlocal best_path, last_path
+        rngs = dist_utils.all_gather_object(capture_rng_state())  # collective: every rank's stream
+        if info.is_main and root is not None:
+            state = {
+                "loop": dataclasses.asdict(st),
+                "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+                "rng": rngs,
+                "world_size": info.world_size,
+                "schedule": {
+                    "shape": args.schedule,
+                    "peak": args.lr,
+                    "warmup_steps": warmup,
+                    "total_steps": total_steps,
+                },
+                "args": args.to_dict(),
+            }
+            last_path = save_checkpoint(root, st.step, model, state, keep_last=args.keep_last, best=best_path)
+            if improved:
+                atomic_write_text(root / "best", last_path.name + "\n")
+                best_path = last_path
+        dist_utils.barrier()
+        last_path = dist_utils.broadcast_object(last_path)
+        best_path = dist_utils.broadcast_object(best_path)
+
+    def take(it: Iterator[Batch]) -> list[Batch]:
+        return [b for _, b in zip(range(args.grad_accum_steps), it)]
+
+    epoch_limit = args.epochs if args.max_steps is None else None  # max_steps overrides epochs
+    done = st.step >= total_steps or (epoch_limit is not None and st.epoch >= epoch_limit)
+    it = iter(source(st.epoch, st.batch_in_epoch))
+    window = [] if done else take(it)
+    if not done and not window and st.batch_in_epoch > 0:  # resumed at the very end of an epoch
+        st.epoch, st.batch_in_epoch = st.epoch + 1, 0
+        done = epoch_limit is not None and st.epoch >= epoch_limit
+        it = iter(source(st.epoch, 0))
+        window = [] if done else take(it)
+    if not done and not window:
+        raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
+    if saved_rng is not None:
+        restore_rng_state(saved_rng)  # last, so nothing above shifts the restored streams
+    # Log lines go above the bar instead of through it.
+    with logging_redirect_tqdm() if show_bar else contextlib.nullcontext():
+        try:
+            ddp_model.train()
+            interval = IntervalStats()
+            started = time.perf_counter() - st.elapsed_s
+            while not done and window:
+                loss, tokens = _accumulate(
+                    ddp_model, window, info.device, autocast, scaler, loss_fn, info.world_size > 1
+                )
+                st.batch_in_epoch += len(window)
+                lr = lr_at(
+                    st.step, peak=args.lr, warmup_steps=warmup, total_steps=total_steps, shape=args.schedule
+                )
+                set_lr(optimizer, lr)
+                scaler.unscale_(optimizer)
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm or math.inf)
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                st.step += 1
+                interval.add(loss, grad_norm, tokens)
+                bar.update(1)
+
+                window = take(it)  # look ahead: an empty window means this step ended the epoch
+                epoch_end = not window
+                if epoch_end:
+                    st.epoch += 1
+                    st.batch_in_epoch = 0
+                finished = st.step >= total_steps or (
+                    epoch_limit is not None and epoch_end and st.epoch >= epoch_limit
+                )
+                eval_due = eval_fn is not None and (
+                    finished or (st.step % args.eval_every == 0 if args.eval_every else epoch_end)
+                )
+                save_due = finished or (st.step % args.save_every == 0 if args.save_every else epoch_end)
+                st.elapsed_s = time.perf_counter() - started
+                if st.step % args.log_every == 0 or eval_due or save_due:
+                    record = interval.flush(
+                        step=st.step,
+                        epoch=st.epoch,
+                        lr=lr,
+                        tokens_before=st.tokens,
+                        elapsed_s=st.elapsed_s,
+                        device=info.device,
+                    )
+                    st.tokens = record["tokens"]
+                    emit(record)
+                    if show_bar:
+                        bar.set_postfix(
+                            loss=f"{record['loss']:.4f}",
+                            lr=f"{lr:.2e}",
+                            tok_s=f"{record['tokens_per_s']:.0f}",
+                        )
+                    else:
+                        logger.info("step %d/%d  loss %.4f  lr %.3e  %.0f tok/s", st.step, total_steps, record["loss"], lr,
+                                    record["tokens_per_s"])  # fmt: skip
+                    if not math.isfinite(record["loss"]):
+                        raise FloatingPointError(f"training loss is {record['loss']} at step {st.step}")
+                improved = False
+                if eval_due:
+                    metrics = _evaluate(eval_fn, model, autocast, info)
+                    emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
+                    logger.info(
+                        "eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+                    )
+                    improved = _track_best(args, st, metrics)
+                    stop = (
+                        args.early_stopping_patience is not None
+                        and st.bad_evals >= args.early_stopping_patience
+                    )
+                    if stop:
+                        logger.info(
+                            "early stopping: no improvement of %s in %d evaluations",
+                            args.metric_for_best,
+                            st.bad_evals,
+                        )
+                if root is not None and (save_due or improved or stop):
+                    save(improved)
+                if eval_due or save_due:
+                    interval.since = time.perf_counter()  # keep evaluation/saving time out of tokens/s
+                if finished or stop:
+                    break
+                if epoch_end:
+                    it = iter(source(st.epoch, 0))
+                    window = take(it)
+                    if not window:
+                        raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
+        finally:
+            bar.close()
+            if writer is not None:
+                writer.close()
+    if out is not None and info.is_main and args.plot:
+        plot_curves(read_metrics(out / METRICS_NAME), out / PLOT_NAME)
+    return TrainResult(
+        step=st.step,
+        epoch=st.epoch,
+        tokens=st.tokens,
+        stopped_early=stop,
+        best_value=st.best_value,
+        best_step=st.best_step,
+        best_checkpoint=best_path,
+        last_checkpoint=last_path,
+        history=history,
+    )
+
+
+def _total_steps(args: TrainArgs, per_epoch: int | None) -> int:
+    """`max_steps` if given (it overrides `epochs`, as in transformers), else epochs x steps per epoch."""
+    if args.max_steps is not None:
+        return args.max_steps
+    if per_epoch is None:
+        raise ValueError(f"{flag('epochs')} needs training data of known length; give {flag('max_steps')}")
+    total = args.epochs * math.ceil(per_epoch / args.grad_accum_steps)
+    if total < 1:
+        raise ValueError("the training data is too small for a single optimizer step")
+    return total
+
+
+def _autocast(args: TrainArgs, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
+    if args.mixed_precision == "no":
+        return contextlib.nullcontext
+    dtype = torch.bfloat16 if args.mixed_precision == "bf16" else torch.float16
+    if not torch.amp.is_autocast_available(device.type):
+        raise ValueError(f"{flag('mixed_precision')} {args.mixed_precision}: no autocast on {device.type}")
+    if device.type == "cuda" and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"{flag('mixed_precision')} bf16: this GPU has no bf16 support; use fp16")
+    return lambda: torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def _count_tokens(batch: Batch) -> int:
+    mask = batch.get("attention_mask")
+    if isinstance(mask, torch.Tensor):
+        return int(mask.sum())
+    ids = batch.get("input_ids")
+    return ids.numel() if isinstance(ids, torch.Tensor) else 0
+
+
+def _loss_of(model: nn.Module, batch: Batch, loss_fn: LossFn | None) -> torch.Tensor:
+    if loss_fn is not None:
+        return loss_fn(model, batch)
+    output = model(**batch)
+    loss = output.get("loss") if isinstance(output, Mapping) else getattr(output, "loss", None)
+    if loss is None:
+        raise ValueError(f"{type(output).__name__} has no loss: give the batch labels or pass loss_fn")
+    return loss
+
+
+def _accumulate(
+    model: nn.Module,
+    window: list[Batch],
+    device: torch.device,
+    autocast: Callable[[], contextlib.AbstractContextManager],
+    scaler: torch.amp.GradScaler,
+    loss_fn: LossFn | None,
+    is_ddp: bool,
+) -> tuple[torch.Tensor, int]:
+    """Forward/backward over the micro-batches of one step; returns (mean loss, tokens seen)."""
+    total = torch.zeros((), device=device)
+    tokens = 0
+    for i, batch in enumerate(window):
+        tokens += _count_tokens(batch)  # on the host copy: no device sync
+        batch = {
+            k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()
+        }
+        last = i == len(window) - 1
+        sync = contextlib.nullcontext() if last or not is_ddp else model.no_sync()
+        with sync:
+            with autocast():
+                loss = _loss_of(model, batch, loss_fn)
+            scaler.scale(loss.float() / len(window)).backward()
+        total += loss.detach().float()
+    return total / len(window), tokens
+
+
+def _evaluate(
+    eval_fn: EvalFn,
+    model: nn.Module,
+    autocast: Callable[[], contextlib.AbstractContextManager],
+    info: DistInfo,
+) -> dict[str, float]:
+    metrics = None
+    if info.is_main:
+        rng = capture_rng_state()  # evaluation must not perturb the training streams
+        model.eval()
+        with torch.no_grad(), autocast():
+            metrics = {k: float(v) for k, v in eval_fn(model).items()}
+        model.train()
+        restore_rng_state(rng)
+    return dist_utils.broadcast_object(metrics)
+
+
+def _track_best(args: TrainArgs, st: LoopState, metrics: dict[str, float]) -> bool:
+    """Update the best value / patience counters; True if this evaluation is a new best."""
+    key = args.metric_for_best
+    if key is None:
+        return False
+    if key not in metrics:
+        raise KeyError(f"{flag('metric_for_best')} {key}: the evaluation returned {sorted(metrics)}")
+    greater = args.greater_is_better if args.greater_is_better is not None else "loss" not in key
+    value = metrics[key]
+    if st.best_value is None or (value > st.best_value if greater else value < st.best_value):
+        st.best_value, st.best_step, st.bad_evals = value, st.step, 0
+        return True
+    st.bad_evals += 1
+    return False

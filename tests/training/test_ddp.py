@@ -1,0 +1,51 @@
+"""Two CPU processes under torchrun (gloo) produce the losses and weights of one process with the same
+global batch: DDP gradient averaging, `no_sync` accumulation, per-rank data shards, rank-0 evaluation
+broadcast to all ranks, and rank-0 saving."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from albert.training import TrainArgs, train
+from albert.training.metrics import read_metrics
+from albert.training.state import latest_checkpoint, load_model_weights
+from tests.training.ddp_worker import DDP_KW, eval_loss
+from tests.training.helpers import ShiftDataset, make_model
+
+WORKER = Path(__file__).with_name("ddp_worker.py")
+TIMING = ("tokens_per_s", "elapsed_s")
+
+
+def _records(path: Path) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in read_metrics(path)]
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path: Path) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    proc = subprocess.run(
+        [*cmd, str(WORKER), str(tmp_path / "ddp")], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
+
+    single_kw = {**DDP_KW, "batch_size": DDP_KW["batch_size"] * 2}  # the same global batch in one process
+    single = make_model(0)
+    args = TrainArgs(output_dir=str(tmp_path / "one"), progress_bar=False, plot=False, seed=3, **single_kw)
+    train(single, ShiftDataset(24), args=args, eval_fn=eval_loss)
+
+    ddp, one = _records(tmp_path / "ddp" / "metrics.jsonl"), _records(tmp_path / "one" / "metrics.jsonl")
+    assert [(r["split"], r["step"]) for r in ddp] == [(r["split"], r["step"]) for r in one]
+    assert [r["step"] for r in ddp if r["split"] == "train"] == list(range(1, 7))
+    for a, b in zip(ddp, one):  # train loss, lr, grad norm, token counts; eval loss
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-6), (a, b)
+    trained = make_model(1)
+    load_model_weights(trained, latest_checkpoint(tmp_path / "ddp" / "checkpoints"))
+    for p, q in zip(single.parameters(), trained.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
