@@ -1,0 +1,270 @@
+"""Pretraining as in the ALBERT paper: corpus -> vocabulary -> SOP shards -> MLM + SOP with the shared loop.
+
+    albert pretrain --config configs/pretrain/smoke.yaml
+    albert pretrain --corpus texts/ --output-dir runs/x --model albert-base-v2 --max-steps 125000 ...
+
+Every step is skipped when its output already exists (the tokenizer in `<output_dir>/tokenizer`, the shards
+in `<output_dir>/data/{train,eval}`), so a rerun with `--resume auto` continues an interrupted run. The
+final model (weights + tokenizer, HF layout) is written to `<output_dir>/model`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from albert.config import PRESETS, AlbertConfig
+from albert.training import distributed as dist_utils
+from albert.training.args import TrainArgs
+from albert.training.loop import TrainResult, set_seed, train
+from albert.training.options import add_dataclass_flags, build_options, read_config_file
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(kw_only=True)
+class PretrainArgs:
+    """Model and data options of `albert pretrain` (the loop's options are `TrainArgs`)."""
+
+    corpus: list[str] = field(default_factory=list)
+    """Training text: files or directories (plain text, WikiExtractor `<doc>` files, Gutenberg books)."""
+    eval_corpus: list[str] = field(default_factory=list)
+    """Held-out text for the periodic evaluation (MLM accuracy, SOP accuracy, losses)."""
+    tokenizer: str | None = None
+    """An ALBERT tokenizer directory; by default a new vocabulary is trained on the corpus."""
+    vocab_size: int = 30000
+    """Size of a newly trained vocabulary (ALBERT: 30000)."""
+    vocab_sentences: int = 2_000_000
+    """Sentences sampled to train a new vocabulary."""
+    model: str = "albert-base-v2"
+    """Architecture: a preset name (albert-base-v2, ...) or a config.json / model directory."""
+    model_config: dict[str, Any] = field(default_factory=dict)
+    """Config fields overriding the architecture, e.g. `hidden_size=256 num_hidden_layers=4`."""
+    init_from: str | None = None
+    """Start from the weights of this model directory instead of a random initialisation."""
+    attn_implementation: Literal["sdpa", "eager"] = "sdpa"
+    """Attention kernel."""
+    max_seq_length: int = 512
+    """Tokens per instance, [CLS] A [SEP] B [SEP] included (ALBERT: 512)."""
+    short_seq_prob: float = 0.1
+    """Probability of a shorter target length, uniform in [2, max] (ALBERT: 0.1)."""
+    masked_lm_prob: float = 0.15
+    """Fraction of tokens to predict (ALBERT: 0.15, capped by `max_predictions_per_seq`)."""
+    max_predictions_per_seq: int = 20
+    """Cap on predicted tokens per instance (ALBERT: 20)."""
+    random_document_negatives: bool = True
+    """A one-sentence chunk takes its B segment from another document, labelled 1, as the original does."""
+    static_masking: bool = False
+    """Mask once at build time (`dupe_factor` copies) instead of fresh masks every epoch."""
+    dupe_factor: int = 1
+    """Copies of the corpus with different chunking (and masks, when static) built into the shards."""
+    eval_batches: int = 20
+    """Held-out batches per evaluation (fixed masks, so evaluations are comparable)."""
+    data_seed: int = 12345
+    """Seed of chunking, pairing and static masks."""
+
+
+def _sentences(sources: list[str]):
+    from albert.data import document_sentences, read_documents
+    from albert.data.corpus import corpus_files
+
+    files = corpus_files(sources)
+    return itertools.chain.from_iterable(
+        document_sentences(doc) for path, fmt in files for doc in read_documents(path, fmt)
+    )
+
+
+def _encoder(tokenizer: Any):
+    """Whole batches through the tokenizer's call API (one Rust/C++ call when it has one)."""
+
+    def encode(texts):
+        return tokenizer(list(texts), add_special_tokens=False, return_token_type_ids=False,
+                         return_attention_mask=False)["input_ids"]  # fmt: skip
+
+    return encode
+
+
+def prepare_tokenizer(args: PretrainArgs, out: Path):
+    """Load `args.tokenizer`, or train a vocabulary on the corpus into `<out>/tokenizer` (once)."""
+    from albert.tokenizer import AlbertTokenizerFast, train_sentencepiece
+
+    directory = Path(args.tokenizer) if args.tokenizer else out / "tokenizer"
+    if args.tokenizer is None and not (directory / "spiece.model").is_file():
+        if dist_utils.is_main_process():
+            logger.info("training a %d-piece vocabulary on %s", args.vocab_size, ", ".join(args.corpus))
+            tmp = out / "tokenizer.tmp"
+            train_sentencepiece(
+                None, tmp, vocab_size=args.vocab_size, sentences=_sentences(args.corpus),
+                input_sentence_size=args.vocab_sentences,
+            )  # fmt: skip
+            tmp.replace(directory)
+        dist_utils.barrier()
+    return AlbertTokenizerFast.from_pretrained(directory)
+
+
+def prepare_shards(args: PretrainArgs, tokenizer: Any, corpus: list[str], directory: Path, seed: int) -> Path:
+    """Tokenise `corpus` into SOP shards in `directory` unless they are there already."""
+    from albert.data import Vocabulary, build_pretraining_shards
+
+    if not (directory / "metadata.json").is_file():
+        if not corpus:
+            raise ValueError(f"no shards in {directory} and no corpus to build them from (--corpus)")
+        if dist_utils.is_main_process():
+            build_pretraining_shards(
+                corpus, _encoder(tokenizer), Vocabulary.from_tokenizer(tokenizer), directory,
+                max_seq_length=args.max_seq_length, short_seq_prob=args.short_seq_prob,
+                dupe_factor=args.dupe_factor, random_document_negatives=args.random_document_negatives,
+                seed=seed, overwrite=True,
+            )  # fmt: skip
+        dist_utils.barrier()
+    return directory
+
+
+def model_config(args: PretrainArgs, vocab_size: int) -> AlbertConfig:
+    name = args.model.removeprefix("albert/")
+    config = PRESETS[name] if name in PRESETS else AlbertConfig.from_pretrained(args.model)
+    overrides = {"vocab_size": vocab_size, **args.model_config}
+    if args.max_seq_length > config.max_position_embeddings and "max_position_embeddings" not in overrides:
+        overrides["max_position_embeddings"] = args.max_seq_length
+    return config.replace(**overrides)
+
+
+@torch.no_grad()
+def evaluate_pretraining(model: torch.nn.Module, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    """MLM accuracy/loss over predicted tokens and SOP accuracy/loss over instances of `batches`."""
+    device = next(model.parameters()).device
+    mlm_correct = mlm_total = sop_correct = sop_total = 0
+    mlm_loss = sop_loss = 0.0
+    for batch in batches:
+        batch = {k: v.to(device) for k, v in batch.items()}
+        out = model(**batch)
+        labels, predicted = batch["labels"], batch["labels"] != -100
+        logits = out.prediction_logits[predicted].float()
+        mlm_correct += int((logits.argmax(-1) == labels[predicted]).sum())
+        mlm_total += int(predicted.sum())
+        mlm_loss += float(torch.nn.functional.cross_entropy(logits, labels[predicted], reduction="sum"))
+        sop = batch["sentence_order_label"]
+        sop_correct += int((out.sop_logits.argmax(-1) == sop).sum())
+        sop_total += len(sop)
+        sop_loss += float(torch.nn.functional.cross_entropy(out.sop_logits.float(), sop, reduction="sum"))
+    return {
+        "mlm_accuracy": mlm_correct / max(mlm_total, 1),
+        "sop_accuracy": sop_correct / max(sop_total, 1),
+        "mlm_loss": mlm_loss / max(mlm_total, 1),
+        "sop_loss": sop_loss / max(sop_total, 1),
+        "loss": mlm_loss / max(mlm_total, 1) + sop_loss / max(sop_total, 1),
+    }
+
+
+def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
+    """Run the whole recipe; returns the loop's result. The final model is in `<output_dir>/model`."""
+    from albert.data import PretrainingCollator, PretrainingDataset
+    from albert.model import AlbertForPreTraining
+
+    if train_args.output_dir is None:
+        raise ValueError("--output-dir is required for pretraining")
+    out = Path(train_args.output_dir)
+    if not args.corpus and not (out / "data" / "train" / "metadata.json").is_file():
+        raise ValueError(
+            f"no corpus to train on: pass --corpus (no shards in {out / 'data' / 'train'} either)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    dist_utils.setup(train_args.device)
+    tokenizer = prepare_tokenizer(args, out)
+    train_dir = prepare_shards(args, tokenizer, args.corpus, out / "data" / "train", args.data_seed)
+    dataset = PretrainingDataset(train_dir)
+    spec = dataset.masking_spec(
+        masked_lm_prob=args.masked_lm_prob, max_predictions_per_seq=args.max_predictions_per_seq
+    )
+    collate = PretrainingCollator(
+        spec,
+        dataset.pad_token_id,
+        seed=train_args.seed,
+        static_masking=args.static_masking,
+        pad_to_multiple_of=8,
+    )
+    eval_fn = None
+    if args.eval_corpus or (out / "data" / "eval" / "metadata.json").is_file():
+        eval_dir = prepare_shards(
+            args, tokenizer, args.eval_corpus, out / "data" / "eval", args.data_seed + 1
+        )
+        eval_set = PretrainingDataset(eval_dir)
+        eval_collate = PretrainingCollator(
+            eval_set.masking_spec(masked_lm_prob=args.masked_lm_prob, max_predictions_per_seq=args.max_predictions_per_seq),
+            eval_set.pad_token_id, seed=0, static_masking=True, pad_to_multiple_of=8,
+        )  # fmt: skip
+        n = min(len(eval_set), args.eval_batches * train_args.batch_size)
+        # Evenly spread, fixed instances with fixed masks: every evaluation sees the same data.
+        picks = torch.linspace(0, len(eval_set) - 1, n).long().tolist()
+        eval_batches = [
+            eval_collate([eval_set[i] for i in picks[k : k + train_args.batch_size]])
+            for k in range(0, n, train_args.batch_size)
+        ]
+
+        def eval_fn(model: torch.nn.Module) -> dict[str, float]:
+            return evaluate_pretraining(dist_utils.unwrap(model), eval_batches)
+
+    set_seed(train_args.seed)
+    config = model_config(args, tokenizer.vocab_size)
+    if args.init_from:
+        model = AlbertForPreTraining.from_pretrained(
+            args.init_from, attn_implementation=args.attn_implementation
+        )
+    else:
+        model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
+    logger.info("pretraining %s parameters on %d instances", f"{model.num_parameters():,}", len(dataset))
+    result = train(model, dataset, args=train_args, eval_fn=eval_fn, collate_fn=collate)
+    if dist_utils.is_main_process():
+        export_model(result, tokenizer, out / "model")
+    return result
+
+
+def export_model(result: TrainResult, tokenizer: Any, directory: Path) -> None:
+    """Copy the best (else last) checkpoint's model files and the tokenizer into `directory`."""
+    source = result.best_checkpoint or result.last_checkpoint
+    if source is None:
+        return
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy2(Path(source) / name, tmp / name)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(directory, ignore_errors=True)
+    tmp.replace(directory)
+    logger.info("model written to %s (from %s)", directory, source)
+
+
+# ----- command line -----
+
+PRETRAIN_DEFAULTS = dict(optimizer="lamb", lr=0.00176, warmup_steps=3125, max_steps=125000, batch_size=32,
+                         metric_for_best="mlm_accuracy")  # fmt: skip
+
+
+def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", help="YAML file of options (model/data keys at top level, loop keys under `train:`)"
+    )
+    add_dataclass_flags(parser, PretrainArgs, "model and data")
+    add_dataclass_flags(parser, TrainArgs, "training loop")
+
+
+def run_pretrain(ns: argparse.Namespace) -> int:
+    file_values = read_config_file(ns.config)
+    train_values = {**PRETRAIN_DEFAULTS, **file_values.pop("train", {})}
+    args = build_options(PretrainArgs, file_values, ns)
+    train_args = build_options(TrainArgs, train_values, ns)
+    try:
+        result = pretrain(args, train_args)
+    finally:
+        dist_utils.cleanup()
+    logger.info("done: %d steps, %d tokens, best %s at step %s", result.step, result.tokens, result.best_value,
+                result.best_step)  # fmt: skip
+    return 0
