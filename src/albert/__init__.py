@@ -16,6 +16,8 @@ from albert.model import (
     AlbertModel,
     AlbertPreTrainedModel,
 )
+from albert.pipelines import pipeline
+from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
 __version__ = "0.1.0"
 
@@ -30,5 +32,8 @@ __all__ = [
     "AlbertForTokenClassification",
     "AlbertModel",
     "AlbertPreTrainedModel",
+    "AlbertTokenizer",
+    "AlbertTokenizerFast",
     "__version__",
+    "pipeline",
 ]

@@ -38,7 +38,9 @@ def resolve_file(name_or_path: str | os.PathLike, filename: str, *, required: bo
             raise FileNotFoundError(f"{path} has no {filename} (it contains: {present})")
         return None
     name = str(name_or_path)
-    if path.suffix or name.startswith((".", "/", "~")) or name.count("/") > 1 or not name.strip():
+    # Hub ids are `org/name`; the only bare names that exist for ALBERT are the 8 legacy ids.
+    is_hub_id = name.count("/") == 1 or name in LEGACY_IDS
+    if path.suffix or name.startswith((".", "/", "~")) or not is_hub_id or not name.strip():
         raise FileNotFoundError(f"no such directory: {name}")
     return _hub_file(LEGACY_IDS.get(name, name), filename, required=required)
 

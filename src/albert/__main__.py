@@ -1,0 +1,7 @@
+"""`python -m albert ...`: the same command line as the `albert` script (see albert/cli.py)."""
+
+import sys
+
+from albert.cli import main
+
+sys.exit(main())

@@ -1,0 +1,412 @@
+"""The `albert` command line (also `python -m albert`): a table of subcommands, each a plain function.
+
+    albert run --task fill-mask --model DIR < texts.txt > results.jsonl
+    albert fill-mask "The capital of France is [MASK]." --model DIR
+    albert info albert-base-v2
+
+This is the only module that prints; the library reports through `logging` (shown here on stderr).
+Exit status: 0 success, 1 fatal error, 2 bad command line, 3 finished but some input lines failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, TextIO
+
+import albert
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SOME_LINES_FAILED = 0, 1, 2, 3
+TASK_NAMES = (
+    "fill-mask", "text-classification", "sentiment-analysis", "token-classification", "ner",
+    "question-answering", "multiple-choice", "feature-extraction",
+)  # fmt: skip
+JSON_ONLY_TASKS = ("question-answering", "multiple-choice")
+JSON_FORMS = {
+    "question-answering": '{"question": ..., "context": ...}',
+    "multiple-choice": '{"prompt": ..., "choices": [...]}',
+}
+
+
+class Command(NamedTuple):
+    function: Callable[[argparse.Namespace], int]  # returns the exit status
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    help: str
+
+
+# ----- shared options ----------------------------------------------------------------------------
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", help="checkpoint directory or hub id (default: the built-in model, if the task has one)"
+    )
+    parser.add_argument("--tokenizer", help="tokenizer directory or hub id (default: the model's)")
+    parser.add_argument("--device", help="cpu (default), cuda, cuda:N or a GPU index N")
+    parser.add_argument(
+        "--dtype", choices=("auto", "float32", "float16", "bfloat16"),
+        help="weights dtype; auto = bf16/fp16 on a GPU that supports it, float32 on CPU (default float32)",
+    )  # fmt: skip
+
+
+def build_pipeline(args: argparse.Namespace, task: str, **params: Any) -> Any:
+    from albert.pipelines import pipeline  # imported here so that --help stays fast
+
+    return pipeline(
+        task,
+        args.model,
+        args.tokenizer,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=getattr(args, "batch_size", 8),
+        **params,
+    )
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """--param KEY=VALUE; VALUE is read as JSON when it parses (3, true, ["a"]), else kept as a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.replace("-", "_"), json.loads(value)
+    except json.JSONDecodeError:
+        return key.replace("-", "_"), value
+
+
+# ----- albert run --------------------------------------------------------------------------------
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--task", required=True, choices=TASK_NAMES, help="which pipeline to run")
+    add_model_arguments(parser)
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        help="how many predictions per input (fill-mask, classification, QA, multiple-choice)",
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="inputs per forward pass (default 8)")
+    parser.add_argument(
+        "--truncation",
+        action="store_true",
+        help="cut inputs longer than the model accepts instead of failing",
+    )
+    parser.add_argument(
+        "--aggregation-strategy",
+        choices=("none", "simple", "first", "average", "max"),
+        help="token-classification: how to merge tokens into entities",
+    )
+    parser.add_argument(
+        "--pooling", choices=("mean", "cls", "pooler"), help="feature-extraction: one vector per text"
+    )
+    parser.add_argument(
+        "--param", "-p", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
+        help="any other pipeline parameter, e.g. -p max_seq_len=256 -p handle_impossible_answer=true",
+    )  # fmt: skip
+
+
+def pipeline_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The pipeline parameters given on the command line (unset options are left to the pipeline)."""
+    params = dict(args.param)
+    for name in ("top_k", "aggregation_strategy", "pooling"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    if args.truncation:
+        params["truncation"] = True
+    return params
+
+
+def parse_line(line: str, task: str) -> Any:
+    """One stdin line -> one pipeline input: a JSON object when the line starts with "{", else the text."""
+    text = line.rstrip("\r\n")
+    if text.lstrip().startswith("{"):
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"invalid JSON: {e}") from None
+        if not isinstance(item, dict):
+            raise ValueError("a JSON line must be an object")
+        return item
+    if task in JSON_ONLY_TASKS:
+        raise ValueError(f"{task} needs a JSON object per line: {JSON_FORMS[task]}")
+    return text
+
+
+def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Read one input per stdin line, write one JSON line per input to stdout, in order.
+
+    A line that fails (bad JSON, no [MASK], too long, ...) gives `{"error": ..., "line": N}` on stdout,
+    so output line N always answers input line N, and a message on stderr; the other lines go on.
+    """
+    from albert.pipelines import ALIASES
+
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    task = ALIASES.get(args.task, args.task)
+    pipe = build_pipeline(args, task, **pipeline_params(args))
+    lines: deque[tuple[int, Any]] = deque()  # (line number, input or parse error), oldest first
+
+    def items() -> Iterator[Any]:
+        for number, line in enumerate(stdin, start=1):
+            try:
+                item: Any = parse_line(line, task)
+            except ValueError as e:
+                item = e
+            lines.append((number, item))
+            if not isinstance(item, Exception):
+                yield item
+
+    progress = _progress_bar()
+    failures = 0
+
+    def emit(number: int, result: Any) -> None:
+        nonlocal failures
+        if isinstance(result, Exception):
+            failures += 1
+            _line_error(progress, number, result, args.debug)
+            result = {"error": str(result), "line": number}
+        stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        stdout.flush()
+        if progress is not None:
+            progress.update(1)
+
+    # Interactive input is answered line by line; piped input is read ahead and batched by length.
+    window = 1 if stdin.isatty() else None
+    for result in pipe.iter_results(items(), return_errors=True, window=window):
+        while isinstance(lines[0][1], Exception):  # parse errors queued before this result
+            emit(*lines.popleft())
+        emit(lines.popleft()[0], result)
+    while lines:
+        emit(*lines.popleft())
+    if progress is not None:
+        progress.close()
+    if failures:
+        print(f"albert: {failures} input line(s) failed (see above)", file=sys.stderr)
+        return EXIT_SOME_LINES_FAILED
+    return EXIT_OK
+
+
+def _progress_bar() -> Any:
+    """A tqdm bar on stderr when stderr is a terminal (never in pipes or logs)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit=" lines", file=sys.stderr, dynamic_ncols=True)
+
+
+def _line_error(progress: Any, number: int, error: Exception, debug: bool) -> None:
+    message = f"albert: line {number}: {error}"
+    if debug:
+        message += "\n" + "".join(traceback.format_exception(error)).rstrip()
+    if progress is not None:
+        progress.write(message, file=sys.stderr)
+    else:
+        print(message, file=sys.stderr)
+
+
+# ----- albert fill-mask --------------------------------------------------------------------------
+
+
+def add_fill_mask_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "text", help='a text with one or more [MASK] tokens, e.g. "Paris is the [MASK] of France."'
+    )
+    add_model_arguments(parser)
+    parser.add_argument("--top-k", type=int, default=5, help="predictions per mask (default 5)")
+    parser.add_argument(
+        "--targets", help="comma-separated candidate tokens to score instead of the whole vocabulary"
+    )
+    parser.add_argument("--json", action="store_true", help="print the pipeline's JSON instead of a table")
+
+
+def fill_mask(args: argparse.Namespace) -> int:
+    """Print the best fillers of each [MASK] in one text as a table."""
+    params: dict[str, Any] = {"top_k": args.top_k}
+    if args.targets:
+        params["targets"] = [t.strip() for t in args.targets.split(",") if t.strip()]
+    result = build_pipeline(args, "fill-mask")(args.text, **params)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return EXIT_OK
+    per_mask = result if result and isinstance(result[0], list) else [result]
+    for n, proposals in enumerate(per_mask, start=1):
+        if len(per_mask) > 1:
+            print(f"[MASK] {n} of {len(per_mask)}")
+        width = max([len("token")] + [len(p["token_str"]) for p in proposals])
+        print(f"{'rank':>4}  {'score':>9}  {'token':<{width}}  sequence")
+        for rank, p in enumerate(proposals, start=1):
+            print(f"{rank:>4}  {p['score']:>9.4g}  {p['token_str']:<{width}}  {p['sequence']}")
+    return EXIT_OK
+
+
+# ----- albert info -------------------------------------------------------------------------------
+
+
+def add_info_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="checkpoint directory, hub id, or preset name such as albert-base-v2")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def parameter_report(config: Any) -> dict[str, int]:
+    """Parameter counts of the encoder (`AlbertModel` with pooler) from the config alone, and of a BERT
+    with the same H, L, vocabulary and positions but H-wide embeddings and no sharing."""
+    V, P, T = config.vocab_size, config.max_position_embeddings, config.type_vocab_size  # noqa: N806
+    E, H, F = config.embedding_size, config.hidden_size, config.intermediate_size  # noqa: N806
+    layer = 4 * H * H + 4 * H + 2 * H + H * F + F + F * H + H + 2 * H  # attention + LN + FFN + LN
+    if config.position_embedding_type != "absolute":
+        layer += (2 * P - 1) * config.head_size  # relative-distance table of each attention
+    embeddings = (V + P + T) * E + 2 * E
+    projection = E * H + H
+    shared = config.num_hidden_groups * config.inner_group_num * layer
+    pooler = H * H + H
+    depth = config.num_hidden_layers * config.inner_group_num  # layer applications
+    bert = (V + P + T) * H + 2 * H + depth * layer + pooler
+    return {
+        "total": embeddings + projection + shared + pooler,
+        "embedding": embeddings,
+        "embedding_projection": projection,
+        "shared_layers": shared,
+        "pooler": pooler,
+        "unshared_bert_total": bert,
+        "factorisation_saves": (V + P + T) * H + 2 * H - embeddings - projection,
+        "sharing_saves": (depth - config.num_hidden_groups * config.inner_group_num) * layer,
+    }
+
+
+def info(args: argparse.Namespace) -> int:
+    """Print a model's config and where its parameters are (and are saved, compared with BERT)."""
+    from albert.config import PRESETS, AlbertConfig
+
+    config = AlbertConfig.from_pretrained(args.model)
+    counts = parameter_report(config)
+    stored = None
+    if args.model.removeprefix("albert/") not in PRESETS:
+        from albert.checkpoint import read_state_dict
+
+        try:
+            tensors = read_state_dict(args.model)
+            stored = sum(t.numel() for t in tensors.values() if t.is_floating_point())
+        except FileNotFoundError:
+            logging.getLogger(__name__).info("no weights in %s; counts come from the config only", args.model)
+    if args.json:
+        config_dict = config.to_dict()
+        print(
+            json.dumps(
+                {
+                    "model": args.model,
+                    "config": config_dict,
+                    "parameters": counts,
+                    "checkpoint_parameters": stored,
+                }
+            )
+        )
+        return EXIT_OK
+    print(f"model: {args.model}")
+    print("config:")
+    for key, value in config.to_dict().items():
+        print(f"  {key:<30} {value}")
+    c, L, G, I = counts, config.num_hidden_layers, config.num_hidden_groups, config.inner_group_num  # noqa: N806, E741
+    rows = [
+        ("parameters (encoder + pooler, from the config)", None),
+        ("  total", c["total"]),
+        (f"  embedding ((V + P + T) x E = ({config.vocab_size} + {config.max_position_embeddings} + {config.type_vocab_size}) x {config.embedding_size}, + LayerNorm)", c["embedding"]),
+        (f"  embedding projection E -> H ({config.embedding_size} -> {config.hidden_size})", c["embedding_projection"]),
+        (f"  shared layers ({G} group(s) x {I} layer(s), applied {L} times)", c["shared_layers"]),
+        ("  pooler", c["pooler"]),
+    ]  # fmt: skip
+    if stored is not None:
+        rows.append(("all tensors in the checkpoint (incl. task head)", stored))
+    rows += [
+        (f"unshared BERT of the same shape (E = H = {config.hidden_size}, {L * I} distinct layers)", c["unshared_bert_total"]),
+        ("  saved by the factorised embedding", c["factorisation_saves"]),
+        ("  saved by cross-layer sharing", c["sharing_saves"]),
+    ]  # fmt: skip
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(label if value is None else f"{label:<{width}}  {value:>14,}")
+    ratio = c["total"] / c["unshared_bert_total"]
+    print(f"ALBERT has {ratio:.1%} of that BERT's parameters ({1 / ratio:.1f}x fewer)")
+    return EXIT_OK
+
+
+# ----- the command table -------------------------------------------------------------------------
+
+
+# To add a subcommand (pretrain, finetune, evaluate, ...): write `def my_command(args) -> int` (returns
+# the exit status) and `def add_my_arguments(parser) -> None`, then add one line below. main() builds
+# the parser, `--help`, `--debug` and error handling for every entry.
+def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
+    from albert.training.pretrain import add_pretrain_arguments as add
+
+    add(parser)
+
+
+def pretrain(args: argparse.Namespace) -> int:
+    from albert.training.pretrain import run_pretrain
+
+    return run_pretrain(args)
+
+
+COMMANDS: dict[str, Command] = {
+    "run": Command(run, add_run_arguments, "run a pipeline on stdin (one input per line), JSON lines out"),
+    "fill-mask": Command(fill_mask, add_fill_mask_arguments, "show the best fillers for [MASK] in a text"),
+    "info": Command(info, add_info_arguments, "config and parameter counts of a model"),
+    "pretrain": Command(pretrain, add_pretrain_arguments, "pretrain ALBERT (MLM + SOP) on a text corpus"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: --debug/--verbose may be given before or after the subcommand without overwriting.
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show Python tracebacks"
+    )
+    common.add_argument(
+        "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="log progress (INFO)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="albert",
+        description="ALBERT models from the command line.",
+        epilog="exit status: 0 ok, 1 error, 2 bad arguments, 3 some input lines failed",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"albert {albert.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, command in COMMANDS.items():
+        doc = (command.function.__doc__ or command.help).strip()
+        p = sub.add_parser(name, help=command.help, description=doc, parents=[common])
+        command.add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.debug = getattr(args, "debug", False)
+    level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    logging.basicConfig(level=level, format="albert: %(levelname)s: %(message)s", stream=sys.stderr)
+    # huggingface_hub logs every retry of an unreachable hub; the final error message says it all.
+    logging.getLogger("huggingface_hub").setLevel(level if level == logging.INFO else logging.ERROR)
+    try:
+        return COMMANDS[args.command].function(args)
+    except KeyboardInterrupt:
+        print("albert: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `albert run ... | head`: the reader left; not an error of ours
+        # Point stdout at /dev/null so that the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as e:
+        if args.debug:
+            raise
+        print(f"albert: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

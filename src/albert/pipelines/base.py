@@ -1,0 +1,339 @@
+"""What every pipeline shares: device/dtype choice, length-grouped batching, streaming, input order.
+
+A task pipeline is three steps:
+
+1. `preprocess(item, params) -> list[Row]`: pure; text in, token ids out (one row per model input;
+   question answering makes one row per context window).
+2. `forward(batch, rows) -> list[dict]`: the only step that runs the model, on a padded batch.
+3. `postprocess(item, rows, outputs, params) -> result`: pure; tensors in, plain Python out.
+
+`Pipeline.iter_results` reads the inputs a window at a time (`WINDOW_BATCHES` batches), sorts that
+window's rows by length so that each batch holds rows of similar length (little compute spent on
+padding), and yields the results in input order. Generators are consumed lazily, one window at a time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+# How many batches' worth of inputs are read ahead and sorted by length. Larger windows pad less but
+# hold back results (and memory) longer when streaming.
+WINDOW_BATCHES = 16
+
+_DTYPE_NAMES = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+}
+
+
+class PipelineError(ValueError):
+    """A problem with one input (no [MASK], too long, malformed); other inputs are unaffected."""
+
+
+# ----- device and dtype --------------------------------------------------------------------------
+
+
+def resolve_device(device: str | int | torch.device | None) -> torch.device:
+    """None -> cpu; an int N (or "N") -> cuda:N (-1 -> cpu); otherwise anything torch.device accepts."""
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, int) or (isinstance(device, str) and device.lstrip("-").isdigit()):
+        index = int(device)
+        dev = torch.device("cpu") if index < 0 else torch.device("cuda", index)
+    else:
+        try:
+            dev = torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:N' or an index N") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asks for a GPU but CUDA is not available here; use device='cpu'")
+    return dev
+
+
+def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype | None:
+    """None -> None (keep the model's dtype; float32 when loading); "auto" -> bf16 on a GPU that supports
+    it, else fp16 on a GPU, else float32; a name ("float16", "bf16", ...) or a torch.dtype as given."""
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype == "auto":
+        if device.type == "cuda":
+            with torch.cuda.device(device):
+                # Native support only: older GPUs emulate bf16 slowly, fp16 is the better choice there.
+                return (
+                    torch.bfloat16
+                    if torch.cuda.is_bf16_supported(including_emulation=False)
+                    else torch.float16
+                )
+        return torch.float32  # half precision on CPU is slower and less accurate
+    if dtype in _DTYPE_NAMES:
+        return _DTYPE_NAMES[dtype]
+    raise ValueError(
+        f"unknown dtype {dtype!r}; use 'auto', 'float32', 'float16', 'bfloat16' or a torch.dtype"
+    )
+
+
+# ----- rows and batches --------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One model input made from an item: padded-later token features plus data for postprocess.
+
+    `features` holds `input_ids`, `token_type_ids` and `attention_mask` as lists of ints, or, for
+    multiple choice, as lists of C lists (one per choice).
+    """
+
+    features: dict[str, list]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nested(self) -> bool:
+        ids = self.features["input_ids"]
+        return bool(ids) and isinstance(ids[0], list)
+
+    @property
+    def length(self) -> int:
+        ids = self.features["input_ids"]
+        return max(map(len, ids)) if self.nested else len(ids)
+
+    @property
+    def group(self) -> int:
+        """Rows batch together only within a group (multiple choice: the number of choices)."""
+        return len(self.features["input_ids"]) if self.nested else 0
+
+
+def make_row(encoding: Mapping[str, Any], index: int | None = None, **extras: Any) -> Row:
+    """A Row from a tokenizer output (`index` picks one sequence of a batched/overflowing output).
+
+    Missing `attention_mask` / `token_type_ids` default to ones / zeros, as the model would assume.
+    """
+
+    def pick(name: str) -> list[int] | None:
+        value = encoding.get(name) if hasattr(encoding, "get") else None
+        if value is None:
+            return None
+        return list(value[index]) if index is not None else list(value)
+
+    ids = pick("input_ids")
+    features = {
+        "input_ids": ids,
+        "token_type_ids": pick("token_type_ids") or [0] * len(ids),
+        "attention_mask": pick("attention_mask") or [1] * len(ids),
+    }
+    return Row(features, extras)
+
+
+def collate(rows: list[Row], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad rows (right side, as the ALBERT tokenizers do) to the longest and stack: (B, T) or (B, C, T)."""
+    width = max(row.length for row in rows)
+    batch: dict[str, torch.Tensor] = {}
+    for name in ("input_ids", "token_type_ids", "attention_mask"):
+        fill = pad_id if name == "input_ids" else 0
+        if rows[0].nested:
+            data = [[seq + [fill] * (width - len(seq)) for seq in row.features[name]] for row in rows]
+        else:
+            data = [row.features[name] + [fill] * (width - len(row.features[name])) for row in rows]
+        batch[name] = torch.tensor(data, dtype=torch.long)
+    return batch
+
+
+def length_sorted_batches(rows: list[Row], batch_size: int) -> list[list[int]]:
+    """Row indices cut into batches of rows with similar length (and the same group)."""
+    order = sorted(range(len(rows)), key=lambda i: (rows[i].group, rows[i].length))
+    batches: list[list[int]] = []
+    for _, members in itertools.groupby(order, key=lambda i: rows[i].group):
+        members = list(members)
+        batches.extend(members[k : k + batch_size] for k in range(0, len(members), batch_size))
+    return batches
+
+
+# ----- the pipeline ------------------------------------------------------------------------------
+
+
+class Pipeline:
+    """Base class: holds the model, tokenizer and default parameters; runs items through the 3 steps.
+
+    Subclasses set `task` and `model_class` and implement `check_params`, `preprocess`, `postprocess`
+    (and `forward` when the model's output needs more than the default handling).
+    """
+
+    task: ClassVar[str] = ""
+    model_class: ClassVar[type] = object
+    # Output fields the default forward hands to postprocess: those with a token axis are cut back to
+    # each row's own length (padding dropped); the others have one value per row.
+    token_outputs: ClassVar[tuple[str, ...]] = ()
+    sequence_outputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, model: torch.nn.Module, tokenizer: Any, *, batch_size: int = 8, **defaults: Any
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.defaults = self.check_params(defaults)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(task={self.task!r}, device={self.device}, dtype={self.dtype})"
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.model.parameters()).dtype
+
+    @property
+    def max_length(self) -> int:
+        """The longest input the model accepts (position table size, or the tokenizer's limit if lower)."""
+        limit = getattr(self.tokenizer, "model_max_length", None) or 10**30
+        return int(min(limit, self.model.config.max_position_embeddings))
+
+    # ----- to be provided by each task -----
+
+    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate call/constructor keyword arguments; return them normalised."""
+        if params:
+            raise TypeError(f"{self.task} pipeline got unexpected arguments: {', '.join(params)}")
+        return {}
+
+    def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
+        raise NotImplementedError
+
+    def postprocess(self, item: Any, rows: list[Row], outputs: list[dict], params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def forward(self, batch: dict[str, torch.Tensor], rows: list[Row]) -> list[dict[str, torch.Tensor]]:
+        """Run the model on one padded batch; per row, its outputs as float32 CPU tensors."""
+        out = self.model(**{k: v.to(self.device) for k, v in batch.items()})
+        per_row: list[dict[str, torch.Tensor]] = [{} for _ in rows]
+        for name in self.token_outputs + self.sequence_outputs:
+            value = getattr(out, name)
+            if value is None:
+                continue
+            value = value.float().cpu()
+            for i, row in enumerate(rows):
+                per_row[i][name] = value[i, : row.length] if name in self.token_outputs else value[i]
+        return per_row
+
+    # ----- the driver -----
+
+    def params(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **self.check_params(overrides)}
+
+    def __call__(self, inputs: Any, **params: Any) -> Any:
+        """One item -> one result; a list -> a list in the same order; any other iterable -> a generator."""
+        merged = self.params(params)
+        if self.is_single(inputs):
+            return self.single_result(inputs, next(self.iter_results([inputs], merged)), merged)
+        if isinstance(inputs, (list, tuple)):
+            return self.list_result(inputs, list(self.iter_results(inputs, merged)), merged)
+        if isinstance(inputs, Iterable):
+            return self.iter_results(inputs, merged)
+        raise TypeError(f"{self.task} pipeline cannot take inputs of type {type(inputs).__name__}")
+
+    def is_single(self, inputs: Any) -> bool:
+        return isinstance(inputs, (str, dict))
+
+    def single_result(self, item: Any, result: Any, params: dict[str, Any]) -> Any:
+        """The shape of the answer for one item (upstream wraps some tasks' results in a list)."""
+        return result
+
+    def list_result(
+        self, items: list[Any] | tuple[Any, ...], results: list[Any], params: dict[str, Any]
+    ) -> Any:
+        return results
+
+    def iter_results(
+        self,
+        items: Iterable[Any],
+        params: dict[str, Any] | None = None,
+        *,
+        return_errors: bool = False,
+        window: int | None = None,
+    ) -> Iterator[Any]:
+        """Results in input order, computed `window` items at a time (default: WINDOW_BATCHES batches;
+        1 answers each item as soon as it arrives, e.g. for interactive input).
+
+        With `return_errors=True` an item that fails (PipelineError, or a ValueError/TypeError/KeyError
+        from the tokenizer) yields its exception instead of a result and the others carry on; otherwise
+        the exception propagates.
+        """
+        params = self.defaults if params is None else params
+        iterator = iter(items)
+        window = window or self.batch_size * WINDOW_BATCHES
+        while chunk := list(itertools.islice(iterator, window)):
+            yield from self._run_window(chunk, params, return_errors)
+
+    def _run_window(self, items: list[Any], params: dict[str, Any], return_errors: bool) -> Iterator[Any]:
+        prepared: list[list[Row] | Exception] = []
+        for item in items:
+            try:
+                prepared.append(self.preprocess(item, params))
+            except (ValueError, TypeError, KeyError) as e:
+                if not return_errors:
+                    raise
+                prepared.append(e)
+        flat = [(i, j) for i, rows in enumerate(prepared) if isinstance(rows, list) for j in range(len(rows))]
+        flat_rows = [prepared[i][j] for i, j in flat]
+        outputs: list[list[dict] | None] = [
+            [{}] * len(rows) if isinstance(rows, list) else None for rows in prepared
+        ]
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        for members in length_sorted_batches(flat_rows, self.batch_size):
+            batch_rows = [flat_rows[k] for k in members]
+            for k, out in zip(members, self.forward(collate(batch_rows, pad_id), batch_rows)):
+                i, j = flat[k]
+                outputs[i][j] = out
+        for item, rows, outs in zip(items, prepared, outputs):
+            if isinstance(rows, Exception):
+                yield rows
+                continue
+            try:
+                yield self.postprocess(item, rows, outs, params)
+            except (ValueError, TypeError, KeyError) as e:
+                if not return_errors:
+                    raise
+                yield e
+
+    # ----- helpers for the tasks -----
+
+    def check_length(self, n_tokens: int, what: str = "input") -> None:
+        if n_tokens > self.max_length:
+            raise PipelineError(
+                f"{what} is {n_tokens} tokens long but the model accepts at most {self.max_length}; "
+                "shorten it or pass truncation=True (CLI: --truncation)"
+            )
+
+    def truncation_kwargs(self, truncation: bool) -> dict[str, Any]:
+        return {"truncation": True, "max_length": self.max_length} if truncation else {}
+
+
+# ----- tokenizer conveniences (only the HF call API is assumed of the tokenizer) ------------------
+
+
+def tokens_to_string(tokenizer: Any, tokens: list[str]) -> str:
+    """`tokenizer.convert_tokens_to_string`, or the Metaspace rule it applies for ALBERT: "▁" becomes a
+    space, except in the first token, where it is dropped."""
+    convert = getattr(tokenizer, "convert_tokens_to_string", None)
+    if convert is not None:
+        return convert(tokens)
+    return "".join(t.replace("▁", "") if i == 0 else t.replace("▁", " ") for i, t in enumerate(tokens))

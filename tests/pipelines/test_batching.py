@@ -1,0 +1,96 @@
+"""Batching: length-grouped batches, results in input order, streaming, per-item errors, device/dtype."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from albert.pipelines import PipelineError, pipeline
+from albert.pipelines.base import Row, collate, length_sorted_batches, resolve_device, resolve_dtype
+
+TEXTS = [("word " * n).strip() + " [MASK]." for n in (30, 1, 12, 2, 40, 5, 1, 25, 3)]
+
+
+def test_length_sorted_batches_group_similar_lengths():
+    rows = [Row({"input_ids": [1] * n}) for n in (9, 1, 5, 2, 8, 1)]
+    batches = length_sorted_batches(rows, batch_size=2)
+    assert sorted(itertools.chain(*batches)) == list(range(6))
+    assert [[rows[i].length for i in b] for b in batches] == [[1, 1], [2, 5], [8, 9]]
+
+
+def test_multiple_choice_rows_batch_only_with_the_same_number_of_choices():
+    rows = [Row({"input_ids": [[1] * 3] * c}) for c in (2, 3, 2)]
+    assert length_sorted_batches(rows, batch_size=8) == [[0, 2], [1]]
+
+
+def test_collate_pads_on_the_right():
+    rows = [Row({"input_ids": [2, 7, 3], "token_type_ids": [0, 0, 0], "attention_mask": [1, 1, 1]}),
+            Row({"input_ids": [2, 3], "token_type_ids": [0, 0], "attention_mask": [1, 1]})]  # fmt: skip
+    batch = collate(rows, pad_id=0)
+    assert batch["input_ids"].tolist() == [[2, 7, 3], [2, 3, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 16])
+def test_results_come_back_in_input_order(model_dirs, tokenizer, batch_size):
+    fill = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, batch_size=batch_size, top_k=2)
+    one_by_one = [fill(t) for t in TEXTS]
+    batched = fill(TEXTS)
+    for a, b in zip(batched, one_by_one):
+        assert [p["token"] for p in a] == [p["token"] for p in b]
+        assert [p["score"] for p in a] == pytest.approx([p["score"] for p in b], abs=1e-5)
+
+
+def test_generators_are_streamed_window_by_window(model_dirs, tokenizer, monkeypatch):
+    import albert.pipelines.base as base
+
+    monkeypatch.setattr(base, "WINDOW_BATCHES", 1)
+    fill = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, batch_size=2)
+    pulled = []
+
+    def source():
+        for t in TEXTS:
+            pulled.append(t)
+            yield t
+
+    results = fill(source())
+    assert pulled == []  # nothing read until asked
+    first = next(results)
+    assert len(pulled) == 2 and first[0]["sequence"].startswith("word")  # one window = 2 items
+    assert len(list(results)) == len(TEXTS) - 1
+
+
+def test_per_item_errors_can_be_returned(model_dirs, tokenizer):
+    fill = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, batch_size=4)
+    results = list(fill.iter_results(["a [MASK]", "no mask", 42, "b [MASK]"], return_errors=True))
+    assert isinstance(results[1], PipelineError) and isinstance(results[2], PipelineError)
+    assert results[0][0]["sequence"].startswith("a") and results[3][0]["sequence"].startswith("b")
+    with pytest.raises(PipelineError):
+        fill(["a [MASK]", "no mask"])
+
+
+def test_device_and_dtype_resolution():
+    assert resolve_device(None) == torch.device("cpu")
+    assert resolve_device(-1) == torch.device("cpu")
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_dtype("auto", torch.device("cpu")) is torch.float32
+    assert resolve_dtype("bf16", torch.device("cpu")) is torch.bfloat16
+    assert resolve_dtype(None, torch.device("cpu")) is None
+    with pytest.raises(ValueError, match="dtype"):
+        resolve_dtype("float8", torch.device("cpu"))
+    with pytest.raises(ValueError, match="device"):
+        resolve_device("toaster")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda:0")
+
+
+def test_dtype_is_applied(model_dirs, tokenizer):
+    fill = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, dtype="bfloat16")
+    assert fill.dtype is torch.bfloat16
+    reference = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, dtype="auto")
+    assert reference.dtype is torch.float32  # auto = float32 on CPU
+    text = "The capital of France is [MASK]."
+    assert fill(text)[0]["score"] == pytest.approx(reference(text)[0]["score"], rel=0.1)

@@ -1,0 +1,74 @@
+"""pipeline(): task names and aliases, model/tokenizer arguments, the default model, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import albert.pipelines as pipelines
+from albert.model import AlbertForMaskedLM, AlbertForQuestionAnswering
+from albert.pipelines import TASKS, pipeline
+
+
+def test_aliases(model_dirs, tokenizer):
+    assert (
+        pipeline("sentiment-analysis", model_dirs["text-classification"], tokenizer).task
+        == "text-classification"
+    )
+    assert pipeline("ner", model_dirs["token-classification"], tokenizer).task == "token-classification"
+
+
+def test_unknown_task():
+    with pytest.raises(ValueError, match="unknown task 'summarization'.*fill-mask"):
+        pipeline("summarization", "anything")
+
+
+@pytest.mark.parametrize(
+    "task", ["text-classification", "token-classification", "question-answering", "multiple-choice"]
+)
+def test_tasks_without_a_default_model_say_what_to_pass(task):
+    with pytest.raises(ValueError, match="pass model="):
+        pipeline(task)
+
+
+@pytest.mark.parametrize("task", ["fill-mask", "feature-extraction"])
+def test_default_model(task, monkeypatch, tmp_path, model_dirs, tokenizer):
+    """`model=None` loads albert/assets/default (faked here by pointing importlib.resources elsewhere)."""
+    monkeypatch.setattr(pipelines.importlib.resources, "files", lambda package: tmp_path)
+    with pytest.raises(FileNotFoundError, match="no built-in default model.*pass model="):
+        pipeline(task)
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "default").symlink_to(model_dirs["fill-mask"])
+    assert pipeline(task, tokenizer=tokenizer).task == task
+
+
+def test_loaded_model_objects(model_dirs, tokenizer):
+    model = AlbertForMaskedLM.from_pretrained(model_dirs["fill-mask"])
+    assert pipeline("fill-mask", model, tokenizer).model is model
+    with pytest.raises(ValueError, match="tokenizer="):
+        pipeline("fill-mask", model)
+    with pytest.raises(TypeError, match="needs a AlbertForQuestionAnswering"):
+        pipeline("question-answering", model, tokenizer)
+    qa = AlbertForQuestionAnswering.from_pretrained(model_dirs["question-answering"])
+    assert pipeline("question-answering", qa, tokenizer).model is qa
+
+
+def test_missing_model_directory(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        pipeline("fill-mask", tmp_path / "missing", tokenizer=object())
+
+
+def test_tokenizer_loaded_from_the_model_directory(model_dirs):
+    try:
+        from albert.tokenizer import AlbertTokenizerFast  # noqa: F401
+    except ImportError:
+        pytest.skip("albert.tokenizer.AlbertTokenizerFast is not written yet")
+
+    fill = pipeline("fill-mask", model_dirs["fill-mask"])
+    assert fill("a [MASK] b")[0]["sequence"]
+
+
+def test_every_task_is_registered():
+    assert set(TASKS) == {
+        "fill-mask", "text-classification", "token-classification", "question-answering",
+        "multiple-choice", "feature-extraction",
+    }  # fmt: skip

@@ -1,0 +1,52 @@
+"""fill-mask: same predictions as transformers' FillMaskPipeline (top_k, targets, several masks, lists)."""
+
+from __future__ import annotations
+
+import pytest
+
+from albert.pipelines import PipelineError
+from tests.pipelines.tiny_models import assert_same
+
+CASES = [
+    ("The capital of France is [MASK].", {}),
+    ("The capital of France is [MASK].", {"top_k": 12}),
+    ("[MASK] is a [MASK] city in [MASK].", {"top_k": 3}),
+    (["a [MASK] b", "hello [MASK] world, how are you doing today?", "x [MASK] [MASK]"], {"top_k": 2}),
+    (["only one [MASK] in a list"], {}),
+    ("paris is [MASK]", {"targets": ["▁paris", "london", "▁the"]}),
+    ("paris is [MASK] and [MASK]", {"targets": "▁rome", "top_k": 4}),
+]
+
+
+@pytest.mark.parametrize(("inputs", "kwargs"), CASES)
+def test_matches_transformers(make_pipelines, inputs, kwargs):
+    theirs, ours = make_pipelines("fill-mask")
+    assert_same(ours(inputs, **kwargs), theirs(inputs, **kwargs))
+
+
+def test_defaults_given_at_construction(model_dirs, tokenizer, make_pipelines):
+    from albert.pipelines import pipeline
+
+    theirs, _ = make_pipelines("fill-mask")
+    ours = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, top_k=2, batch_size=1)
+    text = "The [MASK] sat on the mat."
+    assert_same(ours(text), theirs(text, top_k=2))
+    assert len(ours(text, top_k=4)) == 4  # call arguments override construction defaults
+
+
+def test_errors(make_pipelines):
+    _, ours = make_pipelines("fill-mask")
+    with pytest.raises(PipelineError, match=r"no mask token \(\[MASK\]\)"):
+        ours("nothing to fill")
+    with pytest.raises(ValueError, match="top_k"):
+        ours("a [MASK]", top_k=0)
+    with pytest.raises(TypeError, match="unexpected arguments: colour"):
+        ours("a [MASK]", colour="red")
+
+
+def test_too_long_input_needs_truncation(make_pipelines):
+    _, ours = make_pipelines("fill-mask")
+    text = "[MASK] " + "word " * 600
+    with pytest.raises(PipelineError, match="at most 512"):
+        ours(text)
+    assert len(ours(text, truncation=True)) == 5

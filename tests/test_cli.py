@@ -1,0 +1,245 @@
+"""The `albert` command line: end to end through `python -m albert` (stdin in, JSON lines out, exit
+codes, per-line errors), plus in-process checks of help, info and the remaining tasks."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import albert
+from albert import cli
+from albert.config import PRESETS
+from tests.pipelines.tiny_models import assert_same, our_tokenizer_class, subprocess_env, tiny_model_dirs
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory) -> dict[str, Path]:
+    return tiny_model_dirs(tmp_path_factory.getbasetemp() / "albert-tiny")
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    return subprocess_env(tmp_path_factory.mktemp("cli-env"))
+
+
+def albert_cmd(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "albert", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def json_lines(stdout: str) -> list:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+# ----- end to end (subprocess) -------------------------------------------------------------------
+
+
+def test_run_fill_mask_keeps_order_and_reports_bad_lines(dirs, env):
+    lines = [
+        "The capital of France is [MASK].",
+        "no mask on this line",
+        '{"text": "[MASK] and [MASK]"}',
+        "{not json",
+        "[MASK] " + "word " * 600,  # too long, truncation off
+        "last [MASK] line",
+    ]
+    proc = albert_cmd(env, "run", "--task", "fill-mask", "--model", str(dirs["fill-mask"]), "--top-k", "2",
+                      stdin="\n".join(lines) + "\n")  # fmt: skip
+    assert proc.returncode == cli.EXIT_SOME_LINES_FAILED, proc.stderr
+    out = json_lines(proc.stdout)
+    assert len(out) == len(lines)  # output line N answers input line N
+    assert [o.get("line") for o in out if isinstance(o, dict)] == [2, 4, 5]
+    assert "line 2: no mask token" in proc.stderr and "line 4: invalid JSON" in proc.stderr
+    assert re.search(r"line 5: input is \d+ tokens long but the model accepts at most 512", proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert len(out[0]) == 2 and len(out[2]) == 2 and out[5][0]["sequence"].startswith("last")
+
+    from albert.pipelines import pipeline
+
+    fill = pipeline("fill-mask", dirs["fill-mask"], our_tokenizer_class().from_pretrained(dirs["fill-mask"]))
+    expected = fill([lines[0], "[MASK] and [MASK]", lines[5]], top_k=2)
+    assert_same([out[0], out[2], out[5]], expected, tol=1e-6)
+
+
+def test_run_question_answering(dirs, env):
+    qa = {"question": "Where do I live?", "context": "My name is Wolfgang and I live in Berlin."}
+    stdin = json.dumps(qa) + "\nplain text is not a question\n"
+    proc = albert_cmd(env, "run", "--task", "question-answering", "--model", str(dirs["question-answering"]),
+                      "-p", "max_answer_len=3", stdin=stdin)  # fmt: skip
+    assert proc.returncode == cli.EXIT_SOME_LINES_FAILED
+    first, second = json_lines(proc.stdout)
+    assert qa["context"][first["start"] : first["end"]] == first["answer"]
+    assert second["line"] == 2 and "needs a JSON object" in second["error"]
+
+
+def test_fill_mask_table(dirs, env):
+    proc = albert_cmd(
+        env, "fill-mask", "The [MASK] is [MASK].", "--model", str(dirs["fill-mask"]), "--top-k", "3"
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "[MASK] 1 of 2" and lines[1].split() == ["rank", "score", "token", "sequence"]
+    assert len(lines) == 2 * (2 + 3)
+
+
+def test_fatal_error_exits_non_zero_without_traceback(env, tmp_path):
+    proc = albert_cmd(
+        env, "run", "--task", "fill-mask", "--model", str(tmp_path / "missing"), stdin="a [MASK]\n"
+    )
+    assert proc.returncode == cli.EXIT_ERROR
+    assert (
+        proc.stderr.startswith("albert: error:")
+        and "missing" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
+    assert proc.stdout == ""
+
+
+# ----- in process --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_main(monkeypatch, capsys, dirs):
+    """Call cli.main with `stdin` text; returns (exit status, stdout, stderr)."""
+    import albert.pipelines
+
+    monkeypatch.setattr(
+        albert.pipelines, "load_tokenizer", lambda path: our_tokenizer_class().from_pretrained(path)
+    )
+
+    def call(*args: str, stdin: str = ""):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        status = cli.main(list(args))
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return call
+
+
+@pytest.mark.filterwarnings("ignore:Tokenizer does not support real words")
+def test_run_other_tasks(run_main, dirs):
+    status, out, _ = run_main("run", "--task", "ner", "--model", str(dirs["token-classification"]),
+                              "--aggregation-strategy", "simple", stdin="Wolfgang lives in Berlin\n\n")  # fmt: skip
+    assert status == 0 and [type(x) for x in json_lines(out)] == [list, list]
+    status, out, _ = run_main("run", "--task", "feature-extraction", "--model", str(dirs["fill-mask"]),
+                              "--pooling", "mean", stdin="hello world\nbye\n")  # fmt: skip
+    assert status == 0 and [len(v) for v in json_lines(out)] == [32, 32]
+    item = {"prompt": "He opened the door", "choices": ["and left.", "and flew."]}
+    status, out, _ = run_main("run", "--task", "multiple-choice", "--model", str(dirs["multiple-choice"]),
+                              stdin=json.dumps(item) + "\n")  # fmt: skip
+    assert status == 0 and sorted(c["choice"] for c in json_lines(out)[0]) == sorted(item["choices"])
+
+
+def test_option_that_does_not_apply_to_the_task(run_main, dirs):
+    status, _, err = run_main(
+        "run", "--task", "ner", "--model", str(dirs["token-classification"]), "--top-k", "2"
+    )
+    assert status == cli.EXIT_ERROR and "unexpected arguments: top_k" in err
+
+
+def test_text_classification_pairs(run_main, dirs):
+    stdin = 'I loved it\n{"text": "A man sleeps.", "text_pair": "Nobody sleeps."}\n'
+    args = (
+        "run",
+        "--task",
+        "sentiment-analysis",
+        "--model",
+        str(dirs["text-classification"]),
+        "--top-k",
+        "2",
+    )
+    status, out, _ = run_main(*args, stdin=stdin)
+    assert status == 0
+    out = json_lines(out)
+    assert len(out) == 2 and all(len(o) == 2 for o in out)
+    assert {d["label"] for o in out for d in o} <= {"negative", "neutral", "positive"}
+
+
+def test_usage_and_single_input_errors(run_main, dirs, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "--task", "summarization"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    assert "invalid choice: 'summarization'" in capsys.readouterr().err
+    status, _, err = run_main("fill-mask", "no mask here", "--model", str(dirs["fill-mask"]))
+    assert status == cli.EXIT_ERROR and err.strip() == "albert: error: no mask token ([MASK]) in the input"
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert cli._progress_bar() is None
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    bar = cli._progress_bar()
+    bar.update(3)
+    bar.close()
+    assert "3 lines" in sys.stderr.getvalue()
+
+
+def test_debug_shows_the_traceback(run_main, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        run_main("run", "--task", "fill-mask", "--model", str(tmp_path / "missing"), "--debug")
+
+
+@pytest.mark.parametrize("command", [[], *[[name] for name in cli.COMMANDS]])
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: albert" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.strip() == f"albert {albert.__version__}"
+
+
+def test_info_preset(capsys):
+    assert cli.main(["info", "albert-base-v2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["parameters"]
+    assert report["total"] == 11_683_584  # the published ~12M of albert-base
+    assert (
+        report["unshared_bert_total"] - report["factorisation_saves"] - report["sharing_saves"]
+        == report["total"]
+    )
+    assert cli.main(["info", "albert-base-v2"]) == 0
+    assert "saved by cross-layer sharing" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"num_hidden_groups": 2, "inner_group_num": 2}, {"position_embedding_type": "relative_key"}],
+)
+def test_parameter_report_counts_the_real_model(overrides):
+    from albert.model import AlbertModel
+
+    config = PRESETS["albert-base-v2"].replace(
+        hidden_size=64,
+        num_attention_heads=4,
+        intermediate_size=96,
+        num_hidden_layers=4,
+        vocab_size=500,
+        **overrides,
+    )
+    assert cli.parameter_report(config)["total"] == AlbertModel(config).num_parameters()
+
+
+def test_info_checkpoint(capsys, dirs):
+    assert cli.main(["info", str(dirs["question-answering"]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["checkpoint_parameters"] == data["parameters"]["total"] - data["parameters"]["pooler"] + 66
