@@ -353,11 +353,37 @@ def pretrain(args: argparse.Namespace) -> int:
     return run_pretrain(args)
 
 
+def add_finetune_arguments(parser: argparse.ArgumentParser) -> None:
+    from albert.training.finetune import add_finetune_arguments as add
+
+    add(parser)
+
+
+def finetune(args: argparse.Namespace) -> int:
+    from albert.training.finetune import run_finetune
+
+    return run_finetune(args)
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    from albert.tasks.evaluation import add_evaluate_arguments as add
+
+    add(parser)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from albert.tasks.evaluation import run_evaluate
+
+    return run_evaluate(args)
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command(run, add_run_arguments, "run a pipeline on stdin (one input per line), JSON lines out"),
     "fill-mask": Command(fill_mask, add_fill_mask_arguments, "show the best fillers for [MASK] in a text"),
     "info": Command(info, add_info_arguments, "config and parameter counts of a model"),
     "pretrain": Command(pretrain, add_pretrain_arguments, "pretrain ALBERT (MLM + SOP) on a text corpus"),
+    "finetune": Command(finetune, add_finetune_arguments, "fine-tune a model for a task on your files"),
+    "evaluate": Command(evaluate, add_evaluate_arguments, "score a fine-tuned model (JSON on stdout)"),
 }
 
 

@@ -1,0 +1,173 @@
+"""Evaluation: run a task model over encoded examples and score it; `evaluate(...)` for a saved model and
+the `albert evaluate TASK --model DIR --eval FILE` entry point (`add_evaluate_arguments`, `run_evaluate`).
+
+The same `make_eval_fn` serves the training loop's periodic evaluation during fine-tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import random
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import torch
+from torch import nn
+
+from albert.tasks.arguments import add_dataclass_arguments, given
+from albert.tasks.preprocess import Collator, Feature
+from albert.tasks.task import TASKS, DataOptions, Encoded, Task, get_task
+
+logger = logging.getLogger(__name__)
+
+FINETUNE_CONFIG = "finetune_config.json"  # task and data options of a fine-tuned model directory
+T = TypeVar("T")
+
+
+def subset(examples: list[T], count: int | None, seed: int) -> list[T]:
+    """`count` examples drawn at random (seeded), in file order; all of them when count is None or larger."""
+    if count is None or count >= len(examples):
+        return examples
+    keep = sorted(random.Random(seed).sample(range(len(examples)), count))
+    return [examples[i] for i in keep]
+
+
+def _length(feature: Feature) -> int:
+    ids = feature["input_ids"]
+    return max(len(r) for r in ids) if isinstance(ids[0], list) else len(ids)
+
+
+def run_model(
+    model: nn.Module, features: Sequence[Feature], collator: Collator, *, batch_size: int = 32
+) -> tuple[list[dict[str, torch.Tensor]], float | None]:
+    """Per-feature outputs (`logits` or `start_logits`/`end_logits`, float32 on the CPU, still padded to
+    their batch's length) and the mean loss over batches that have labels (None if none do).
+
+    Features are batched in order of length so that little compute goes to padding.
+    """
+    device = next(model.parameters()).device
+    order = sorted(range(len(features)), key=lambda i: _length(features[i]))
+    outputs: list[dict[str, torch.Tensor]] = [{}] * len(features)
+    loss_sum, counted = 0.0, 0
+    for i in range(0, len(order), batch_size):
+        index = order[i : i + batch_size]
+        batch = {k: v.to(device) for k, v in collator([features[j] for j in index]).items()}
+        out = model(**batch)
+        if out.loss is not None:
+            loss_sum += float(out.loss) * len(index)
+            counted += len(index)
+        fields = {name: getattr(out, name, None) for name in ("logits", "start_logits", "end_logits")}
+        fields = {k: v.detach().float().cpu() for k, v in fields.items() if v is not None}
+        for row, j in enumerate(index):
+            outputs[j] = {k: v[row] for k, v in fields.items()}
+    return outputs, (loss_sum / counted if counted else None)
+
+
+def score(
+    task: Task, model: nn.Module, encoded: Encoded, options: DataOptions, *, pad_token_id: int,
+    batch_size: int = 32,
+) -> dict[str, float]:  # fmt: skip
+    """The task metrics (and `loss`) of `model` on `encoded`; the caller sets eval mode / no_grad."""
+    outputs, loss = run_model(model, encoded.features, Collator(pad_token_id), batch_size=batch_size)
+    result = task.score(encoded, outputs, model.config, options)
+    return {**result, **({"loss": loss} if loss is not None else {})}
+
+
+def make_eval_fn(
+    task: Task, encoded: Encoded, options: DataOptions, *, pad_token_id: int, batch_size: int
+) -> Callable[[nn.Module], dict[str, float]]:
+    """`eval_fn(model) -> metrics` for `albert.training.train` (which sets eval mode and no_grad)."""
+
+    def eval_fn(model: nn.Module) -> dict[str, float]:
+        return score(task, model, encoded, options, pad_token_id=pad_token_id, batch_size=batch_size)
+
+    return eval_fn
+
+
+def load_tokenizer(name_or_path: str | os.PathLike[str]) -> Any:
+    """The fast ALBERT tokenizer saved with a model (character offsets are needed for NER and QA)."""
+    from albert.tokenizer import AlbertTokenizerFast
+
+    return AlbertTokenizerFast.from_pretrained(name_or_path)
+
+
+def saved_options(model_dir: str | os.PathLike[str]) -> DataOptions:
+    """The data options a model was fine-tuned with (`finetune_config.json`), else the defaults."""
+    path = Path(model_dir) / FINETUNE_CONFIG
+    if not path.is_file():
+        return DataOptions()
+    saved = json.loads(path.read_text(encoding="utf-8")).get("data", {})
+    names = {f.name for f in dataclasses.fields(DataOptions)}
+    return DataOptions(**{k: v for k, v in saved.items() if k in names})
+
+
+def evaluate(
+    task: str,
+    model: str | os.PathLike[str] | nn.Module,
+    eval_file: str | os.PathLike[str],
+    *,
+    tokenizer: Any = None,
+    options: DataOptions | None = None,
+    batch_size: int = 32,
+    device: str | None = None,
+    max_examples: int | None = None,
+    seed: int = 42,
+) -> dict[str, float]:
+    """Metrics of a fine-tuned model on a labelled file, e.g. `{"accuracy": 0.91, "f1": ..., "loss": ...}`.
+
+    Args:
+        task: a name of `albert.tasks.TASKS`.
+        model: a fine-tuned model directory (its tokenizer is loaded from it too) or a model object.
+        eval_file: the file to score, in any format the task reads.
+        options: how to read/encode the file; None = the options saved with the model directory.
+        max_examples: score a seeded random subset of this many examples.
+    """
+    spec = get_task(task)
+    if isinstance(model, (str, os.PathLike)):
+        options = options or saved_options(model)
+        tokenizer = tokenizer if tokenizer is not None else load_tokenizer(model)
+        model = spec.model_class.from_pretrained(model, device=device)
+    elif tokenizer is None:
+        raise ValueError("a model object needs tokenizer=...")
+    options = options or DataOptions()
+    examples = subset(spec.read(eval_file, options), max_examples, seed)
+    encoded = spec.encode(examples, tokenizer, getattr(model.config, "label2id", None), options)
+    model.eval()
+    with torch.no_grad():
+        return score(
+            spec, model, encoded, options, pad_token_id=tokenizer.pad_token_id, batch_size=batch_size
+        )
+
+
+# ----- command line ----------------------------------------------------------------------------------
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Flags of `albert evaluate TASK --model DIR --eval FILE ...`."""
+    parser.add_argument("task", choices=list(TASKS), help="the task the model was fine-tuned for")
+    parser.add_argument("--model", required=True, help="fine-tuned model directory (with its tokenizer)")
+    parser.add_argument("--eval", required=True, dest="eval_file", help="labelled file to score")
+    parser.add_argument("--batch-size", type=int, default=32, help="inputs per forward pass (default: 32)")
+    parser.add_argument("--max-examples", type=int, default=None, help="score a random subset of this size")
+    parser.add_argument("--seed", type=int, default=42, help="seed of --max-examples (default: 42)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cpu)")
+    group = parser.add_argument_group("data (default: as saved with the model)")
+    add_dataclass_arguments(group, DataOptions)
+    return parser
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Score a fine-tuned model directory on a labelled file; prints the metrics as one JSON object."""
+    options = dataclasses.replace(saved_options(args.model), **given(args, DataOptions))
+    metrics = evaluate(
+        args.task, args.model, args.eval_file, options=options, batch_size=args.batch_size,
+        device=args.device, max_examples=args.max_examples, seed=args.seed,
+    )  # fmt: skip
+    sys.stdout.write(json.dumps(metrics) + "\n")
+    return 0

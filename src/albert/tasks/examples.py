@@ -1,0 +1,102 @@
+"""The example types every reader returns, the `DataError` they raise, and label vocabularies.
+
+An example is one item of a task file, before tokenization, with `source` = "file:line" so that any later
+problem (a label unseen in training, an answer outside its context) can point at the line to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+class DataError(ValueError):
+    """A problem with a data file; the message starts with `file:line:`."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+
+
+def where(path: object, line: int | None) -> str:
+    """`file:line` (or just `file` when the line is unknown) for error messages."""
+    return f"{path}:{line}" if line is not None else str(path)
+
+
+@dataclass
+class ClassificationExample:
+    """A sentence or sentence pair with a label: a class name, a list of names (multi-label) or a float."""
+
+    text: str
+    text_pair: str | None
+    label: str | list[str] | float | None
+    source: str = ""
+
+
+@dataclass
+class TokenExample:
+    """A pre-split sentence with one tag per word (IOB2 for NER)."""
+
+    words: list[str]
+    tags: list[str] | None
+    source: str = ""
+
+
+@dataclass
+class Answer:
+    """A gold answer: its text and its character offset in the context."""
+
+    text: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+@dataclass
+class QAExample:
+    """An extractive question; `answers` holds every annotator's answer (dev sets have several)."""
+
+    id: str
+    question: str
+    context: str
+    answers: list[Answer] = field(default_factory=list)
+    source: str = ""
+
+
+@dataclass
+class ChoiceExample:
+    """A multiple-choice question: optional context (passage, dialogue), question, options, gold index."""
+
+    id: str
+    context: str
+    question: str
+    choices: list[str]
+    label: int | None
+    source: str = ""
+
+
+def _natural_key(label: str) -> tuple[int, float | str]:
+    """Sort integer-like labels numerically ("2" < "10"), then the others alphabetically."""
+    try:
+        return (0, float(label))
+    except ValueError:
+        return (1, label)
+
+
+def label_vocabulary(labels: Iterable[str], *, first: str | None = None) -> list[str]:
+    """The sorted distinct labels (numbers numerically); `first` (e.g. NER's "O") goes first if present."""
+    names = sorted(set(labels), key=_natural_key)
+    if first is not None and first in names:
+        names.remove(first)
+        names.insert(0, first)
+    return names
+
+
+def check_label(label: str, label2id: dict[str, int], source: str) -> int:
+    """The id of `label`, or a DataError naming the line and the labels the model knows."""
+    if label not in label2id:
+        known = ", ".join(sorted(label2id, key=_natural_key))
+        raise DataError(source, f"label {label!r} is not among the training labels ({known})")
+    return label2id[label]

@@ -1,0 +1,424 @@
+"""Readers: task files -> examples (`albert.tasks.examples`), with errors that name the file and line.
+
+Formats (detected from the extension and the content; every column or field can also be named):
+* classification / regression: TSV (split on tabs only: GLUE rows contain unbalanced quotes), CSV, JSON
+  lines. GLUE layouts are recognised: SST-2, CoLA (no header), MRPC (BOM), RTE, QNLI, STS-B (`score`).
+* token classification: CoNLL (`word ... tag` per line, blank lines between sentences, `-DOCSTART-`
+  skipped) or JSON lines with `tokens` and `ner_tags` (tag names).
+* question answering: SQuAD v1.1 JSON, or JSON lines with `id`, `question`, `context`, `answers`.
+* multiple choice: DREAM JSON, CommonsenseQA JSON lines, or JSON lines with `question`, `choices`, `label`
+  and an optional `context`.
+Files are read as UTF-8 with an optional BOM. Not here: tokenization (see `albert.tasks.preprocess`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from albert.tasks.examples import (
+    Answer,
+    ChoiceExample,
+    ClassificationExample,
+    DataError,
+    QAExample,
+    TokenExample,
+    where,
+)
+
+PathLike = str | os.PathLike[str]
+
+# Known header names, lower-cased. Text columns are tried as pairs first, so that QNLI's
+# (question, sentence) is a pair while SST-2's lone `sentence` is a single text.
+TEXT_COLUMNS = (
+    ("sentence1", "sentence2"),
+    ("#1 string", "#2 string"),
+    ("question1", "question2"),
+    ("question", "sentence"),
+    ("premise", "hypothesis"),
+    ("text", "text_pair"),
+    ("sentence", None),
+    ("text", None),
+)
+LABEL_COLUMNS = ("label", "quality", "score", "labels", "gold_label")
+_KNOWN = {c for pair in TEXT_COLUMNS for c in pair if c} | set(LABEL_COLUMNS) | {"index", "idx", "id"}
+
+
+def read_text(path: PathLike) -> str:
+    """The whole file (BOM dropped); FileNotFoundError / DataError for a missing or empty file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8-sig")
+    if not text.strip():
+        raise DataError(where(path, 1), "the file is empty")
+    return text
+
+
+# ----- rows of delimited / JSON-lines files ----------------------------------------------------------
+
+
+def read_rows(
+    path: PathLike, *, header: bool | None = None, expected: tuple[str | None, ...] = ()
+) -> tuple[list[str], list[tuple[int, dict]]]:
+    """(column names, [(line, row dict)]) of a TSV/CSV/JSON-lines/JSON-list file.
+
+    Delimited files without a header get the column names "0", "1", ...; `header=None` detects one by
+    known column names (`sentence`, `label`, `#1 String`, ...) or the `expected` ones the user named.
+    """
+    text = read_text(path)
+    suffix = Path(path).suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        rows = list(_json_records(path, text))
+        if not rows:
+            raise DataError(where(path, 1), "no records")
+        return list(rows[0][1]), rows
+    if suffix == ".csv":
+        reader = csv.reader(io.StringIO(text))
+        cells = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    else:  # TSV; no quote handling on purpose (MRPC and SST-2 contain stray '"')
+        lines = text.splitlines()
+        cells = [(i, line.split("\t")) for i, line in enumerate(lines, 1) if line.strip()]
+    first = [c.strip() for c in cells[0][1]]
+    if header is None:
+        known = _KNOWN | {c.lower() for c in expected if c is not None and not c.isdigit()}
+        header = any(c.lower() in known for c in first)
+    names = first if header else [str(i) for i in range(len(first))]
+    rows = []
+    for line, row in cells[1:] if header else cells:
+        if len(row) < len(names):
+            raise DataError(where(path, line), f"expected {len(names)} columns, found {len(row)}")
+        rows.append((line, dict(zip(names, row))))
+    if not rows:
+        raise DataError(where(path, cells[0][0]), "no data rows after the header")
+    return names, rows
+
+
+def _json_records(path: PathLike, text: str) -> Iterator[tuple[int, dict]]:
+    stripped = text.lstrip()
+    if Path(path).suffix.lower() == ".json" and stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise DataError(where(path, e.lineno), f"invalid JSON: {e.msg}") from None
+        for i, record in enumerate(data):  # a JSON list: records are numbered, not located
+            if not isinstance(record, dict):
+                raise DataError(f"{path}: record {i}", "expected a JSON object")
+            yield i, record
+        return
+    for line, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise DataError(where(path, line), f"invalid JSON: {e.msg}") from None
+        if not isinstance(record, dict):
+            raise DataError(where(path, line), "expected a JSON object on each line")
+        yield line, record
+
+
+def _pick(
+    names: list[str], wanted: str | None, candidates: tuple[str, ...], path: PathLike, what: str
+) -> str:
+    """The column named `wanted` (case-insensitive), else the first known candidate present."""
+    lower = {n.lower(): n for n in names}
+    if wanted is not None:
+        if wanted in names:
+            return wanted
+        if wanted.lower() in lower:
+            return lower[wanted.lower()]
+        raise DataError(where(path, 1), f"no {what} column {wanted!r}; the columns are {names}")
+    for c in candidates:
+        if c in lower:
+            return lower[c]
+    raise DataError(where(path, 1), f"cannot tell the {what} column; name it (columns are {names})")
+
+
+# ----- sentence(-pair) classification and regression -------------------------------------------------
+
+
+def read_classification(
+    path: PathLike,
+    *,
+    problem: str = "single_label",
+    text_column: str | None = None,
+    text_pair_column: str | None = None,
+    label_column: str | None = None,
+    label_separator: str = ",",
+    header: bool | None = None,
+) -> list[ClassificationExample]:
+    """Sentence or sentence-pair examples; `problem` is `single_label`, `multi_label` or `regression`.
+
+    Multi-label cells are JSON lists or strings split on `label_separator`; regression labels are floats.
+    """
+    names, rows = read_rows(path, header=header, expected=(text_column, text_pair_column, label_column))
+    text_col, pair_col, label_col = _classification_columns(
+        names, text_column, text_pair_column, label_column, path
+    )
+    examples = []
+    for line, row in rows:
+        src = where(path, line)
+        values = {}
+        for key, col in (("text", text_col), ("pair", pair_col), ("label", label_col)):
+            if col is None:
+                continue
+            value = row.get(col)
+            if value is None or (isinstance(value, str) and not value.strip() and key != "pair"):
+                raise DataError(src, f"missing value in column {col!r}")
+            values[key] = value
+        examples.append(
+            ClassificationExample(
+                text=str(values["text"]),
+                text_pair=None if pair_col is None else str(values["pair"]),
+                label=_parse_label(values["label"], problem, label_separator, src),
+                source=src,
+            )
+        )
+    return examples
+
+
+def _classification_columns(
+    names: list[str], text: str | None, pair: str | None, label: str | None, path: PathLike
+) -> tuple[str, str | None, str]:
+    lower = {n.lower() for n in names}
+    if text is None and not (lower & _KNOWN) and names[0] == "0":  # a header-less file
+        if len(names) == 4:  # CoLA: source, label, original annotation (empty), sentence
+            text, label = "3", label or "1"
+        elif len(names) in (2, 3):  # text [pair] label
+            text, pair, label = "0", ("1" if len(names) == 3 else None), label or str(len(names) - 1)
+    if text is None:
+        for first, second in TEXT_COLUMNS:
+            if first in lower and (second is None or second in lower):
+                text, pair = first, pair if pair is not None else second
+                break
+    text_col = _pick(names, text, (), path, "text")
+    pair_col = None if pair is None else _pick(names, pair, (), path, "text-pair")
+    label_col = _pick(names, label, LABEL_COLUMNS, path, "label")
+    return text_col, pair_col, label_col
+
+
+def _parse_label(value: Any, problem: str, separator: str, src: str) -> str | list[str] | float:
+    if problem == "regression":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise DataError(src, f"regression label {value!r} is not a number") from None
+    if problem == "multi_label":
+        parts = value if isinstance(value, list) else str(value).split(separator)
+        return [str(p).strip() for p in parts if str(p).strip()]
+    if isinstance(value, (list, dict)):
+        raise DataError(src, f"single-label classification needs one label per row, got {value!r}")
+    return str(value).strip()
+
+
+# ----- token classification --------------------------------------------------------------------------
+
+
+def read_token_classification(
+    path: PathLike, *, tokens_column: str | None = None, tags_column: str | None = None
+) -> list[TokenExample]:
+    """Sentences with one tag per word from a CoNLL file or JSON lines (`tokens`/`words`, `ner_tags`/`tags`)."""
+    if Path(path).suffix.lower() in (".jsonl", ".json"):
+        names, rows = read_rows(path)
+        tok = _pick(names, tokens_column, ("tokens", "words"), path, "tokens")
+        tag = _pick(names, tags_column, ("ner_tags", "tags", "labels"), path, "tags")
+        examples = []
+        for line, row in rows:
+            words, tags = row.get(tok), row.get(tag)
+            src = where(path, line)
+            if not isinstance(words, list) or not isinstance(tags, list):
+                raise DataError(src, f"fields {tok!r} and {tag!r} must be lists")
+            if len(words) != len(tags):
+                raise DataError(src, f"{len(words)} tokens but {len(tags)} tags")
+            if any(not isinstance(t, str) for t in tags):
+                raise DataError(src, "tags must be tag names (strings), not ids")
+            examples.append(TokenExample([str(w) for w in words], tags, src))
+        return examples
+    return _read_conll(path)
+
+
+def _read_conll(path: PathLike) -> list[TokenExample]:
+    examples: list[TokenExample] = []
+    words: list[str] = []
+    tags: list[str] = []
+    start = 0
+    for line, raw in enumerate(read_text(path).splitlines(), 1):
+        cells = raw.split()
+        if not cells or cells[0] == "-DOCSTART-":
+            if words:
+                examples.append(TokenExample(words, tags, where(path, start)))
+            words, tags = [], []
+            continue
+        if len(cells) < 2:
+            raise DataError(where(path, line), f"expected 'word ... tag', got {raw.strip()!r}")
+        if not words:
+            start = line
+        words.append(cells[0])
+        tags.append(cells[-1])
+    if words:
+        examples.append(TokenExample(words, tags, where(path, start)))
+    if not examples:
+        raise DataError(where(path, 1), "no sentences")
+    return examples
+
+
+# ----- extractive question answering -----------------------------------------------------------------
+
+
+def read_qa(path: PathLike) -> list[QAExample]:
+    """SQuAD v1.1 JSON (`{"data": [{"paragraphs": [{"context", "qas"}]}]}`) or JSON lines with `id`,
+    `question`, `context` and `answers` (`{"text": [...], "answer_start": [...]}` or a list of
+    `{"text", "answer_start"}`). Every answer must occur in its context at `answer_start`."""
+    text = read_text(path)
+    examples = []
+    if Path(path).suffix.lower() == ".json" and text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise DataError(where(path, e.lineno), f"invalid JSON: {e.msg}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            raise DataError(where(path, 1), 'not SQuAD JSON: expected {"data": [{"paragraphs": ...}]}')
+        lines = _id_lines(text)
+        for article in data["data"]:
+            for paragraph in article.get("paragraphs", []):
+                context = paragraph.get("context")
+                for qa in paragraph.get("qas", []):
+                    # SQuAD files are often one long line: the id locates the question too.
+                    src = f"{where(path, lines.get(str(qa.get('id'))))} (question id {qa.get('id')})"
+                    examples.append(_qa_example(qa, context, qa.get("answers"), src))
+    else:
+        names, rows = read_rows(path)
+        for line, row in rows:
+            examples.append(_qa_example(row, row.get("context"), row.get("answers"), where(path, line)))
+    if not examples:
+        raise DataError(where(path, 1), "no questions")
+    return examples
+
+
+def _id_lines(text: str) -> dict[str, int]:
+    """Line of every `"id": "..."` in a JSON text (one pass), to point errors at a question."""
+    lines, pos, line = {}, 0, 1
+    for m in re.finditer(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"', text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        lines.setdefault(json.loads(f'"{m.group(1)}"'), line)
+    return lines
+
+
+def _qa_example(record: dict, context: Any, answers: Any, src: str) -> QAExample:
+    for key, value in (("question", record.get("question")), ("context", context)):
+        if not isinstance(value, str) or not value.strip():
+            raise DataError(src, f"missing {key}")
+    if isinstance(answers, dict):  # HF datasets layout: parallel lists
+        answers = [{"text": t, "answer_start": s} for t, s in zip(answers["text"], answers["answer_start"])]
+    if not answers:
+        raise DataError(src, "no answer (unanswerable SQuAD 2.0 questions are not supported)")
+    gold = []
+    for answer in answers:
+        a = Answer(str(answer["text"]), int(answer["answer_start"]))
+        if context[a.start : a.end] != a.text:
+            raise DataError(
+                src,
+                f"answer {a.text!r} is not in its context at answer_start={a.start} "
+                f"(the context there reads {context[a.start : a.end]!r})",
+            )
+        gold.append(a)
+    return QAExample(str(record.get("id", src)), record["question"], context, gold, src)
+
+
+# ----- multiple choice -------------------------------------------------------------------------------
+
+
+def read_multiple_choice(path: PathLike) -> list[ChoiceExample]:
+    """DREAM JSON, CommonsenseQA JSON lines, or JSON lines with `question`, `choices` (strings or
+    `{"label", "text"}`), `label` (index, letter or choice text; also `answer`/`answerKey`) and optional
+    `context` (also `article`/`passage`)."""
+    text = read_text(path)
+    if Path(path).suffix.lower() == ".json" and text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise DataError(where(path, e.lineno), f"invalid JSON: {e.msg}") from None
+        if data and isinstance(data[0], list):
+            return _read_dream(path, text, data)
+    names, rows = read_rows(path)
+    examples = []
+    for line, row in rows:
+        src = where(path, line)
+        question = row.get("question")
+        if isinstance(question, dict):  # CommonsenseQA: {"stem", "choices": [{"label", "text"}]}
+            row = {**row, "choices": question.get("choices"), "question": question.get("stem")}
+        choices = row.get("choices", row.get("options"))
+        if not isinstance(choices, list) or len(choices) < 2:
+            raise DataError(src, "missing 'choices' (a list of at least two options)")
+        letters = [
+            str(c.get("label", "")) if isinstance(c, dict) else chr(65 + i) for i, c in enumerate(choices)
+        ]
+        texts = [str(c.get("text", "")) if isinstance(c, dict) else str(c) for c in choices]
+        if not isinstance(row.get("question"), str):
+            raise DataError(src, "missing 'question'")
+        gold = next((row[k] for k in ("label", "answer", "answerKey") if row.get(k) is not None), None)
+        context = next((row[k] for k in ("context", "article", "passage") if row.get(k)), "")
+        examples.append(
+            ChoiceExample(
+                str(row.get("id", src)), str(context), row["question"], texts,
+                _choice_index(gold, letters, texts, src), src,
+            )
+        )  # fmt: skip
+    return examples
+
+
+def _read_dream(path: PathLike, text: str, data: list) -> list[ChoiceExample]:
+    """DREAM: `[[turns], [{"question", "choice", "answer"}], id]` per dialogue; the answer is a choice text."""
+    examples, cursor, cursor_line = [], 0, 1
+    for i, entry in enumerate(data):
+        if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[1], list)):
+            raise DataError(f"{path}: dialogue {i}", "expected [[turns], [questions], id]")
+        turns, questions, dialogue_id = entry
+        for j, q in enumerate(questions):
+            cursor, cursor_line, line = _find_line(text, q.get("question", ""), cursor, cursor_line)
+            src = f"{where(path, line)} (dialogue {dialogue_id}, question {j})"
+            choices = q.get("choice")
+            if not isinstance(choices, list) or len(choices) < 2:
+                raise DataError(src, "missing 'choice' (a list of at least two options)")
+            label = _choice_index(q.get("answer"), [], [str(c) for c in choices], src)
+            examples.append(
+                ChoiceExample(f"{dialogue_id}-{j}", " ".join(turns), q["question"], choices, label, src)
+            )
+    if not examples:
+        raise DataError(where(path, 1), "no questions")
+    return examples
+
+
+def _find_line(text: str, needle: str, cursor: int, cursor_line: int) -> tuple[int, int, int | None]:
+    """Find a JSON string after `cursor` (at `cursor_line`; entries appear in file order, so counting lines
+    from the cursor keeps this linear): (new cursor, its line, the string's line or None)."""
+    for quoted in (json.dumps(needle, ensure_ascii=False), json.dumps(needle)):
+        pos = text.find(quoted, cursor)
+        if pos >= 0:
+            line = cursor_line + text.count("\n", cursor, pos)
+            return pos, line, line
+    return cursor, cursor_line, None
+
+
+def _choice_index(gold: Any, letters: list[str], texts: list[str], src: str) -> int | None:
+    """The gold choice as an index: an int, a letter ("A") or the choice text. None if absent."""
+    if gold is None:
+        return None
+    if isinstance(gold, int) and not isinstance(gold, bool) and 0 <= gold < len(texts):
+        return gold
+    gold = str(gold)
+    if gold in letters:
+        return letters.index(gold)
+    if gold in texts:
+        return texts.index(gold)
+    if gold.isdigit() and int(gold) < len(texts):
+        return int(gold)
+    raise DataError(src, f"answer {gold!r} is not one of the choices {texts}")

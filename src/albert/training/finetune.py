@@ -1,0 +1,254 @@
+"""Fine-tuning: task files -> a task model trained with the shared loop (`albert.training.train`) -> a model
+directory that `albert.pipeline`, `albert run` and `transformers` load.
+
+`finetune(...)` is the Python entry point; `add_finetune_arguments` / `run_finetune` back
+`albert finetune TASK --train FILE --eval FILE --output DIR ...`. Tasks, readers and metrics live in
+`albert.tasks`; this module only wires them to the model, the loop and the output directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.resources
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from albert.tasks.arguments import add_dataclass_arguments, given
+from albert.tasks.evaluation import FINETUNE_CONFIG, load_tokenizer, make_eval_fn, score, subset
+from albert.tasks.preprocess import Collator, FeatureDataset
+from albert.tasks.task import TASKS, DataOptions, Task, get_task
+from albert.training.args import TrainArgs
+from albert.training.loop import set_seed, train
+from albert.training.state import atomic_write_text, load_model_weights
+
+logger = logging.getLogger(__name__)
+
+RESULTS_NAME = "eval_results.json"
+
+# Defaults that differ from TrainArgs' (which suit pretraining): the paper's fine-tuning recipe (AdamW,
+# linear warmup then decay, Table 14's ~10% warmup, clip 1.0) at a batch size and length a CPU manages.
+FINETUNE_DEFAULTS: dict[str, Any] = {
+    "optimizer": "adamw",
+    "batch_size": 32,
+    "epochs": 3,
+    "warmup_ratio": 0.1,
+    "weight_decay": 0.01,
+    "keep_last": 1,
+}
+
+
+@dataclass
+class FinetuneResult:
+    """What `finetune` returns (also written to `eval_results.json` in the output directory)."""
+
+    output_dir: Path
+    metrics: dict[str, float]
+    """Evaluation metrics of the saved (best) model; empty without an eval file."""
+    best_step: int | None
+    steps: int
+    train_examples: int
+    train_features: int
+    eval_examples: int
+    wall_time_s: float
+    history: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+
+def default_model_dir() -> Path:
+    """The built-in pretrained model (`albert/assets/default/`), or FileNotFoundError."""
+    root = Path(str(importlib.resources.files("albert") / "assets" / "default"))
+    if not (root / "config.json").is_file():
+        raise FileNotFoundError(
+            f"no built-in model in {root}; pass --model PATH (a pretrained ALBERT directory)"
+        )
+    return root
+
+
+def finetune_train_args(
+    task: Task, overrides: dict[str, Any], *, output_dir: str, has_eval: bool
+) -> TrainArgs:
+    """TrainArgs of a fine-tuning run: task defaults (learning rate, best-checkpoint metric), then `overrides`."""
+    values = {**FINETUNE_DEFAULTS, "lr": task.default_lr, "output_dir": str(output_dir)}
+    if has_eval:
+        values["metric_for_best"] = task.metric_for_best
+    if "max_steps" in overrides and "epochs" not in overrides:
+        values.pop("epochs")  # --max-steps alone decides the length
+    if "warmup_steps" in overrides:
+        values.pop("warmup_ratio")  # the two are exclusive
+    return TrainArgs(**{**values, **overrides})
+
+
+def finetune(
+    task: str,
+    train_file: str | os.PathLike[str],
+    eval_file: str | os.PathLike[str] | None = None,
+    *,
+    output_dir: str | os.PathLike[str],
+    model: str | os.PathLike[str] | None = None,
+    tokenizer: Any = None,
+    options: DataOptions | None = None,
+    train_args: dict[str, Any] | None = None,
+    max_train_examples: int | None = None,
+    max_eval_examples: int | None = None,
+    dropout: float | None = None,
+    classifier_dropout: float | None = None,
+    eval_batch_size: int | None = None,
+) -> FinetuneResult:
+    """Fine-tune `model` for `task` on `train_file`, evaluating on `eval_file`, and save it to `output_dir`.
+
+    Args:
+        task: a name of `albert.tasks.TASKS` (`text-classification`, `regression`, ...).
+        model: a pretrained (or fine-tuned) model directory or hub id; None = the built-in model.
+        tokenizer: a tokenizer object; None = the one saved with `model`.
+        options: how to read and encode the files (columns, lengths; `albert.tasks.DataOptions`).
+        train_args: `TrainArgs` fields that override the fine-tuning defaults (`lr`, `epochs`, ...).
+        max_train_examples / max_eval_examples: train / evaluate on a seeded random subset.
+        dropout / classifier_dropout: override the encoder's and the head's dropout (Table 14's two columns).
+
+    The output directory holds the best model (by the task's metric, or `metric_for_best`) with its
+    tokenizer, `finetune_config.json`, `eval_results.json`, `metrics.jsonl`, `curves.png` and `checkpoints/`.
+    """
+    started = time.perf_counter()
+    spec = get_task(task)
+    options = options or DataOptions()
+    out = Path(output_dir)
+    args = finetune_train_args(
+        spec, dict(train_args or {}), output_dir=str(out), has_eval=eval_file is not None
+    )
+    set_seed(args.seed)  # the new head's initialisation is part of the run
+
+    train_examples = subset(spec.read(train_file, options), max_train_examples, args.seed)
+    eval_examples = subset(spec.read(eval_file, options), max_eval_examples, args.seed) if eval_file else []
+    labels = spec.label_names(train_examples)
+    label2id = {name: i for i, name in enumerate(labels)} if labels is not None else None
+
+    source = Path(model) if model is not None else default_model_dir()
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(source)
+    overrides = spec.config_overrides(labels, options)
+    if "id2label" in overrides:
+        overrides["label2id"] = {name: i for i, name in overrides["id2label"].items()}
+    if dropout is not None:
+        overrides.update(hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+    if classifier_dropout is not None:
+        overrides["classifier_dropout_prob"] = classifier_dropout
+    net = spec.model_class.from_pretrained(source, **overrides)
+    limit = net.config.max_position_embeddings
+    if options.max_length is None:  # the task's default, within what the model can take
+        options = dataclasses.replace(options, max_length=min(spec.max_length(options), limit))
+    elif options.max_length > limit:
+        raise ValueError(f"--max-length {options.max_length} exceeds the model's {limit} positions")
+
+    # Encode the eval file first: a label unseen in training fails here, not after an epoch.
+    evaluation = spec.encode(eval_examples, tokenizer, label2id, options) if eval_examples else None
+    train_set = spec.encode(train_examples, tokenizer, label2id, options)
+    logger.info("%s: %d training examples (%d inputs), %d evaluation examples", spec.name,
+                len(train_examples), len(train_set.features), len(eval_examples))  # fmt: skip
+
+    out.mkdir(parents=True, exist_ok=True)
+    config = {
+        "task": spec.name,
+        "model": str(source),
+        "train_file": str(train_file),
+        "eval_file": None if eval_file is None else str(eval_file),
+        "train_examples": len(train_examples),
+        "eval_examples": len(eval_examples),
+        "labels": labels,
+        "data": dataclasses.asdict(options),
+    }
+    atomic_write_text(out / FINETUNE_CONFIG, json.dumps(config, indent=2) + "\n")
+    eval_bs = eval_batch_size or args.batch_size
+    pad = tokenizer.pad_token_id
+    eval_fn = (
+        make_eval_fn(spec, evaluation, options, pad_token_id=pad, batch_size=eval_bs) if evaluation else None
+    )
+    result = train(
+        net, FeatureDataset(train_set.features), args=args, eval_fn=eval_fn, collate_fn=Collator(pad)
+    )
+
+    if result.best_checkpoint is not None:  # keep the best evaluation's weights, not the last step's
+        load_model_weights(net, result.best_checkpoint)
+    net.save_pretrained(out)
+    tokenizer.save_pretrained(str(out))
+    metrics: dict[str, float] = {}
+    if evaluation is not None:
+        best = [r for r in result.history if r.get("split") == "eval" and r["step"] == result.best_step]
+        if best:
+            metrics = {k: v for k, v in best[-1].items() if k not in ("split", "step", "epoch")}
+        else:  # resumed after the best evaluation (not in this call's history) or no metric_for_best
+            net.eval()
+            with torch.no_grad():
+                metrics = score(spec, net, evaluation, options, pad_token_id=pad, batch_size=eval_bs)
+    outcome = FinetuneResult(
+        output_dir=out,
+        metrics=metrics,
+        best_step=result.best_step,
+        steps=result.step,
+        train_examples=len(train_examples),
+        train_features=len(train_set.features),
+        eval_examples=len(eval_examples),
+        wall_time_s=round(time.perf_counter() - started, 1),
+        history=result.history,
+    )
+    summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k != "history"}
+    atomic_write_text(out / RESULTS_NAME, json.dumps({**summary, "output_dir": str(out)}, indent=2) + "\n")
+    logger.info("saved the fine-tuned model to %s: %s", out, metrics)
+    return outcome
+
+
+# ----- command line ----------------------------------------------------------------------------------
+
+
+def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Flags of `albert finetune TASK --train FILE [--eval FILE] --output DIR ...`."""
+    parser.add_argument("task", choices=list(TASKS), help="what to fine-tune the model for")
+    parser.add_argument("--train", required=True, dest="train_file", help="training file")
+    parser.add_argument("--eval", dest="eval_file", default=None, help="labelled evaluation file (dev set)")
+    parser.add_argument(
+        "--model", default=None, help="pretrained model directory or hub id (default: built-in)"
+    )
+    parser.add_argument(
+        "--output", required=True, dest="output_dir", help="directory for the fine-tuned model"
+    )
+    parser.add_argument("--max-train-examples", type=int, default=None, help="train on a random subset")
+    parser.add_argument("--max-eval-examples", type=int, default=None, help="evaluate on a random subset")
+    parser.add_argument("--dropout", type=float, default=None, help="encoder dropout (default: the model's)")
+    parser.add_argument("--classifier-dropout", type=float, default=None, help="head dropout (default: 0.1)")
+    parser.add_argument("--eval-batch-size", type=int, default=None, help="default: --batch-size")
+    add_dataclass_arguments(parser.add_argument_group("data"), DataOptions)
+    add_dataclass_arguments(
+        parser.add_argument_group("training (defaults: the fine-tuning recipe; lr by task)"),
+        TrainArgs,
+        skip=("output_dir",),
+        defaults=FINETUNE_DEFAULTS,
+    )
+    return parser
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    """Fine-tune a pretrained model for TASK on a labelled file, evaluating on --eval as it trains, and save
+    the best model with its tokenizer to --output. Prints a JSON summary (metrics, steps, wall time)."""
+    result = finetune(
+        args.task,
+        args.train_file,
+        args.eval_file,
+        output_dir=args.output_dir,
+        model=args.model,
+        options=DataOptions(**given(args, DataOptions)),
+        train_args=given(args, TrainArgs),
+        max_train_examples=args.max_train_examples,
+        max_eval_examples=args.max_eval_examples,
+        dropout=args.dropout,
+        classifier_dropout=args.classifier_dropout,
+        eval_batch_size=args.eval_batch_size,
+    )
+    summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
+    sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")
+    return 0

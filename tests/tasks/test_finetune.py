@@ -1,0 +1,235 @@
+"""Fine-tuning through the shared loop: a tiny random model overfits a few examples of every task, the
+saved directory loads in transformers and scores the same through `evaluate`, and bad input fails early."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+import torch
+
+from albert.pipelines import pipeline
+from albert.tasks import DataError, DataOptions, evaluate
+from albert.tasks.evaluation import add_evaluate_arguments, run_evaluate
+from albert.training.finetune import add_finetune_arguments, finetune, run_finetune
+from tests.tasks.conftest import write
+
+
+def fast_args(steps: int, **overrides) -> dict:
+    """A short, deterministic run: one evaluation and one checkpoint at the end."""
+    args = dict(max_steps=steps, batch_size=8, lr=3e-3, warmup_ratio=0.0, eval_every=steps, save_every=steps,
+                log_every=1, progress_bar=False, plot=False, seed=0)  # fmt: skip
+    return {**args, **overrides}
+
+
+def first_and_last_loss(history: list[dict]) -> tuple[float, float]:
+    losses = [r["loss"] for r in history if r["split"] == "train"]
+    return losses[0], losses[-1]
+
+
+SENTENCES = [
+    ("john visited paris", "mary works for google", "no"),
+    ("the movie was great fun", "the film was good", "yes"),
+    ("a red cat lives near the river", "a cat lives near a river", "yes"),
+    ("berlin is the capital of germany", "apple works in london", "no"),
+    ("the plot was boring", "the story was awful", "yes"),
+    ("who visited the city", "the dog did", "no"),
+    ("mary lives in london", "mary lives near london", "yes"),
+    ("what color is the coat", "france and england", "no"),
+]
+
+
+def test_text_classification_overfits_and_saves_a_loadable_model(tmp_path, base_model_dir, tokenizer):
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    out = tmp_path / "out"
+    result = finetune("text-classification", data, data, output_dir=out, model=base_model_dir,
+                      tokenizer=tokenizer, train_args=fast_args(60, plot=True), classifier_dropout=0.0)  # fmt: skip
+    first, last = first_and_last_loss(result.history)
+    assert last < 0.2 * first
+    assert result.metrics["accuracy"] == 1.0 and result.steps == 60 and result.best_step == 60
+    config = json.loads((out / "config.json").read_text())
+    assert config["id2label"] == {"0": "no", "1": "yes"}
+    assert config["problem_type"] == "single_label_classification"
+    for name in (
+        "model.safetensors",
+        "tokenizer.json",
+        "metrics.jsonl",
+        "eval_results.json",
+        "finetune_config.json",
+    ):
+        assert (out / name).is_file(), name
+    pytest.importorskip("matplotlib")
+    assert (out / "curves.png").is_file()
+
+    # the same numbers from the saved directory, and the same logits in transformers
+    again = evaluate("text-classification", out, data, tokenizer=tokenizer)
+    assert again == pytest.approx(result.metrics, rel=1e-4)
+    transformers = pytest.importorskip("transformers")
+    theirs = transformers.AlbertForSequenceClassification.from_pretrained(out).eval()
+    ours = __import__("albert").AlbertForSequenceClassification.from_pretrained(out)
+    batch = tokenizer(["john visited paris"], ["mary works for google"], return_tensors="pt")
+    with torch.no_grad():
+        torch.testing.assert_close(ours(**batch).logits, theirs(**batch).logits, rtol=1e-4, atol=1e-5)
+    assert theirs.config.id2label == {0: "no", 1: "yes"}
+    classify = pipeline("text-classification", str(out))
+    assert classify({"text": "john visited paris", "text_pair": "mary works for google"})["label"] == "no"
+
+
+def test_multi_label_overfits(tmp_path, base_model_dir, tokenizer):
+    labels = [["fun"], ["city"], ["fun", "city"], [], ["animal"], ["animal", "city"], ["fun"], ["city"]]
+    lines = [json.dumps({"text": f"{a} {b}", "labels": y}) for (a, b, _), y in zip(SENTENCES, labels)]
+    data = write(tmp_path, "train.jsonl", "\n".join(lines) + "\n")
+    result = finetune("text-classification", data, data, output_dir=tmp_path / "out", model=base_model_dir,
+                      tokenizer=tokenizer, options=DataOptions(multi_label=True), train_args=fast_args(100, lr=5e-3),
+                      classifier_dropout=0.0)  # fmt: skip
+    assert result.metrics["accuracy"] == 1.0 and result.metrics["f1"] == 1.0
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification"
+    assert config["id2label"] == {"0": "animal", "1": "city", "2": "fun"}
+
+
+def test_regression_overfits(tmp_path, base_model_dir, tokenizer):
+    scores = [0.5, 4.0, 3.5, 1.0, 2.5, 0.0, 4.75, 1.5]
+    rows = "".join(f"{a}\t{b}\t{s}\n" for (a, b, _), s in zip(SENTENCES, scores))
+    data = write(tmp_path, "sts.tsv", "sentence1\tsentence2\tscore\n" + rows)
+    result = finetune("regression", data, data, output_dir=tmp_path / "out", model=base_model_dir,
+                      tokenizer=tokenizer, train_args=fast_args(100, lr=5e-3), classifier_dropout=0.0)  # fmt: skip
+    first, last = first_and_last_loss(result.history)
+    assert last < 0.2 * first
+    assert result.metrics["pearson"] > 0.99 and result.metrics["spearman"] > 0.95
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["problem_type"] == "regression"
+
+
+CONLL = """-DOCSTART- -X- -X- O
+
+John NNP B-NP B-PER
+visited VBD B-VP O
+Paris NNP B-NP B-LOC
+. . O O
+
+Mary NNP B-NP B-PER
+Blackburn NNP I-NP I-PER
+works VBZ B-VP O
+for IN B-PP O
+Google NNP B-NP B-ORG
+
+Leicestershire NNP B-NP B-ORG
+beat VBD B-VP O
+Germany NNP B-NP B-LOC
+in IN B-PP O
+London NNP B-NP B-LOC
+
+the DT B-NP O
+river NN I-NP O
+near IN B-PP O
+Berlin NNP B-NP B-LOC
+"""
+
+
+def test_token_classification_overfits(tmp_path, base_model_dir, tokenizer):
+    data = write(tmp_path, "ner.txt", CONLL)
+    result = finetune("token-classification", data, data, output_dir=tmp_path / "out", model=base_model_dir,
+                      tokenizer=tokenizer, train_args=fast_args(80), classifier_dropout=0.0)  # fmt: skip
+    first, last = first_and_last_loss(result.history)
+    assert last < 0.2 * first
+    assert result.metrics["f1"] == 1.0
+    id2label = json.loads((tmp_path / "out" / "config.json").read_text())["id2label"]
+    assert id2label["0"] == "O" and set(id2label.values()) == {"O", "B-PER", "I-PER", "B-LOC", "B-ORG"}
+
+
+def squad_file(tmp_path):
+    context = ("John visited Paris in the spring. Mary works for Google near the river. "
+               "The capital of France is Paris. A red cat lives in London with a blue dog.")  # fmt: skip
+    qas = [("who visited paris", "John"), ("where does mary work", "Google"),
+           ("what is the capital of france", "Paris"), ("what color is the dog", "blue")]  # fmt: skip
+    items = []
+    for i, (question, answer) in enumerate(qas):
+        start = context.index(answer, 30) if answer == "Paris" else context.index(answer)
+        items.append(
+            {"id": f"q{i}", "question": question, "answers": [{"text": answer, "answer_start": start}]}
+        )
+    data = {"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": context, "qas": items}]}]}
+    return write(tmp_path, "squad.json", json.dumps(data))
+
+
+def test_question_answering_overfits_across_windows(tmp_path, base_model_dir, tokenizer):
+    data = squad_file(tmp_path)
+    options = DataOptions(max_length=48, doc_stride=16)  # several windows per question
+    result = finetune("question-answering", data, data, output_dir=tmp_path / "out", model=base_model_dir,
+                      tokenizer=tokenizer, options=options, train_args=fast_args(120))  # fmt: skip
+    assert result.train_features > 2 * result.train_examples
+    first, last = first_and_last_loss(result.history)
+    assert last < 0.2 * first
+    assert result.metrics["exact_match"] == 1.0 and result.metrics["f1"] == 1.0
+    saved = json.loads((tmp_path / "out" / "finetune_config.json").read_text())
+    assert saved["data"]["doc_stride"] == 16  # `albert evaluate` reuses the windowing
+
+
+def test_multiple_choice_overfits(tmp_path, base_model_dir, tokenizer):
+    rows = [
+        {"context": "John visited Paris.", "question": "who visited", "choices": ["john", "mary", "the dog"], "label": 0},
+        {"context": "Mary works for Google.", "question": "who works", "choices": ["john", "mary", "apple"], "label": 1},
+        {"context": "A red cat lives in London.", "question": "what lives", "choices": ["dog", "man", "cat"], "label": 2},
+        {"context": "The movie was fun.", "question": "what was fun", "choices": ["plot", "movie", "actor"], "label": 1},
+        {"context": "", "question": "capital of france", "choices": ["paris", "berlin", "london"], "label": 0},
+        {"context": "The coat is blue.", "question": "what color", "choices": ["red", "green", "blue"], "label": 2},
+    ]  # fmt: skip
+    data = write(tmp_path, "mc.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    result = finetune("multiple-choice", data, data, output_dir=tmp_path / "out", model=base_model_dir,
+                      tokenizer=tokenizer, train_args=fast_args(100), classifier_dropout=0.0)  # fmt: skip
+    first, last = first_and_last_loss(result.history)
+    assert last < 0.2 * first
+    assert result.metrics["accuracy"] == 1.0
+
+
+# ----- bad input and the command line ----------------------------------------------------------------
+
+
+def test_eval_label_absent_from_training_fails_before_training(tmp_path, base_model_dir, tokenizer):
+    train = write(tmp_path, "train.tsv", "sentence\tlabel\ngood movie\tpos\nbad film\tneg\n")
+    dev = write(tmp_path, "dev.tsv", "sentence\tlabel\ngreat fun\tpos\nboring\tneutral\n")
+    with pytest.raises(
+        DataError, match=r"dev\.tsv:3: label 'neutral' is not among the training labels \(neg, pos\)"
+    ):
+        finetune("text-classification", train, dev, output_dir=tmp_path / "out", model=base_model_dir,
+                 tokenizer=tokenizer, train_args=fast_args(2))  # fmt: skip
+    assert not (tmp_path / "out" / "checkpoints").exists()
+
+
+def test_command_line_entry_points(tmp_path, base_model_dir, capsys):
+    # the entry points load the tokenizer saved beside the model (albert's own AlbertTokenizerFast)
+    data = write(tmp_path, "ner.txt", CONLL)
+    out = tmp_path / "out"
+    parser = add_finetune_arguments(argparse.ArgumentParser())
+    argv = ["token-classification", "--train", str(data), "--eval", str(data), "--model", str(base_model_dir),
+            "--output", str(out), "--max-steps", "3", "--batch-size", "4", "--lr", "1e-3", "--max-length", "32",
+            "--seed", "3", "--no-progress-bar", "--no-plot"]  # fmt: skip
+    args = parser.parse_args(argv)
+    assert run_finetune(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["steps"] == 3 and summary["train_examples"] == 4
+    train_args = json.loads((out / "train_args.json").read_text())
+    assert (train_args["lr"], train_args["batch_size"], train_args["seed"], train_args["epochs"]) == (
+        1e-3,
+        4,
+        3,
+        None,
+    )
+    assert train_args["metric_for_best"] == "f1" and train_args["warmup_ratio"] == 0.1
+
+    args = add_evaluate_arguments(argparse.ArgumentParser()).parse_args(
+        ["token-classification", "--model", str(out), "--eval", str(data)]
+    )
+    assert run_evaluate(args) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics == pytest.approx(summary["metrics"], rel=1e-4)
+
+
+def test_help_lists_task_and_training_flags():
+    text = add_finetune_arguments(argparse.ArgumentParser()).format_help()
+    for flag in ("--train", "--eval", "--output", "--epochs", "--max-steps", "--lr", "--doc-stride", "--text-column",
+                 "--early-stopping-patience", "--mixed-precision", "--grad-accum-steps"):  # fmt: skip
+        assert flag in text
+    assert "Peak learning rate" in text  # help comes from TrainArgs' attribute docstrings
