@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
+# Every model in the suite is tiny: one thread avoids thread-pool overhead that dominates such ops
+# (and keeps a 2-core CI machine responsive).
+torch.set_num_threads(1)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
