@@ -1,0 +1,235 @@
+"""The call API of both tokenizers: `tok(text, text_pair, padding=..., truncation=..., ...)`, `encode`,
+`pad`. Rows are built by the pure functions of `rows.py`; the tokenizer only supplies
+`_encode_texts` (ids without special tokens) and its special-token ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from albert.tokenizer.encoding import BatchEncoding, Encoded, RowLayout
+from albert.tokenizer.inputs import as_batch, check_text
+from albert.tokenizer.rows import (
+    VERY_LARGE_INTEGER,
+    build_rows,
+    pad_rows,
+    resolve_padding,
+    resolve_truncation,
+    to_tensor,
+)
+
+
+class CallAPI:
+    """transformers' tokenizer call API over `_encode_texts` (mixed into `AlbertTokenizerBase`)."""
+
+    # Provided by AlbertTokenizerBase (with _encode_texts, _words_of, the special-token ids, ...).
+    is_fast: bool
+    model_max_length: int
+    padding_side: str
+    pad_token_type_id: int
+
+    def __call__(
+        self,
+        text: str | Sequence[str] | Sequence[Sequence[str]] | None = None,
+        text_pair: str | Sequence[str] | Sequence[Sequence[str]] | None = None,
+        *,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        stride: int = 0,
+        is_split_into_words: bool = False,
+        pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_tensors: str | None = None,
+        return_token_type_ids: bool | None = None,
+        return_attention_mask: bool | None = None,
+        return_overflowing_tokens: bool = False,
+        return_special_tokens_mask: bool = False,
+        return_offsets_mapping: bool = False,
+        return_length: bool = False,
+        verbose: bool = True,
+    ) -> BatchEncoding:
+        """Encode a text, a pair, or a batch of them (lists). See docs/tokenizers.md for every option.
+
+        Returns input_ids, token_type_ids and attention_mask (lists, or (B, S) tensors with
+        return_tensors="pt"/"np"); a single text gives flat lists unless return_overflowing_tokens is set.
+        """
+        batched, texts_a = as_batch(text, "text", is_split_into_words)
+        texts_b: list | None = None
+        if text_pair is not None:
+            batched_b, texts_b = as_batch(text_pair, "text_pair", is_split_into_words)
+            if batched_b != batched or len(texts_b) != len(texts_a):
+                raise ValueError(
+                    f"text ({len(texts_a)} inputs) and text_pair ({len(texts_b)} inputs) must both be single "
+                    "texts or lists of the same length"
+                )
+        if stride < 0:
+            raise ValueError(f"stride must be >= 0, got {stride}")
+        if max_length is not None and max_length < 0:
+            raise ValueError(f"max_length must be >= 0, got {max_length}")
+        strategy = resolve_truncation(truncation, max_length)
+        if strategy is not None and max_length is None:
+            max_length = self.model_max_length
+            if max_length >= VERY_LARGE_INTEGER:
+                strategy = None
+        pad_mode = resolve_padding(padding)
+        want_offsets = bool(return_offsets_mapping)
+
+        enc_a = self._encode_inputs(texts_a, is_split_into_words, want_offsets)
+        enc_b = (
+            self._encode_inputs(texts_b, is_split_into_words, want_offsets) if texts_b is not None else None
+        )
+        n_special = self.num_special_tokens_to_add(enc_b is not None) if add_special_tokens else 0
+        budget = (max_length - n_special) if (strategy is not None and max_length is not None) else 0
+        if strategy is not None and budget < 0:
+            raise ValueError(f"max_length={max_length} is shorter than the {n_special} special tokens")
+
+        keys = ["input_ids"]
+        keys += ["token_type_ids"] if return_token_type_ids is not False else []
+        keys += ["attention_mask"] if return_attention_mask is not False else []
+        keys += ["special_tokens_mask"] if return_special_tokens_mask else []
+        keys += ["offset_mapping"] if want_offsets else []
+        cols, layouts = build_rows(
+            enc_a,
+            enc_b,
+            cls_id=self.cls_token_id,
+            sep_id=self.sep_token_id,
+            specials=add_special_tokens,
+            strategy=strategy,
+            budget=budget,
+            stride=stride,
+            overflow=return_overflowing_tokens,
+            keys=keys,
+        )
+        lengths = [len(r) for r in cols["input_ids"]]
+
+        if pad_mode is not None and lengths:
+            target = max(lengths) if pad_mode == "longest" else (max_length or self.model_max_length)
+            if target >= VERY_LARGE_INTEGER:
+                raise ValueError(
+                    "padding='max_length' needs max_length (the tokenizer has no model_max_length)"
+                )
+            if pad_to_multiple_of:
+                target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
+            if self.pad_token_id is None:
+                raise ValueError("padding needs a pad token")
+            fill = {"input_ids": self.pad_token_id, "token_type_ids": self.pad_token_type_id, "attention_mask": 0,
+                    "special_tokens_mask": 1, "offset_mapping": (0, 0)}  # fmt: skip
+            lefts, rights = pad_rows(cols, target, padding_side or self.padding_side, fill)
+            layouts = [
+                RowLayout(la.sample, la.a, la.b, la.specials, lp, rp)
+                for la, lp, rp in zip(layouts, lefts, rights)
+            ]
+
+        data: dict[str, Any] = dict(cols)
+        if return_overflowing_tokens:
+            data["overflow_to_sample_mapping"] = [la.sample for la in layouts]
+        if return_length:
+            data["length"] = lengths
+        if not batched and not return_overflowing_tokens and return_tensors is None:
+            data = {k: v[0] for k, v in data.items()}
+        elif return_tensors is not None:
+            data = {k: to_tensor(v, return_tensors, k) for k, v in data.items()}
+        word_source = None
+        if self.is_fast:
+            word_source = self._word_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words)
+        return BatchEncoding(data, layouts=layouts, word_source=word_source)
+
+    def _encode_inputs(self, texts: list, split_words: bool, offsets: bool) -> list[Encoded]:
+        if not split_words:
+            return self._encode_texts(texts, offsets=offsets)
+        # Pre-split words: each word is encoded as a text of its own; offsets are within the word.
+        flat = [w for words in texts for w in words]
+        encs = self._encode_texts(flat, offsets=offsets)
+        out, k = [], 0
+        for words in texts:
+            ids: list[int] = []
+            offs: list[tuple[int, int]] = []
+            word_ids: list[int | None] = []
+            for w in range(len(words)):
+                e = encs[k]
+                k += 1
+                ids += e.ids
+                word_ids += [w] * len(e.ids)
+                if offsets:
+                    offs += e.offsets or []
+            out.append(Encoded(ids, offs if offsets else None, word_ids))
+        return out
+
+    def _word_source(self, texts_a, texts_b, enc_a, enc_b, split_words: bool):
+        def source(sample: int, which: int) -> list[int | None] | None:
+            enc = (enc_a if which == 0 else enc_b)[sample]
+            if enc.words is None:
+                text = (texts_a if which == 0 else texts_b)[sample]
+                enc.words = self._words_of(text)
+            return enc.words
+
+        return source
+
+    def encode(
+        self,
+        text: str,
+        text_pair: str | None = None,
+        add_special_tokens: bool = True,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        stride: int = 0,
+        padding: bool | str = False,
+        return_tensors: str | None = None,
+    ) -> list[int] | Any:
+        """One text (or pair) -> ids. With `add_special_tokens=False`: just the pieces' ids."""
+        check_text(text, "text")
+        if text_pair is not None:
+            check_text(text_pair, "text_pair")
+        enc = self(text, text_pair, add_special_tokens=add_special_tokens, truncation=truncation,
+                   max_length=max_length, stride=stride, padding=padding, return_tensors=return_tensors,
+                   return_token_type_ids=False, return_attention_mask=False)  # fmt: skip
+        return enc["input_ids"]
+
+    def batch_encode_plus(self, batch_text_or_text_pairs: Sequence, **kwargs: Any) -> BatchEncoding:
+        """transformers' older entry point: a list of texts or of (text, pair) tuples."""
+        if batch_text_or_text_pairs and all(
+            isinstance(x, tuple) and len(x) == 2 for x in batch_text_or_text_pairs
+        ):
+            return self(
+                [a for a, _ in batch_text_or_text_pairs], [b for _, b in batch_text_or_text_pairs], **kwargs
+            )
+        return self(list(batch_text_or_text_pairs), **kwargs)
+
+    def encode_plus(self, text: str, text_pair: str | None = None, **kwargs: Any) -> BatchEncoding:
+        return self(check_text(text, "text"), text_pair, **kwargs)
+
+    def pad(
+        self,
+        encoded_inputs: dict[str, Any] | list[dict[str, Any]],
+        padding: bool | str = True,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        return_tensors: str | None = None,
+    ) -> BatchEncoding:
+        """Pad already encoded rows (a dict of lists of rows, or a list of dicts), e.g. in a collator."""
+        if isinstance(encoded_inputs, (list, tuple)):
+            keys = list(encoded_inputs[0]) if encoded_inputs else ["input_ids"]
+            cols = {k: [list(e[k]) for e in encoded_inputs] for k in keys}
+        else:
+            cols = {k: [list(r) for r in v] for k, v in encoded_inputs.items()}
+        if "input_ids" not in cols:
+            raise ValueError("pad() needs input_ids")
+        if "attention_mask" not in cols:
+            cols["attention_mask"] = [[1] * len(r) for r in cols["input_ids"]]
+        mode = resolve_padding(padding)
+        if mode is not None and cols["input_ids"]:
+            target = max(map(len, cols["input_ids"])) if mode == "longest" else max_length
+            if target is None:
+                raise ValueError("padding='max_length' needs max_length")
+            if pad_to_multiple_of:
+                target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
+            fill = {k: 0 for k in cols}
+            fill.update({"input_ids": self.pad_token_id, "special_tokens_mask": 1, "offset_mapping": (0, 0)})
+            pad_rows(cols, target, self.padding_side, fill)
+        data: dict[str, Any] = cols
+        if return_tensors is not None:
+            data = {k: to_tensor(v, return_tensors, k) for k, v in cols.items()}
+        return BatchEncoding(data)

@@ -1,0 +1,380 @@
+"""What both ALBERT tokenizers share: special tokens, vocabulary, decoding, save/load (and, from
+`api.py`, the call API).
+
+Subclasses provide `_encode_texts` (texts -> ids without special tokens, optionally offsets),
+`_tokenize_text` (pieces) and `_decode_ids`. Everything else (pairs, truncation with stride and overflow,
+padding, tensors, special-token bookkeeping) is shared, so the two tokenizers cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from albert.tokenizer.api import CallAPI
+from albert.tokenizer.encoding import Encoded
+from albert.tokenizer.files import (
+    CONFIG_FILE,
+    SPECIAL_TOKEN_NAMES,
+    SPECIAL_TOKENS_MAP_FILE,
+    VOCAB_FILE,
+    SpecialToken,
+    find_tokenizer_files,
+    init_kwargs_from_config,
+    write_json,
+)
+from albert.tokenizer.inputs import as_id_list, check_text
+from albert.tokenizer.normalize import lowercase_outside, split_on_tokens, token_regex
+from albert.tokenizer.rows import VERY_LARGE_INTEGER
+from albert.tokenizer.spm_proto import SpmModel
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SPECIAL_TOKENS: dict[str, Any] = {
+    "bos_token": "[CLS]",
+    "eos_token": "[SEP]",
+    "unk_token": "<unk>",
+    "sep_token": "[SEP]",
+    "pad_token": "<pad>",
+    "cls_token": "[CLS]",
+    # [MASK] swallows the spaces on its left, so "of [MASK]" encodes like "of" + [MASK] (contract §6.1).
+    "mask_token": SpecialToken("[MASK]", lstrip=True),
+}
+
+# transformers' clean_up_tokenization: no space before these.
+_CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"), (" 'm", "'m"),
+            (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # fmt: skip
+
+
+class AlbertTokenizerBase(CallAPI):
+    """Shared behaviour of `AlbertTokenizer` and `AlbertTokenizerFast` (not used directly)."""
+
+    is_fast = False
+    model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
+    pad_token_type_id = 0
+
+    def __init__(
+        self,
+        model: SpmModel,
+        *,
+        do_lower_case: bool = True,
+        remove_space: bool = True,
+        keep_accents: bool = False,
+        model_max_length: int = VERY_LARGE_INTEGER,
+        padding_side: str = "right",
+        truncation_side: str = "right",
+        clean_up_tokenization_spaces: bool = False,
+        special_tokens: dict[str, Any] | None = None,
+    ) -> None:
+        if padding_side not in ("right", "left") or truncation_side not in ("right", "left"):
+            raise ValueError(f"padding_side/truncation_side must be 'right' or 'left', got {padding_side!r}")
+        if truncation_side != "right":
+            raise NotImplementedError("truncation_side='left' is not supported")
+        self.do_lower_case, self.remove_space, self.keep_accents = (
+            bool(do_lower_case),
+            bool(remove_space),
+            bool(keep_accents),
+        )
+        self.model_max_length = int(model_max_length) if model_max_length is not None else VERY_LARGE_INTEGER
+        self.padding_side, self.truncation_side = padding_side, truncation_side
+        self.clean_up_tokenization_spaces = bool(clean_up_tokenization_spaces)
+        self.name_or_path = ""
+        self._model = model
+        self._pieces = model.pieces
+        self._piece_index = {p: i for i, p in enumerate(model.pieces)}
+        self._unk_id = model.unk_id
+        specials = {
+            **DEFAULT_SPECIAL_TOKENS,
+            **{k: v for k, v in (special_tokens or {}).items() if v is not None},
+        }
+        if isinstance(specials["mask_token"], str):  # upstream makes a plain-string mask token lstrip too
+            specials["mask_token"] = SpecialToken(specials["mask_token"], lstrip=True)
+        self._specials = {
+            name: SpecialToken.coerce(specials[name], name=name) for name in SPECIAL_TOKEN_NAMES
+        }
+        # Special tokens missing from the vocabulary get new ids after it (transformers' added tokens).
+        self._added: dict[str, int] = {}
+        for tok in self._specials.values():
+            if tok.content not in self._piece_index and tok.content not in self._added:
+                self._added[tok.content] = len(self._pieces) + len(self._added)
+        self._added_decoder = {i: c for c, i in self._added.items()}
+        self._special_ids = {self.convert_tokens_to_ids(c): c for c in self.all_special_tokens}
+        self._special_re = token_regex(self.all_special_tokens)
+        self._strip = {t.content: (t.lstrip, t.rstrip) for t in self._specials.values()}
+        # Texts without any of these characters cannot contain a special token, even after lowercasing.
+        firsts = {t[0] for t in self.all_special_tokens}
+        self._special_firsts = None if any(c.isalpha() for c in firsts) else tuple(firsts)
+
+    # ----- subclass interface ---------------------------------------------------------------------
+
+    def _encode_texts(self, texts: list[str], *, offsets: bool) -> list[Encoded]:
+        raise NotImplementedError
+
+    def _tokenize_text(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def _decode_ids(self, ids: list[int], skip_special_tokens: bool) -> str:
+        raise NotImplementedError
+
+    def _words_of(self, text: str) -> list[int | None]:
+        raise ValueError("word_ids() is only available on outputs of AlbertTokenizerFast")
+
+    # ----- special tokens -------------------------------------------------------------------------
+
+    def _split_specials(self, text: str) -> tuple[str, list[tuple[int, int, str | None]], bool]:
+        """(text to cut, its spans split on special tokens, whether that text is already lowercased).
+
+        Mirrors transformers' `tokenize`: lowercasing comes first, so "<PAD>" becomes the special "<pad>".
+        Texts that cannot hold a special token are returned as they are (not lowercased).
+        """
+        if self._special_firsts is not None and not any(c in text for c in self._special_firsts):
+            return text, ([(0, len(text), None)] if text else []), not self.do_lower_case
+        if self.do_lower_case:
+            text = lowercase_outside(text, self._special_re)
+        return text, split_on_tokens(text, self._special_re, self._strip), True
+
+    @property
+    def all_special_tokens(self) -> list[str]:
+        """Special token strings, transformers' order (bos, eos, unk, sep, pad, cls, mask), no repeats."""
+        return list(dict.fromkeys(self._specials[n].content for n in SPECIAL_TOKEN_NAMES))
+
+    @property
+    def all_special_ids(self) -> list[int]:
+        return [self.convert_tokens_to_ids(t) for t in self.all_special_tokens]
+
+    @property
+    def special_tokens_map(self) -> dict[str, str]:
+        return {name: tok.content for name, tok in self._specials.items()}
+
+    def get_added_vocab(self) -> dict[str, int]:
+        """The added tokens (the special tokens, as in transformers 4.56) -> id."""
+        return {c: self.convert_tokens_to_ids(c) for c in self.all_special_tokens}
+
+    # ----- vocabulary -----------------------------------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of SentencePiece pieces (30000 for ALBERT), without added tokens."""
+        return len(self._pieces)
+
+    def __len__(self) -> int:
+        return len(self._pieces) + len(self._added)
+
+    def get_vocab(self) -> dict[str, int]:
+        vocab = {p: i for i, p in enumerate(self._pieces)}
+        vocab.update(self._added)
+        return vocab
+
+    def convert_tokens_to_ids(self, tokens: str | Sequence[str] | None) -> int | list[int] | None:
+        """Piece(s) -> id(s); unknown pieces give the unk id."""
+        if tokens is None:
+            return None
+        if isinstance(tokens, str):
+            if tokens in self._added:
+                return self._added[tokens]
+            return self._piece_index.get(tokens, self._unk_id)
+        if not isinstance(tokens, (list, tuple)):
+            raise TypeError(f"tokens must be a str or a list of str, got {type(tokens).__name__}")
+        return [self.convert_tokens_to_ids(t) for t in tokens]  # type: ignore[misc]
+
+    def convert_ids_to_tokens(
+        self, ids: int | Sequence[int], skip_special_tokens: bool = False
+    ) -> str | list[str]:
+        """Id(s) -> piece(s); `skip_special_tokens` drops special ones (lists only)."""
+        if isinstance(ids, int) or getattr(ids, "ndim", None) == 0:  # also numpy / 0-d tensor scalars
+            return self._id_to_token(int(ids))  # type: ignore[arg-type]
+        ids = as_id_list(ids)
+        return [self._id_to_token(i) for i in ids if not (skip_special_tokens and i in self._special_ids)]
+
+    def _id_to_token(self, i: int) -> str:
+        if 0 <= i < len(self._pieces):
+            return self._special_ids.get(i) or self._pieces[i]
+        if i in self._added_decoder:
+            return self._added_decoder[i]
+        raise IndexError(f"token id {i} is out of range for a vocabulary of {len(self)} tokens")
+
+    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
+        """Text -> pieces (e.g. "▁hello"). Unknown characters keep their text, as SentencePiece does."""
+        pieces = self._tokenize_text(check_text(text, "text"))
+        if pair is not None:
+            pair_pieces = self._tokenize_text(check_text(pair, "pair"))
+        if not add_special_tokens:
+            return pieces + (pair_pieces if pair is not None else [])
+        cls, sep = self.cls_token, self.sep_token
+        return [cls, *pieces, sep] + ([*pair_pieces, sep] if pair is not None else [])
+
+    # ----- sequences with special tokens ----------------------------------------------------------
+
+    def build_inputs_with_special_tokens(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        """`[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`."""
+        out = [self.cls_token_id, *token_ids_0, self.sep_token_id]
+        return out if token_ids_1 is None else out + [*token_ids_1, self.sep_token_id]
+
+    def create_token_type_ids_from_sequences(
+        self, token_ids_0: list[int], token_ids_1: list[int] | None = None
+    ) -> list[int]:
+        """0 for `[CLS] A [SEP]`, 1 for `B [SEP]`."""
+        out = [0] * (len(token_ids_0) + 2)
+        return out if token_ids_1 is None else out + [1] * (len(token_ids_1) + 1)
+
+    def get_special_tokens_mask(
+        self,
+        token_ids_0: list[int],
+        token_ids_1: list[int] | None = None,
+        already_has_special_tokens: bool = False,
+    ) -> list[int]:
+        """1 where `build_inputs_with_special_tokens` puts a special token (or, with
+        `already_has_special_tokens`, wherever an id is a special token's)."""
+        if already_has_special_tokens:
+            if token_ids_1 is not None:
+                raise ValueError("already_has_special_tokens=True takes a single, already built sequence")
+            return [1 if i in self._special_ids else 0 for i in token_ids_0]
+        out = [1] + [0] * len(token_ids_0) + [1]
+        return out if token_ids_1 is None else out + [0] * len(token_ids_1) + [1]
+
+    def num_special_tokens_to_add(self, pair: bool = False) -> int:
+        return 3 if pair else 2
+
+    # ----- decoding -------------------------------------------------------------------------------
+
+    def decode(
+        self,
+        token_ids: int | Sequence[int] | Any,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+    ) -> str:
+        """Ids -> text. Special tokens stay as text ("[CLS] hello world[SEP]") unless skipped."""
+        ids = as_id_list(token_ids)
+        for i in ids:
+            if not 0 <= i < len(self):
+                raise IndexError(f"token id {i} is out of range for a vocabulary of {len(self)} tokens")
+        text = self._decode_ids(ids, skip_special_tokens)
+        clean = (
+            self.clean_up_tokenization_spaces
+            if clean_up_tokenization_spaces is None
+            else clean_up_tokenization_spaces
+        )
+        if clean:
+            for before, after in _CLEANUP:
+                text = text.replace(before, after)
+        return text
+
+    def batch_decode(self, sequences: Sequence[Sequence[int]] | Any, **kwargs: Any) -> list[str]:
+        if hasattr(sequences, "tolist"):
+            sequences = sequences.tolist()
+        return [self.decode(seq, **kwargs) for seq in sequences]
+
+    def clean_up_tokenization(self, text: str) -> str:
+        for before, after in _CLEANUP:
+            text = text.replace(before, after)
+        return text
+
+    # ----- files ----------------------------------------------------------------------------------
+
+    def _init_config(self) -> dict[str, Any]:
+        """Constructor arguments, as saved in tokenizer_config.json."""
+        return {
+            "do_lower_case": self.do_lower_case,
+            "remove_space": self.remove_space,
+            "keep_accents": self.keep_accents,
+            "model_max_length": self.model_max_length,
+            "clean_up_tokenization_spaces": self.clean_up_tokenization_spaces,
+            "sp_model_kwargs": {},
+        }
+
+    def save_vocabulary(
+        self, save_directory: str | os.PathLike, filename_prefix: str | None = None
+    ) -> tuple[str]:
+        """Write `spiece.model` (prefixed with `filename_prefix-` if given) into an existing directory."""
+        directory = Path(save_directory)
+        if not directory.is_dir():
+            raise NotADirectoryError(f"save_vocabulary needs an existing directory, got {directory}")
+        if not self._model.serialized:
+            raise ValueError(
+                "this tokenizer was loaded from tokenizer.json alone and has no spiece.model to save; "
+                "save_pretrained() still writes tokenizer.json"
+            )
+        path = directory / ((filename_prefix + "-" if filename_prefix else "") + VOCAB_FILE)
+        path.write_bytes(self._model.serialized)
+        return (str(path),)
+
+    def save_pretrained(self, save_directory: str | os.PathLike) -> tuple[str, ...]:
+        """Write the tokenizer files transformers reads: spiece.model, tokenizer.json,
+        tokenizer_config.json and special_tokens_map.json. Returns the paths written."""
+        directory = Path(save_directory)
+        if directory.is_file():
+            raise NotADirectoryError(f"{directory} is a file")
+        directory.mkdir(parents=True, exist_ok=True)
+        written: list[str] = []
+        if self._model.serialized:
+            written += self.save_vocabulary(directory)
+        written += self._save_extra(directory)
+        decoder = {
+            str(self.convert_tokens_to_ids(t.content)): t.to_json(special=True)
+            for t in sorted(
+                {t.content: t for t in self._specials.values()}.values(),
+                key=lambda t: self.convert_tokens_to_ids(t.content),
+            )  # fmt: skip
+        }
+        config: dict[str, Any] = {"added_tokens_decoder": decoder, **self._init_config()}
+        for name, tok in self._specials.items():
+            config[name] = tok.content
+        config.update({"extra_special_tokens": {}, "tokenizer_class": "AlbertTokenizer"})
+        written.append(write_json(directory / CONFIG_FILE, config))
+        special_map = {
+            name: (tok.to_json() if (tok.lstrip or tok.rstrip or tok.single_word) else tok.content)
+            for name, tok in self._specials.items()
+        }
+        written.append(write_json(directory / SPECIAL_TOKENS_MAP_FILE, special_map))
+        return tuple(written)
+
+    def _save_extra(self, directory: Path) -> list[str]:
+        return []
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs: Any) -> AlbertTokenizerBase:
+        """Load from a tokenizer directory (spiece.model and/or tokenizer.json, tokenizer_config.json,
+        special_tokens_map.json), a single spiece.model / tokenizer.json file, or a hub id.
+
+        Keyword arguments override tokenizer_config.json (e.g. `do_lower_case=False`).
+        """
+        files = find_tokenizer_files(name_or_path, need_vocab=not cls.is_fast, class_name=cls.__name__)
+        init = init_kwargs_from_config(files.config)
+        init.update(kwargs)
+        tok = cls._from_files(files.vocab_file, files.tokenizer_file, init)
+        tok.name_or_path = str(name_or_path)
+        return tok
+
+    @classmethod
+    def _from_files(cls, vocab_file: Path | None, tokenizer_file: Path | None, init: dict[str, Any]):
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(name_or_path={self.name_or_path!r}, vocab_size={self.vocab_size}, "
+            f"do_lower_case={self.do_lower_case}, keep_accents={self.keep_accents}, "
+            f"model_max_length={self.model_max_length})"
+        )
+
+
+def _special_property(name: str) -> tuple[property, property]:
+    def token(self: AlbertTokenizerBase) -> str:
+        return self._specials[name].content
+
+    def token_id(self: AlbertTokenizerBase) -> int:
+        return self.convert_tokens_to_ids(self._specials[name].content)  # type: ignore[return-value]
+
+    token.__doc__ = f"The {name.replace('_', ' ')} string."
+    token_id.__doc__ = f"The id of the {name.replace('_', ' ')}."
+    return property(token), property(token_id)
+
+
+for _name in SPECIAL_TOKEN_NAMES:
+    _tok, _tok_id = _special_property(_name)
+    setattr(AlbertTokenizerBase, _name, _tok)
+    setattr(AlbertTokenizerBase, _name + "_id", _tok_id)

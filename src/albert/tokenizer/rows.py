@@ -1,0 +1,242 @@
+"""The pure functions that cut, pack and pad token sequences into the rows of a tokenizer output.
+
+Truncation and overflow follow `tokenizers` (what transformers' fast tokenizers do), for both of our
+tokenizers:
+
+* the budget for the text is `max_length` minus the special tokens ([CLS], [SEP]s);
+* `longest_first` on a pair: if both are long, the shorter one keeps `budget // 2` tokens and the longer one
+  the rest (`tokenizers`' rule; transformers' slow tokenizer removes one token at a time from the longer
+  sequence, which can differ by one token when the budget is odd);
+* overflow: windows of the truncated length that start `length - stride` tokens apart, until one reaches the
+  end; every window becomes its own row, with `overflow_to_sample_mapping` naming its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from albert.tokenizer.encoding import Encoded, RowLayout
+
+VERY_LARGE_INTEGER = int(1e30)  # transformers' "no limit" model_max_length
+
+TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second")
+
+
+# ----- truncation ---------------------------------------------------------------------------------
+
+
+def resolve_truncation(truncation: bool | str | None, max_length: int | None) -> str | None:
+    """The strategy name, or None for no truncation. `None` with a max_length means longest_first."""
+    if truncation is None:
+        return "longest_first" if max_length is not None else None
+    if truncation is False or truncation == "do_not_truncate":
+        return None
+    if truncation is True:
+        return "longest_first"
+    if truncation in TRUNCATION_STRATEGIES:
+        return str(truncation)
+    raise ValueError(f"truncation must be True, False or one of {TRUNCATION_STRATEGIES}, got {truncation!r}")
+
+
+def windows(length: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Token windows [start, stop) of at most `size` tokens, each starting `size - stride` after the last,
+    until one reaches the end. The first window is the truncated sequence; the others overflow."""
+    if length <= size:
+        return [(0, length)]
+    if size <= 0:
+        raise ValueError("max_length leaves no room for the text after the special tokens")
+    if stride >= size:
+        raise ValueError(f"stride ({stride}) must be smaller than the truncated length ({size})")
+    out, start = [], 0
+    while True:
+        stop = min(start + size, length)
+        out.append((start, stop))
+        if stop == length:
+            return out
+        start += size - stride
+
+
+def longest_first_lengths(n1: int, n2: int, budget: int) -> tuple[int, int]:
+    """How many tokens each sequence of a pair keeps under `longest_first` (`tokenizers`' rule)."""
+    swap = n1 > n2
+    short, long_ = (n2, n1) if swap else (n1, n2)
+    long_ = short if short > budget else max(short, budget - short)
+    if short + long_ > budget:
+        short, long_ = budget // 2, budget // 2 + budget % 2
+    return (long_, short) if swap else (short, long_)
+
+
+def plan_rows(
+    len_a: int, len_b: int | None, strategy: str | None, budget: int, stride: int, overflow: bool
+) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+    """Rows (window of A, window of B) for one input. Without `overflow` only the first row is kept."""
+    whole_b = None if len_b is None else (0, len_b)
+    total = len_a + (len_b or 0)
+    if strategy is None or total <= budget:
+        return [((0, len_a), whole_b)]
+    if strategy == "only_second" and len_b is None:
+        raise ValueError("truncation='only_second' needs a text_pair; use 'longest_first' or 'only_first'")
+    if strategy == "longest_first":
+        if len_b is None:
+            wa, wb = windows(len_a, budget, stride), [None]
+        else:
+            n1, n2 = longest_first_lengths(len_a, len_b, budget)
+            wa, wb = windows(len_a, n1, stride), windows(len_b, n2, stride)
+    else:
+        first = strategy == "only_first"
+        target = len_a if first else len_b
+        assert target is not None
+        keep = target - (total - budget)
+        if keep <= 0:
+            which = "first" if first else "second"
+            raise ValueError(
+                f"cannot truncate only the {which} sequence ({target} tokens) to fit max_length: the other "
+                f"sequence alone needs {total - target} of the {budget} tokens available"
+            )
+        if first:
+            wa, wb = windows(len_a, keep, stride), [whole_b]
+        else:
+            wa, wb = [(0, len_a)], windows(target, keep, stride)
+    if not overflow:
+        return [(wa[0], wb[0])]
+    # The order of `tokenizers`' Encoding.merge_with: main, then each overflow of A with every window of
+    # B, then A's main window with each overflow of B.
+    rows = [(wa[0], wb[0])]
+    for a in wa[1:]:
+        rows.extend((a, b) for b in wb)
+    rows.extend((wa[0], b) for b in wb[1:])
+    return rows
+
+
+def build_rows(
+    enc_a: list[Encoded],
+    enc_b: list[Encoded] | None,
+    *,
+    cls_id: int,
+    sep_id: int,
+    specials: bool,
+    strategy: str | None,
+    budget: int,
+    stride: int,
+    overflow: bool,
+    keys: Sequence[str],
+) -> tuple[dict[str, list], list[RowLayout]]:
+    """Rows `[CLS] A [SEP] (B [SEP])` for every input (several with overflow), as columns `keys` (a subset
+    of input_ids, token_type_ids, attention_mask, special_tokens_mask, offset_mapping)."""
+    cols: dict[str, list] = {k: [] for k in keys}
+    layouts: list[RowLayout] = []
+    if strategy is None and enc_b is None and not specials and list(keys) == ["input_ids"]:
+        # Bulk encoding (e.g. pretraining data): just the ids.
+        cols["input_ids"] = [a.ids for a in enc_a]
+        return cols, [RowLayout(i, (0, len(a.ids)), None, False) for i, a in enumerate(enc_a)]
+    if (
+        strategy is None
+        and enc_b is None
+        and specials
+        and list(keys) == ["input_ids", "token_type_ids", "attention_mask"]
+    ):
+        # The common case (single texts, no truncation, default outputs), kept lean.
+        ids_col, types_col, mask_col = cols["input_ids"], cols["token_type_ids"], cols["attention_mask"]
+        for i, a in enumerate(enc_a):
+            n = len(a.ids) + 2
+            ids_col.append([cls_id, *a.ids, sep_id])
+            types_col.append([0] * n)
+            mask_col.append([1] * n)
+            layouts.append(RowLayout(i, (0, n - 2), None, True))
+        return cols, layouts
+    for i, a in enumerate(enc_a):
+        b = enc_b[i] if enc_b is not None else None
+        for wa, wb in plan_rows(
+            len(a.ids), None if b is None else len(b.ids), strategy, budget, stride, overflow
+        ):
+            _append_row(cols, a, b, wa, wb, specials, cls_id, sep_id)
+            layouts.append(RowLayout(i, wa, wb, specials))
+    return cols, layouts
+
+
+def _append_row(
+    cols: dict[str, list], a: Encoded, b: Encoded | None, wa, wb, specials: bool, cls_id, sep_id
+) -> None:
+    ids_a = a.ids[wa[0] : wa[1]]
+    ids_b = b.ids[wb[0] : wb[1]] if b is not None and wb is not None else None
+    n_a, n_b = len(ids_a), (len(ids_b) if ids_b is not None else None)
+    if specials:
+        ids = [cls_id, *ids_a, sep_id] + ([*ids_b, sep_id] if ids_b is not None else [])
+        types = [0] * (n_a + 2) + ([1] * (n_b + 1) if n_b is not None else [])
+        special_mask = [1] + [0] * n_a + [1] + ([0] * n_b + [1] if n_b is not None else [])
+    else:
+        ids = ids_a + (ids_b or [])
+        types = [0] * n_a + [1] * (n_b or 0)
+        special_mask = [0] * len(ids)
+    cols["input_ids"].append(ids)
+    if "token_type_ids" in cols:
+        cols["token_type_ids"].append(types)
+    if "attention_mask" in cols:
+        cols["attention_mask"].append([1] * len(ids))
+    if "special_tokens_mask" in cols:
+        cols["special_tokens_mask"].append(special_mask)
+    if "offset_mapping" in cols:
+        off_a = a.offsets[wa[0] : wa[1]]  # type: ignore[index]
+        off_b = b.offsets[wb[0] : wb[1]] if b is not None and wb is not None else None  # type: ignore[index]
+        if specials:
+            row = [(0, 0), *off_a, (0, 0)] + ([*off_b, (0, 0)] if off_b is not None else [])
+        else:
+            row = list(off_a) + list(off_b or [])
+        cols["offset_mapping"].append(row)
+
+
+def resolve_padding(padding: bool | str | None) -> str | None:
+    """ "longest", "max_length" or None (no padding)."""
+    if padding is False or padding == "do_not_pad" or padding is None:
+        return None
+    if padding is True or padding == "longest":
+        return "longest"
+    if padding == "max_length":
+        return "max_length"
+    raise ValueError(f"padding must be True, False, 'longest' or 'max_length', got {padding!r}")
+
+
+# ----- padding and tensors ------------------------------------------------------------------------
+
+
+def pad_rows(
+    columns: dict[str, list[list]], target: int, side: str, fill: dict[str, Any]
+) -> tuple[list[int], list[int]]:
+    """Pad every row of every column to `target` on `side` ("right" or "left"), in place.
+
+    Returns the left and right padding added to each row.
+    """
+    n_rows = len(columns["input_ids"])
+    lefts, rights = [0] * n_rows, [0] * n_rows
+    for r in range(n_rows):
+        missing = target - len(columns["input_ids"][r])
+        if missing <= 0:
+            continue
+        for key, rows in columns.items():
+            pad = [fill[key]] * missing
+            rows[r] = rows[r] + pad if side == "right" else pad + rows[r]
+        if side == "right":
+            rights[r] = missing
+        else:
+            lefts[r] = missing
+    return lefts, rights
+
+
+def to_tensor(rows: Sequence, kind: str, key: str) -> Any:
+    """Stack equal-length rows into a torch ("pt") or numpy ("np") int64 array."""
+    lengths = {len(r) for r in rows}
+    if len(lengths) > 1:
+        raise ValueError(
+            f"cannot stack {key} rows of different lengths {sorted(lengths)} into one tensor: pass "
+            "padding=True (or padding='max_length' with max_length=...)"
+        )
+    if kind == "np":
+        import numpy as np
+
+        return np.asarray(rows, dtype=np.int64)
+    if kind == "pt":
+        import torch
+
+        return torch.tensor(rows, dtype=torch.long)
+    raise ValueError(f"return_tensors must be None, 'pt' or 'np', got {kind!r}")
