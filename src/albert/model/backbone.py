@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from albert.config import AlbertConfig
-from albert.model.activations import get_activation
 from albert.model.attention import (
     eager_attention,
     padding_mask_to_additive,
@@ -28,7 +28,10 @@ from albert.model.attention import (
     sdpa_attention,
 )
 from albert.model.base import AlbertPreTrainedModel
+from albert.model.fast import activation_for
+from albert.model.inputs import check_inputs, expand_head_mask
 from albert.model.outputs import BaseModelOutputWithPooling
+from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, varlen_attention
 
 
 class Embeddings(nn.Module):
@@ -62,7 +65,8 @@ class SelfAttention(nn.Module):
     """Multi-head self-attention with fused Q/K/V projections and the output projection.
 
     `qkv` holds the query, key and value weights stacked in that order ((3H, H)); the checkpoint
-    converter splits it into the three matrices of the HF layout.
+    converter splits it into the three matrices of the HF layout. With `packing`, x is the packed
+    (nnz, H) matrix of real tokens (see `unpad.py`) and attention runs per sequence.
     """
 
     def __init__(self, config: AlbertConfig) -> None:
@@ -86,7 +90,13 @@ class SelfAttention(nn.Module):
         *,
         use_sdpa: bool,
         output_attentions: bool,
+        packing: Packing | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if packing is not None:
+            qkv = self.qkv(x).view(x.shape[0], 3, self.num_heads, self.head_size)  # (nnz, 3, N, D)
+            p = self.attention_dropout_p
+            context = varlen_attention(qkv, packing, head_mask=head_mask, dropout_p=p, training=self.training)
+            return self.output_dropout(self.output(context)), None
         b, t, h = x.shape
         qkv = self.qkv(x).view(b, t, 3, self.num_heads, self.head_size)  # (B, T, 3, N, D)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, N, T, D)
@@ -133,12 +143,14 @@ class FeedForward(nn.Module):
         super().__init__()
         self.up = nn.Linear(config.hidden_size, config.intermediate_size)
         self.down = nn.Linear(config.intermediate_size, config.hidden_size)
-        self.activation = get_activation(config.hidden_act)
+        self.activation_name = config.hidden_act
+        self.activation = activation_for(config.hidden_act, fused=False)  # see AlbertModel.enable_fast_paths
         self.chunk_size = config.chunk_size_feed_forward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T, H) or packed (nnz, H)."""
         if self.chunk_size > 0:  # the FFN acts per token, so chunking along T is exact and saves memory
-            return torch.cat([self._ffn(c) for c in x.split(self.chunk_size, dim=1)], dim=1)
+            return torch.cat([self._ffn(c) for c in x.split(self.chunk_size, dim=-2)], dim=-2)
         return self._ffn(x)
 
     def _ffn(self, x: torch.Tensor) -> torch.Tensor:
@@ -163,9 +175,15 @@ class EncoderLayer(nn.Module):
         *,
         use_sdpa: bool,
         output_attentions: bool,
+        packing: Packing | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         attended, probs = self.attention(
-            x, additive_mask, head_mask, use_sdpa=use_sdpa, output_attentions=output_attentions
+            x,
+            additive_mask,
+            head_mask,
+            use_sdpa=use_sdpa,
+            output_attentions=output_attentions,
+            packing=packing,
         )
         a = self.attention_norm(x + attended)
         return self.output_norm(self.feed_forward(a) + a), probs
@@ -187,6 +205,7 @@ class Encoder(nn.Module):
         self.config = config
         self.embedding_projection = nn.Linear(config.embedding_size, config.hidden_size)
         self.groups = nn.ModuleList(LayerGroup(config) for _ in range(config.num_hidden_groups))
+        self.checkpointing = False  # set by AlbertModel.enable_fast_paths
 
     def forward(
         self,
@@ -197,9 +216,12 @@ class Encoder(nn.Module):
         use_sdpa: bool,
         output_hidden_states: bool,
         output_attentions: bool,
+        packing: Packing | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
-        """x: (B, T, E) -> (B, T, H), plus hidden states after the projection and each application."""
+        """x: (B, T, E) -> (B, T, H), plus hidden states after the projection and each application.
+        With `packing`, x is (nnz, E) and so are the results (nnz, H)."""
         h = self.embedding_projection(x)  # (B, T, H)
+        recompute = self.checkpointing and self.training and torch.is_grad_enabled()
         hidden_states = [h] if output_hidden_states else None
         attentions = [] if output_attentions else None
         inner = self.config.inner_group_num
@@ -207,9 +229,11 @@ class Encoder(nn.Module):
             group = self.groups[self.config.group_index(layer_index)]
             for j, layer in enumerate(group.layers):
                 mask_j = None if head_mask is None else head_mask[layer_index * inner + j]
-                h, probs = layer(
-                    h, additive_mask, mask_j, use_sdpa=use_sdpa, output_attentions=output_attentions
-                )
+                kwargs = dict(use_sdpa=use_sdpa, output_attentions=output_attentions, packing=packing)
+                if recompute:  # keep only h; recompute the layer's activations in backward
+                    h, probs = checkpoint(layer, h, additive_mask, mask_j, use_reentrant=False, **kwargs)
+                else:
+                    h, probs = layer(h, additive_mask, mask_j, **kwargs)
                 if attentions is not None:
                     attentions.append(probs)
             if hidden_states is not None:
@@ -272,25 +296,48 @@ class AlbertModel(AlbertPreTrainedModel):
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
         )
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
+        head_mask = self.expand_head_mask(head_mask, x.dtype)
         use_sdpa = self.attn_implementation == "sdpa"
-        additive_mask = None
-        # An all-ones mask changes nothing; dropping it lets SDPA use its fastest kernel (as the reference).
-        if not (use_sdpa and bool(attention_mask.all())):
-            additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
-        h, hidden_states, attentions = self.encoder(
-            x,
-            additive_mask,
-            self.expand_head_mask(head_mask, x.dtype),
-            use_sdpa=use_sdpa,
-            output_hidden_states=output_hidden_states,
-            output_attentions=output_attentions,
-        )
+        if self.use_unpadding(attention_mask, output_attentions):
+            packing = Packing.from_mask(attention_mask)
+            h, hidden_states, attentions = self.encoder(
+                unpad_input(x, packing),  # (nnz, E)
+                None,
+                head_mask,
+                use_sdpa=use_sdpa,
+                output_hidden_states=output_hidden_states,
+                output_attentions=False,
+                packing=packing,
+            )
+            h = pad_input(h, packing)  # (B, T, H), zeros at padding
+            if hidden_states is not None:
+                hidden_states = tuple(pad_input(s, packing) for s in hidden_states)
+        else:
+            additive_mask = None
+            # An all-ones mask changes nothing; dropping it lets SDPA use its fastest kernel (as the reference).
+            if not (use_sdpa and bool(attention_mask.all())):
+                additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
+            h, hidden_states, attentions = self.encoder(
+                x,
+                additive_mask,
+                head_mask,
+                use_sdpa=use_sdpa,
+                output_hidden_states=output_hidden_states,
+                output_attentions=output_attentions,
+            )
         pooled = self.pooler(h) if self.pooler is not None else None
         return BaseModelOutputWithPooling(
             last_hidden_state=h, pooler_output=pooled, hidden_states=hidden_states, attentions=attentions
         )
 
-    # ----- input checks: bad input gets a clear error, not an index error deep inside torch -----
+    def use_unpadding(self, attention_mask: torch.Tensor, output_attentions: bool) -> bool:
+        """Whether this forward runs on packed real tokens (the `unpad` fast path; see `fast.py`)."""
+        return (
+            self.fast_paths.unpad
+            and not output_attentions
+            and self.config.position_embedding_type == "absolute"
+            and can_unpad(attention_mask)
+        )
 
     def check_inputs(
         self,
@@ -300,81 +347,11 @@ class AlbertModel(AlbertPreTrainedModel):
         position_ids: torch.Tensor | None,
         inputs_embeds: torch.Tensor | None,
     ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate shapes and ranges, fill the defaults. Returns ids, mask, token types, positions."""
-        config = self.config
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("pass exactly one of input_ids or inputs_embeds (got both or neither)")
-        if input_ids is not None:
-            if input_ids.dim() != 2:
-                raise ValueError(f"input_ids must have shape (batch, seq_len), got {tuple(input_ids.shape)}")
-            if input_ids.dtype.is_floating_point:
-                raise ValueError(f"input_ids must be integer token ids, got dtype {input_ids.dtype}")
-            shape, device = input_ids.shape, input_ids.device
-            _check_range("input_ids", input_ids, config.vocab_size, "vocab_size")
-        else:
-            if inputs_embeds.dim() != 3 or inputs_embeds.shape[-1] != config.embedding_size:
-                raise ValueError(
-                    f"inputs_embeds must have shape (batch, seq_len, embedding_size={config.embedding_size}), "
-                    f"got {tuple(inputs_embeds.shape)} (ALBERT embeds in E, not in the hidden size)"
-                )
-            shape, device = inputs_embeds.shape[:2], inputs_embeds.device
-        b, t = shape
-        if t > config.max_position_embeddings and position_ids is None:
-            raise ValueError(
-                f"sequence length {t} exceeds max_position_embeddings ({config.max_position_embeddings}); "
-                "truncate the input (tokenizer(..., truncation=True, max_length=...)) or split it into windows"
-            )
-        if attention_mask is None:
-            attention_mask = torch.ones(b, t, device=device, dtype=torch.long)
-        elif tuple(attention_mask.shape) != (b, t):
-            raise ValueError(
-                f"attention_mask has shape {tuple(attention_mask.shape)} but the input has shape {(b, t)}"
-            )
-        if token_type_ids is None:
-            token_type_ids = torch.zeros(b, t, device=device, dtype=torch.long)
-        else:
-            if tuple(token_type_ids.shape) != (b, t):
-                raise ValueError(
-                    f"token_type_ids has shape {tuple(token_type_ids.shape)} but the input has shape {(b, t)}"
-                )
-            _check_range("token_type_ids", token_type_ids, config.type_vocab_size, "type_vocab_size")
-        if position_ids is None:
-            position_ids = torch.arange(t, device=device).unsqueeze(0)  # (1, T), broadcast over B
-        else:
-            if position_ids.dim() != 2 or position_ids.shape[-1] != t or position_ids.shape[0] not in (1, b):
-                raise ValueError(
-                    f"position_ids must have shape (batch or 1, {t}), got {tuple(position_ids.shape)}"
-                )
-            _check_range(
-                "position_ids", position_ids, config.max_position_embeddings, "max_position_embeddings"
-            )
-        return input_ids, attention_mask, token_type_ids, position_ids
+        """Validate shapes and ranges, fill the defaults (`inputs.check_inputs`)."""
+        return check_inputs(
+            self.config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
+        )
 
     def expand_head_mask(self, head_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-        """(N,) | (L, N) | (L * I, N) -> (L * I, 1, N, 1, 1): one row per layer run, in run order."""
-        if head_mask is None:
-            return None
-        config = self.config
-        runs, n = config.num_hidden_layers * config.inner_group_num, config.num_attention_heads
-        if head_mask.dim() == 1 and head_mask.shape[0] == n:
-            head_mask = head_mask.expand(runs, n)
-        elif head_mask.dim() == 2 and head_mask.shape == (config.num_hidden_layers, n):
-            head_mask = head_mask.repeat_interleave(config.inner_group_num, dim=0)
-        elif head_mask.dim() != 2 or head_mask.shape != (runs, n):
-            raise ValueError(
-                f"head_mask must have shape ({n},), ({config.num_hidden_layers}, {n}) or ({runs}, {n}), "
-                f"got {tuple(head_mask.shape)}"
-            )
-        return head_mask.to(dtype)[:, None, :, None, None]
-
-
-def _check_range(name: str, ids: torch.Tensor, size: int, field: str) -> None:
-    if ids.numel() == 0:
-        return
-    low, high = int(ids.min()), int(ids.max())
-    if low < 0 or high >= size:
-        bad = high if high >= size else low
-        raise ValueError(
-            f"{name} contains {bad}, outside [0, {size - 1}] (config.{field} = {size}); "
-            "check that the tokenizer matches the model"
-        )
+        """(N,) | (L, N) | (L * I, N) -> (L * I, 1, N, 1, 1) (`inputs.expand_head_mask`)."""
+        return expand_head_mask(self.config, head_mask, dtype)

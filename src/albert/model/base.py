@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
+from albert.model.fast import FastPaths, activation_for
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class AlbertPreTrainedModel(nn.Module):
             raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
         self.config = config
         self.set_attn_implementation(attn_implementation)
+        self._fast_paths = FastPaths()
 
     # ----- attention implementation -----
 
@@ -45,6 +47,41 @@ class AlbertPreTrainedModel(nn.Module):
         for module in self.modules():
             if isinstance(module, AlbertPreTrainedModel):
                 module._attn_implementation = name
+
+    # ----- fast paths (see fast.py) -----
+
+    @property
+    def fast_paths(self) -> FastPaths:
+        return self._fast_paths
+
+    def enable_fast_paths(
+        self,
+        *,
+        fused_gelu: bool = True,
+        unpad: bool = True,
+        sparse_mlm: bool = True,
+        checkpointing: bool = False,
+    ) -> AlbertPreTrainedModel:
+        """Switch the opt-in fast paths on (or off); returns the model. fp32 results stay within 1e-5 of
+        the reference at real positions; what else changes (padded positions, the shape of MLM logits
+        in training) is listed in `albert.model.fast`. `enable_fast_paths(fused_gelu=False, ...,
+        checkpointing=False)` with all False restores the reference behaviour."""
+        paths = FastPaths(fused_gelu, unpad, sparse_mlm, checkpointing)
+        for module in self.modules():
+            if isinstance(module, AlbertPreTrainedModel):
+                module._fast_paths = paths
+            if hasattr(module, "activation_name"):  # FeedForward, MaskedLMHead
+                module.activation = activation_for(module.activation_name, fused=fused_gelu)
+            if hasattr(module, "checkpointing"):  # Encoder
+                module.checkpointing = checkpointing
+        return self
+
+    def gradient_checkpointing_enable(self) -> None:
+        """transformers' spelling of `enable_fast_paths(checkpointing=True)` (other paths unchanged)."""
+        self.enable_fast_paths(**{**vars(self.fast_paths), "checkpointing": True})
+
+    def gradient_checkpointing_disable(self) -> None:
+        self.enable_fast_paths(**{**vars(self.fast_paths), "checkpointing": False})
 
     # ----- initialisation -----
 

@@ -20,6 +20,7 @@ class MaskedLMHead(nn.Module):
     def __init__(self, config: AlbertConfig) -> None:
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.embedding_size)
+        self.activation_name = config.hidden_act
         self.activation = get_activation(config.hidden_act)
         self.norm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
         self.decoder = nn.Linear(config.embedding_size, config.vocab_size)

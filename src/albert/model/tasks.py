@@ -59,6 +59,18 @@ class _MaskedLMMixin:
     def get_output_embeddings(self) -> nn.Linear:
         return self.mlm_head.decoder
 
+    def mlm_logits(
+        self, h: torch.Tensor, labels: torch.Tensor | None, positions: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The MLM head on h (B, T, H): (B, T, V) logits and the labels as given, or, when `positions`
+        (B, T) bool is given (or the `sparse_mlm` fast path derives it from labels != -100), (M, V)
+        logits at those M positions (row-major order) and the (M,) labels there."""
+        if positions is None and labels is not None and self.fast_paths.sparse_mlm:
+            positions = labels != -100
+        if positions is None:
+            return self.mlm_head(h), labels
+        return self.mlm_head(h[positions]), None if labels is None else labels[positions]
+
     def resize_output_bias(self, new_num_tokens: int) -> None:
         head: MaskedLMHead = self.mlm_head
         old = head.bias.data
@@ -96,20 +108,23 @@ class AlbertForPreTraining(_MaskedLMMixin, _TaskModel):
         sentence_order_label: torch.Tensor | None = None,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
+        mlm_positions: torch.Tensor | None = None,
     ) -> AlbertForPreTrainingOutput:
         """labels (B, T): token ids at predicted positions, -100 elsewhere; sentence_order_label (B,).
 
         As in the reference, the loss is returned only when both label tensors are given.
+        mlm_positions (B, T) bool: compute the MLM logits only there; `prediction_logits` is then (M, V)
+        (see `mlm_logits`; the `sparse_mlm` fast path uses labels != -100).
         """
         out = self.backbone(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions, output_hidden_states,
         )  # fmt: skip
-        prediction_logits = self.mlm_head(out.last_hidden_state)  # (B, T, V)
+        prediction_logits, mlm_labels = self.mlm_logits(out.last_hidden_state, labels, mlm_positions)
         sop_logits = self.sop_head(out.pooler_output)  # (B, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:
-            loss = masked_lm_loss(prediction_logits, labels) + sentence_order_loss(
+            loss = masked_lm_loss(prediction_logits, mlm_labels) + sentence_order_loss(
                 sop_logits, sentence_order_label
             )
         return AlbertForPreTrainingOutput(
@@ -137,14 +152,19 @@ class AlbertForMaskedLM(_MaskedLMMixin, _TaskModel):
         labels: torch.Tensor | None = None,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
+        mlm_positions: torch.Tensor | None = None,
     ) -> MaskedLMOutput:
-        """labels (B, T): token ids at predicted positions, -100 elsewhere."""
+        """labels (B, T): token ids at predicted positions, -100 elsewhere.
+
+        mlm_positions (B, T) bool: compute the logits only there (e.g. `input_ids == mask_token_id` for
+        fill-mask); `logits` is then (M, V) in row-major order. See `mlm_logits`.
+        """
         out = self.backbone(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions, output_hidden_states,
         )  # fmt: skip
-        logits = self.mlm_head(out.last_hidden_state)  # (B, T, V)
-        loss = masked_lm_loss(logits, labels) if labels is not None else None
+        logits, mlm_labels = self.mlm_logits(out.last_hidden_state, labels, mlm_positions)
+        loss = masked_lm_loss(logits, mlm_labels) if labels is not None else None
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
 
 

@@ -1,0 +1,139 @@
+"""Shared helpers of the benchmark: timing (best of interleaved rounds), peak memory, tables, machine info.
+
+Peak memory on CPU is the peak resident set size (RSS) of this process during the measured call, minus
+the RSS just before it: glibc is asked to return freed memory first (`malloc_trim`), and the kernel's
+high-water mark is reset (`/proc/self/clear_refs` <- 5), so each number covers only that call, even
+though all implementations share the process. On CUDA it is `torch.cuda.max_memory_allocated` over
+the call, minus the memory allocated before it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+_LIBC = ctypes.CDLL("libc.so.6") if platform.system() == "Linux" else None
+
+
+def _status_kib(key: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_supported() -> bool:
+    return _LIBC is not None and os.path.exists("/proc/self/clear_refs")
+
+
+def peak_memory_mib(fn: Callable[[], object], device: str) -> float:
+    """Peak memory (MiB) that one call of `fn` adds on top of what was allocated before it."""
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        fn()
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - before) / 2**20
+    if not rss_supported():
+        return float("nan")
+    _LIBC.malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current RSS
+    before = _status_kib("VmRSS")
+    fn()
+    return (_status_kib("VmHWM") - before) / 1024
+
+
+def sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+@dataclass
+class Race:
+    """Times several implementations of the same work, interleaved round by round (so that load from
+    other processes hits them alike), and keeps each one's best time."""
+
+    device: str
+    rounds: int
+    best: dict[str, float] = field(default_factory=dict)
+
+    def run(self, fns: dict[str, Callable[[], object]], warmup: int = 1) -> dict[str, float]:
+        for fn in fns.values():
+            for _ in range(warmup):
+                fn()
+        self.best = {name: float("inf") for name in fns}
+        for _ in range(self.rounds):
+            for name, fn in fns.items():
+                time.sleep(0.05)  # let the previous runtime's spinning worker threads go idle
+                sync(self.device)
+                start = time.perf_counter()
+                fn()
+                sync(self.device)
+                self.best[name] = min(self.best[name], time.perf_counter() - start)
+        return self.best
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    """A Markdown table (also readable as plain text)."""
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    lines += ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # nan
+            return "-"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        if abs(value) >= 1:
+            return f"{value:.2f}"
+        return f"{value:.2g}"
+    return str(value)
+
+
+def machine_info(device: str) -> dict[str, str]:
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": str(torch.get_num_threads()),
+        "cpu": _cpu_name(),
+        "cores": str(os.cpu_count()),
+        "load": f"{os.getloadavg()[0]:.2f}",
+    }
+    for name in ("transformers", "onnxruntime"):
+        try:
+            info[name] = __import__(name).__version__
+        except ImportError:
+            info[name] = "not installed"
+    if device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name()
+    return info
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

@@ -1,0 +1,68 @@
+"""Inference modes: `prepare_for_inference(model, precision=...)` -> the model, ready to serve.
+
+- "fp32" (exact): eval mode and the fast paths (fused GELU, padding removal, MLM logits only where
+  asked); within 1e-5 of the reference at every real position.
+- "bf16": the weights and activations in bfloat16. Fast only on CPUs with native bf16 arithmetic
+  (AVX512-BF16 / AMX, recent GPUs); on AVX2-only CPUs torch emulates it and it is several times
+  *slower* than fp32 (docs/performance.md has the numbers). Logits move by ~1e-2.
+- "int8": dynamic int8 quantisation (fbgemm) of the encoder's Linear layers; activations are
+  quantised per batch on the fly. The task heads stay fp32. Approximate: see the docs for top-1
+  agreement and the largest logit change.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+from torch import nn
+
+from albert.model.base import AlbertPreTrainedModel
+
+logger = logging.getLogger(__name__)
+
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def prepare_for_inference(
+    model: AlbertPreTrainedModel, *, precision: str = "fp32", fast_paths: bool = True
+) -> AlbertPreTrainedModel:
+    """Return `model` in eval mode with the fast paths on, converted to `precision`.
+
+    fp32 and bf16 convert `model` in place; int8 returns a quantised copy (the original is untouched).
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    model.eval()
+    if fast_paths:
+        model.enable_fast_paths()
+    if precision == "bf16":
+        return model.to(torch.bfloat16)
+    if precision == "int8":
+        return quantize_int8(model)
+    return model
+
+
+def quantize_int8(model: AlbertPreTrainedModel) -> AlbertPreTrainedModel:
+    """A copy of `model` whose encoder Linear layers are dynamically quantised to int8 (CPU only)."""
+    if model.device.type != "cpu":
+        raise ValueError("int8 dynamic quantisation runs on CPU only; move the model with .cpu() first")
+    encoder = model.backbone_model.encoder
+    # Only the encoder: that is where the FLOPs are, and the (tied) MLM decoder and small heads keep
+    # their fp32 accuracy.
+    names = {
+        f"{prefix}.{name}" if prefix else name
+        for prefix in (_prefix_of(model, encoder),)
+        for name, module in encoder.named_modules()
+        if isinstance(module, nn.Linear)
+    }
+    quantized = torch.ao.quantization.quantize_dynamic(model, names, dtype=torch.qint8, inplace=False)
+    logger.info("int8: quantised %d Linear layers of the encoder", len(names))
+    return quantized
+
+
+def _prefix_of(model: nn.Module, target: nn.Module) -> str:
+    for name, module in model.named_modules():
+        if module is target:
+            return name
+    raise ValueError("module not found in model")

@@ -1,0 +1,197 @@
+"""Every fast path against the reference path of the same weights (fp32, atol 1e-5): padding removal,
+fused GELU, MLM logits only where needed, activation checkpointing; outputs, losses and gradients."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+import albert
+from albert.config import AlbertConfig
+from albert.model.fast import FastPaths
+from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input
+from tests.conftest import tiny_kwargs
+
+ATOL = 1e-5
+STRUCTURES = [
+    pytest.param({}, id="shared-all"),
+    pytest.param(dict(num_hidden_layers=3, num_hidden_groups=3), id="G=L"),
+    pytest.param(dict(num_hidden_layers=5, num_hidden_groups=2, inner_group_num=2), id="L5-G2-I2"),
+    pytest.param(
+        dict(embedding_size=16, hidden_act="gelu", chunk_size_feed_forward=3), id="E=H-gelu-chunked"
+    ),
+    pytest.param(dict(position_embedding_type="relative_key"), id="relkey-falls-back"),
+]
+
+
+def padded_inputs(batch: int = 4, seq: int = 9, vocab: int = 99, left: bool = True) -> dict:
+    """Right padding, a hole, and (with `left`) left padding, whose pooled [CLS] vector differs."""
+    g = torch.Generator().manual_seed(3)
+    ids = torch.randint(5, vocab, (batch, seq), generator=g)
+    mask = torch.ones(batch, seq, dtype=torch.long)
+    mask[0, -4:] = 0  # right padding
+    if left:
+        mask[1, :2] = 0  # left padding
+    mask[2, 3] = 0  # a hole
+    types = torch.randint(0, 2, (batch, seq), generator=g)
+    return dict(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+
+def pair(cls: str = "AlbertModel", **overrides) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(reference, fast) models with the same weights."""
+    ref = getattr(albert, cls)(AlbertConfig(**tiny_kwargs(**overrides))).eval()
+    fast = copy.deepcopy(ref).enable_fast_paths()
+    return ref, fast
+
+
+def test_packing_round_trip() -> None:
+    mask = padded_inputs()["attention_mask"]
+    packing = Packing.from_mask(mask)
+    assert packing.cu_seqlens == (0, 5, 12, 20, 29) and packing.nnz == int(mask.sum())
+    x = torch.randn(4, 9, 3)
+    packed = unpad_input(x, packing)  # (nnz, 3)
+    assert packed.shape == (packing.nnz, 3)
+    back = pad_input(packed, packing)
+    assert torch.equal(back, x * mask[..., None])
+
+
+def test_can_unpad() -> None:
+    assert not can_unpad(torch.ones(2, 4))  # nothing to remove
+    assert can_unpad(torch.tensor([[1, 1, 0], [1, 1, 1]]))
+    assert not can_unpad(torch.tensor([[1.0, 0.5, 0.0]]))  # partial mask: the reference path handles it
+
+
+@pytest.mark.parametrize("overrides", STRUCTURES)
+@pytest.mark.parametrize("attn", ["sdpa", "eager"])
+def test_fast_encoder_matches_reference_at_real_positions(overrides: dict, attn: str) -> None:
+    ref, fast = pair(**overrides)
+    ref.set_attn_implementation(attn)
+    fast.set_attn_implementation(attn)
+    inputs = padded_inputs()
+    keep = inputs["attention_mask"].bool()
+    with torch.no_grad():
+        a = ref(**inputs, output_hidden_states=True)
+        b = fast(**inputs, output_hidden_states=True)
+    torch.testing.assert_close(b.last_hidden_state[keep], a.last_hidden_state[keep], atol=ATOL, rtol=0)
+    for ha, hb in zip(a.hidden_states, b.hidden_states):
+        torch.testing.assert_close(hb[keep], ha[keep], atol=ATOL, rtol=0)
+    if overrides.get("position_embedding_type", "absolute") == "absolute":
+        assert fast.use_unpadding(inputs["attention_mask"], False)
+        assert torch.count_nonzero(b.last_hidden_state[~keep]) == 0  # padding comes back as zeros
+    else:
+        assert not fast.use_unpadding(inputs["attention_mask"], False)
+    # row 1 starts with padding, so its pooled vector (from position 0) differs; the others agree
+    torch.testing.assert_close(b.pooler_output[[0, 2, 3]], a.pooler_output[[0, 2, 3]], atol=ATOL, rtol=0)
+
+
+def test_fast_paths_without_padding_match_reference() -> None:
+    ref, fast = pair()
+    inputs = padded_inputs()
+    inputs["attention_mask"] = torch.ones_like(inputs["attention_mask"])
+    with torch.no_grad():
+        a, b = ref(**inputs), fast(**inputs)
+    torch.testing.assert_close(b.last_hidden_state, a.last_hidden_state, atol=ATOL, rtol=0)
+    torch.testing.assert_close(b.pooler_output, a.pooler_output, atol=ATOL, rtol=0)
+
+
+def test_head_mask_and_output_attentions_under_fast_paths() -> None:
+    ref, fast = pair(num_hidden_layers=3)
+    inputs = padded_inputs()
+    keep = inputs["attention_mask"].bool()
+    head_mask = torch.tensor([1.0, 0.0, 1.0, 0.5])
+    with torch.no_grad():
+        a = ref(**inputs, head_mask=head_mask)
+        b = fast(**inputs, head_mask=head_mask)
+        c = fast(**inputs, output_attentions=True)  # needs the probabilities: the padded path runs
+        d = ref(**inputs, output_attentions=True)
+    torch.testing.assert_close(b.last_hidden_state[keep], a.last_hidden_state[keep], atol=ATOL, rtol=0)
+    torch.testing.assert_close(c.last_hidden_state, d.last_hidden_state, atol=ATOL, rtol=0)
+    assert len(c.attentions) == 3
+
+
+def test_disabling_fast_paths_restores_the_reference_exactly() -> None:
+    ref, fast = pair()
+    fast.enable_fast_paths(fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False)
+    assert fast.fast_paths == FastPaths()
+    inputs = padded_inputs()
+    with torch.no_grad():
+        assert torch.equal(ref(**inputs).last_hidden_state, fast(**inputs).last_hidden_state)
+
+
+def grads(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+
+
+def pretraining_labels(inputs: dict) -> dict:
+    g = torch.Generator().manual_seed(4)
+    labels = torch.full_like(inputs["input_ids"], -100)
+    picked = (torch.rand(labels.shape, generator=g) < 0.3) & inputs["attention_mask"].bool()
+    labels[picked] = inputs["input_ids"][picked]
+    return dict(labels=labels, sentence_order_label=torch.tensor([0, 1, 1, 0]))
+
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_pretraining_loss_and_gradients_match_reference(checkpointing: bool) -> None:
+    ref, fast = pair("AlbertForPreTraining", num_hidden_layers=3)
+    fast.enable_fast_paths(checkpointing=checkpointing)
+    ref.train()
+    fast.train()
+    inputs = padded_inputs(left=False)
+    labels = pretraining_labels(inputs)
+    torch.manual_seed(5)  # the SOP head's dropout (classifier_dropout_prob) draws the same mask twice
+    a = ref(**inputs, **labels)
+    torch.manual_seed(5)
+    b = fast(**inputs, **labels)
+    torch.testing.assert_close(b.loss, a.loss, atol=ATOL, rtol=0)
+    selected = labels["labels"] != -100
+    assert b.prediction_logits.shape == (int(selected.sum()), 99)  # sparse: (M, V)
+    torch.testing.assert_close(b.prediction_logits, a.prediction_logits[selected], atol=ATOL, rtol=0)
+    a.loss.backward()
+    b.loss.backward()
+    ga, gb = grads(ref), grads(fast)
+    assert ga.keys() == gb.keys()
+    for name in ga:
+        torch.testing.assert_close(gb[name], ga[name], atol=ATOL, rtol=0, msg=name)
+
+
+def test_checkpointing_is_used_only_in_training() -> None:
+    model = albert.AlbertModel(AlbertConfig(**tiny_kwargs()))
+    model.gradient_checkpointing_enable()
+    assert model.fast_paths.checkpointing and model.encoder.checkpointing
+    model.gradient_checkpointing_disable()
+    assert not model.encoder.checkpointing
+
+
+def test_masked_lm_logits_only_at_requested_positions() -> None:
+    ref, fast = pair("AlbertForMaskedLM")
+    inputs = padded_inputs()
+    positions = torch.zeros_like(inputs["attention_mask"], dtype=torch.bool)
+    positions[:, 2] = True  # a real token in every row
+    with torch.no_grad():
+        full = ref(**inputs).logits  # (B, T, V)
+        sparse = fast(**inputs, mlm_positions=positions).logits  # (B, V)
+        dense = fast(**inputs).logits  # no labels, no positions: every position
+    assert sparse.shape == (4, 99)
+    torch.testing.assert_close(sparse, full[positions], atol=ATOL, rtol=0)
+    keep = inputs["attention_mask"].bool()
+    torch.testing.assert_close(dense[keep], full[keep], atol=ATOL, rtol=0)
+
+
+def test_masked_lm_loss_with_sparse_logits() -> None:
+    ref, fast = pair("AlbertForMaskedLM")
+    inputs = padded_inputs()
+    labels = pretraining_labels(inputs)["labels"]
+    with torch.no_grad():
+        a, b = ref(**inputs, labels=labels), fast(**inputs, labels=labels)
+    torch.testing.assert_close(b.loss, a.loss, atol=ATOL, rtol=0)
+    assert b.logits.shape[0] == int((labels != -100).sum())
+
+
+def test_fused_gelu_is_the_same_function() -> None:
+    from albert.model.activations import gelu_new
+    from albert.model.fast import activation_for
+
+    x = torch.linspace(-8, 8, 10001)
+    torch.testing.assert_close(activation_for("gelu_new", fused=True)(x), gelu_new(x), atol=1e-6, rtol=0)

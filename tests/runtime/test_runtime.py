@@ -1,0 +1,112 @@
+"""The inference modes (`prepare_for_inference`) and the ONNX Runtime path against our torch model."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+import albert
+from albert.config import AlbertConfig
+from albert.runtime import prepare_for_inference
+from tests.conftest import tiny_kwargs
+
+CLASSES = [
+    "AlbertModel",
+    "AlbertForPreTraining",
+    "AlbertForMaskedLM",
+    "AlbertForSequenceClassification",
+    "AlbertForMultipleChoice",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+]
+
+
+def build(cls: str) -> torch.nn.Module:
+    kwargs = tiny_kwargs(num_labels=2)
+    return getattr(albert, cls)(AlbertConfig(**kwargs)).eval()
+
+
+def inputs_for(cls: str, batch: int = 3, seq: int = 7) -> dict:
+    shape = (batch, 2, seq) if cls == "AlbertForMultipleChoice" else (batch, seq)
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, 99, shape, generator=g)
+    mask = torch.ones(shape, dtype=torch.long)
+    mask[1, ..., -3:] = 0
+    return dict(input_ids=ids, attention_mask=mask)
+
+
+def test_fp32_mode_matches_the_reference() -> None:
+    model = build("AlbertForMaskedLM")
+    inputs = inputs_for("AlbertForMaskedLM")
+    with torch.no_grad():
+        expected = model(**inputs).logits
+        fast = prepare_for_inference(model, precision="fp32")
+        got = fast(**inputs).logits
+    keep = inputs["attention_mask"].bool()
+    assert fast.fast_paths.unpad and fast.fast_paths.fused_gelu and not fast.training
+    torch.testing.assert_close(got[keep], expected[keep], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precision_modes_are_close(precision: str) -> None:
+    model = build("AlbertForMaskedLM")
+    inputs = inputs_for("AlbertForMaskedLM")
+    keep = inputs["attention_mask"].bool()
+    with torch.no_grad():
+        expected = model(**inputs).logits[keep]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reduced = prepare_for_inference(model, precision=precision)
+        got = reduced(**inputs).logits[keep].float()
+    assert (got - expected).abs().max() < 0.05  # approximate by design; the bench measures the real cost
+    if precision == "int8":
+        assert reduced is not model  # a quantised copy; the fp32 model is untouched
+        qkv = reduced.backbone.encoder.groups[0].layers[0].attention.qkv
+        assert "quantized.dynamic" in type(qkv).__module__
+        assert isinstance(reduced.mlm_head.decoder, torch.nn.Linear)  # heads stay fp32
+
+
+def test_unknown_precision_is_rejected() -> None:
+    with pytest.raises(ValueError, match="precision"):
+        prepare_for_inference(build("AlbertModel"), precision="fp8")
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_onnx_export_round_trip(cls: str, tmp_path) -> None:
+    pytest.importorskip("onnx", reason="the onnx extra is not installed")
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    from albert.runtime import export_onnx, load_onnx
+
+    model = build(cls)
+    model.enable_fast_paths()  # export must trace the padded path whatever the model's settings
+    path = export_onnx(model, tmp_path / "model.onnx")
+    assert model.fast_paths.unpad  # restored after the export
+    runner = load_onnx(tmp_path)
+    inputs = inputs_for(cls, batch=2, seq=11)  # other shapes than the traced example: dynamic axes
+    with torch.no_grad():
+        expected = model.enable_fast_paths(unpad=False)(**inputs)
+    got = runner(**inputs)
+    assert type(got) is type(expected) and runner.model_class == cls and path.name == "model.onnx"
+    for field in runner.fields:
+        torch.testing.assert_close(getattr(got, field), getattr(expected, field), atol=1e-5, rtol=0)
+
+
+def test_onnx_int8_runs(tmp_path) -> None:
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    from albert.runtime import export_onnx, load_onnx
+
+    model = build("AlbertModel")
+    runner = load_onnx(export_onnx(model, tmp_path / "int8.onnx", precision="int8"))
+    inputs = inputs_for("AlbertModel")
+    with torch.no_grad():
+        expected = model(**inputs).last_hidden_state
+    assert (runner(**inputs).last_hidden_state - expected).abs().max() < 0.5
+
+
+def test_load_onnx_reports_a_missing_file(tmp_path) -> None:
+    from albert.runtime import load_onnx
+
+    with pytest.raises(FileNotFoundError, match="export_onnx"):
+        load_onnx(tmp_path)
