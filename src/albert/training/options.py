@@ -7,31 +7,13 @@ in increasing priority: the dataclass default, a YAML file (`--config`), the com
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
-import inspect
-import textwrap
 import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
-
-def attribute_docs(cls: type) -> dict[str, str]:
-    """The docstring written under each field of a dataclass (`field: T = ...` then `\"\"\"doc\"\"\"`)."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    docs = {}
-    for node, following in zip(body, body[1:]):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            docs[node.target.id] = " ".join(following.value.value.split())
-    return docs
+from albert.tasks.arguments import field_docs  # the attribute-docstring reader shared with finetune
 
 
 def _base_type(annotation: Any) -> tuple[Any, bool]:
@@ -58,7 +40,7 @@ def _parse_mapping(items: list[str]) -> dict[str, Any]:
 def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
     """Add one flag per field of `cls` (default SUPPRESS, so only given flags reach the namespace)."""
     group = parser.add_argument_group(title)
-    docs = attribute_docs(cls)
+    docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         name = "--" + f.name.replace("_", "-")
