@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from albert.pipelines import PipelineError, pipeline
+from albert.tasks.examples import ChoiceExample
+from albert.tasks.preprocess import encode_multiple_choice
 
 ITEM = {
     "prompt": "The man opened the fridge",
@@ -45,3 +47,22 @@ def test_bad_items(mc):
         mc({"prompt": "p", "choices": []})
     with pytest.raises(PipelineError, match="prompt"):
         mc("just a string")
+
+
+@pytest.mark.parametrize("context", ["Dinner was late. The man opened the fridge.", ""])
+def test_question_items_are_packed_as_fine_tuning_packs_them(mc, tokenizer, context):
+    item = {"context": context, "question": "What did he do?", "choices": ["took out milk", "flew away"]}
+    example = ChoiceExample("q1", context, item["question"], item["choices"], label=None)
+    (feature,) = encode_multiple_choice([example], tokenizer, max_length=128)
+    (row,) = mc.preprocess(item, {})
+    assert row.features["input_ids"] == feature["input_ids"]
+    assert row.features["token_type_ids"] == feature["token_type_ids"]
+    if not context:  # an empty context is no context
+        assert mc({"question": item["question"], "choices": item["choices"]}) == mc(item)
+
+
+def test_question_items_need_string_fields(mc):
+    with pytest.raises(PipelineError, match="'context' and 'question' must be strings"):
+        mc({"context": 3, "question": "q", "choices": ["a"]})
+    with pytest.raises(PipelineError, match="question"):
+        mc({"context": "c", "choices": ["a"]})
