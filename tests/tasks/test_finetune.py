@@ -184,6 +184,27 @@ def test_multiple_choice_overfits(tmp_path, base_model_dir, tokenizer):
     assert result.metrics["accuracy"] == 1.0
 
 
+def test_fast_paths_change_speed_not_results(tmp_path, base_model_dir, tokenizer):
+    """Unpadding + fused GELU (the default) against the reference path: the same training run."""
+    data = write(tmp_path, "ner.txt", CONLL)  # sentences of different lengths: padding to remove
+    runs = [
+        finetune(
+            "token-classification",
+            data,
+            data,
+            output_dir=tmp_path / str(fast),
+            model=base_model_dir,
+            tokenizer=tokenizer,
+            train_args=fast_args(12),
+            fast_paths=fast,
+        )  # fmt: skip
+        for fast in (True, False)
+    ]
+    fast, reference = ([r["loss"] for r in run.history if r["split"] == "train"] for run in runs)
+    assert fast == pytest.approx(reference, rel=1e-4, abs=1e-5)
+    assert runs[0].metrics == pytest.approx(runs[1].metrics, rel=1e-4, abs=1e-5)
+
+
 # ----- bad input and the command line ----------------------------------------------------------------
 
 

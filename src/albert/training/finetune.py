@@ -101,6 +101,7 @@ def finetune(
     dropout: float | None = None,
     classifier_dropout: float | None = None,
     eval_batch_size: int | None = None,
+    fast_paths: bool = True,
 ) -> FinetuneResult:
     """Fine-tune `model` for `task` on `train_file`, evaluating on `eval_file`, and save it to `output_dir`.
 
@@ -112,6 +113,9 @@ def finetune(
         train_args: `TrainArgs` fields that override the fine-tuning defaults (`lr`, `epochs`, ...).
         max_train_examples / max_eval_examples: train / evaluate on a seeded random subset.
         dropout / classifier_dropout: override the encoder's and the head's dropout (Table 14's two columns).
+        fast_paths: train and evaluate with padding removed inside the encoder and the fused GELU
+            (`AlbertPreTrainedModel.enable_fast_paths`): the same results within float rounding, and
+            1.6-2x faster steps on batches of mixed lengths. The saved model is the standard one.
 
     The output directory holds the best model (by the task's metric, or `metric_for_best`) with its
     tokenizer, `finetune_config.json`, `eval_results.json`, `metrics.jsonl`, `curves.png` and `checkpoints/`.
@@ -140,6 +144,8 @@ def finetune(
     if classifier_dropout is not None:
         overrides["classifier_dropout_prob"] = classifier_dropout
     net = spec.model_class.from_pretrained(source, **overrides)
+    if fast_paths:
+        net.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=False)
     limit = net.config.max_position_embeddings
     if options.max_length is None:  # the task's default, within what the model can take
         options = dataclasses.replace(options, max_length=min(spec.max_length(options), limit))
@@ -222,6 +228,12 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument("--dropout", type=float, default=None, help="encoder dropout (default: the model's)")
     parser.add_argument("--classifier-dropout", type=float, default=None, help="head dropout (default: 0.1)")
     parser.add_argument("--eval-batch-size", type=int, default=None, help="default: --batch-size")
+    parser.add_argument(
+        "--fast-paths",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="remove padding inside the encoder and fuse GELU: same results, faster (default: on)",
+    )
     add_dataclass_arguments(parser.add_argument_group("data"), DataOptions)
     add_dataclass_arguments(
         parser.add_argument_group("training (defaults: the fine-tuning recipe; lr by task)"),
@@ -248,6 +260,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         dropout=args.dropout,
         classifier_dropout=args.classifier_dropout,
         eval_batch_size=args.eval_batch_size,
+        fast_paths=args.fast_paths,
     )
     summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
     sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")
