@@ -42,6 +42,10 @@ def _converter(annotation: Any) -> tuple[Any, dict[str, Any]]:
         return bool, {"action": argparse.BooleanOptionalAction}
     if origin is Literal:
         return str, {"choices": list(args)}
+    if origin is list:
+        return str, {"nargs": "+"}
+    if origin is dict:  # KEY=VALUE pairs, parsed by the entry point (training.options.build_options)
+        return str, {"nargs": "+", "metavar": "KEY=VALUE", "type": str}
     if annotation in (int, float, str):
         return annotation, {"type": annotation}
     return str, {"type": str}

@@ -11,9 +11,9 @@ import dataclasses
 import types
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from albert.tasks.arguments import field_docs  # the attribute-docstring reader shared with finetune
+from albert.tasks.arguments import add_dataclass_arguments  # the flag generator shared with finetune
 
 
 def _base_type(annotation: Any) -> tuple[Any, bool]:
@@ -38,27 +38,9 @@ def _parse_mapping(items: list[str]) -> dict[str, Any]:
 
 
 def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
-    """Add one flag per field of `cls` (default SUPPRESS, so only given flags reach the namespace)."""
-    group = parser.add_argument_group(title)
-    docs = field_docs(cls)
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        name = "--" + f.name.replace("_", "-")
-        kind, _ = _base_type(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else "see docs"
-        help_text = f"{docs.get(f.name, '')} (default: {default})"
-        kw: dict[str, Any] = dict(dest=f.name, default=argparse.SUPPRESS, help=help_text)
-        origin = typing.get_origin(kind)
-        if kind is bool:
-            group.add_argument(name, action=argparse.BooleanOptionalAction, **kw)
-        elif origin is Literal:
-            group.add_argument(name, choices=typing.get_args(kind), **kw)
-        elif origin is list:
-            group.add_argument(name, nargs="+", **kw)
-        elif origin is dict:
-            group.add_argument(name, nargs="+", metavar="KEY=VALUE", type=str, **kw)
-        else:
-            group.add_argument(name, type=kind if kind in (int, float) else str, **kw)
+    """Add one flag per field of `cls` in a group `title` (default SUPPRESS: only given flags reach the
+    namespace, to be laid over the YAML values by `build_options`)."""
+    add_dataclass_arguments(parser.add_argument_group(title), cls)
 
 
 def build_options(cls: type, file_values: dict[str, Any], args: argparse.Namespace, **fixed: Any) -> Any:
