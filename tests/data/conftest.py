@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import sentencepiece as spm
 
 from albert.data.masking import MaskingSpec
 from albert.data.vocab import Vocabulary, batch_encoder
+from tests.spm_helpers import train_tiny_spm
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -40,22 +40,8 @@ def synthetic_sentences(count: int, seed: int = 0) -> list[str]:
 @pytest.fixture(scope="session")
 def sp_processor() -> spm.SentencePieceProcessor:
     """Unigram model: pad 0, unk 1, [CLS] 2, [SEP] 3, [MASK] 4, no BOS/EOS, ALBERT's user symbols."""
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(synthetic_sentences(400)),
-        model_writer=model,
-        model_type="unigram",
-        vocab_size=150,
-        hard_vocab_limit=False,
-        pad_id=0,
-        unk_id=1,
-        bos_id=-1,
-        eos_id=-1,
-        control_symbols=["[CLS]", "[SEP]", "[MASK]"],
-        user_defined_symbols=["(", ")", '"', "-", ".", "–", "£", "€"],
-        minloglevel=2,
-    )
-    return spm.SentencePieceProcessor(model_proto=model.getvalue())
+    model = train_tiny_spm(synthetic_sentences(400), 150, ["(", ")", '"', "-", ".", "–", "£", "€"])
+    return spm.SentencePieceProcessor(model_proto=model)
 
 
 @pytest.fixture(scope="session")

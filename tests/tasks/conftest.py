@@ -4,18 +4,17 @@ and a tiny random "pretrained" model saved with it.
 
 from __future__ import annotations
 
-import io
 import random
 from pathlib import Path
 
 import pytest
-import sentencepiece
 import torch
 
 from albert.config import AlbertConfig
 from albert.model import AlbertForMaskedLM
 from albert.tokenizer import AlbertTokenizerFast
 from tests.conftest import tiny_kwargs
+from tests.spm_helpers import train_tiny_spm
 
 _VOCABULARY = (
     "the a an of and to in is was it good bad great awful movie film plot actor story fun boring "
@@ -34,23 +33,9 @@ def corpus(count: int = 600, seed: int = 0) -> list[str]:
 @pytest.fixture(scope="session")
 def spm_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A unigram model with pad 0, unk 1, [CLS] 2, [SEP] 3, [MASK] 4, like ALBERT's."""
-    model = io.BytesIO()
-    sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(corpus()),
-        model_writer=model,
-        model_type="unigram",
-        vocab_size=160,
-        hard_vocab_limit=False,
-        pad_id=0,
-        unk_id=1,
-        bos_id=-1,
-        eos_id=-1,
-        control_symbols=["[CLS]", "[SEP]", "[MASK]"],
-        user_defined_symbols=["(", ")", '"', "-", ".", ",", "?", "'"],
-        minloglevel=2,
-    )
+    model = train_tiny_spm(corpus(), 160, ["(", ")", '"', "-", ".", ",", "?", "'"])
     path = tmp_path_factory.mktemp("spm") / "spiece.model"
-    path.write_bytes(model.getvalue())
+    path.write_bytes(model)
     return path
 
 
