@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 import torch
 
 from albert.training import state as st
+from tests.conftest import tiny_kwargs
 from tests.training.helpers import make_model
 
 
@@ -120,3 +123,26 @@ def test_resolve_resume(tmp_path: Path) -> None:
     path = _save(tmp_path / "checkpoints", 5, make_model(0))
     assert st.resolve_resume("latest", str(tmp_path)) == path
     assert st.resolve_resume(str(path), None) == path
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_written_files_get_the_usual_permissions_not_owner_only(tmp_path: Path) -> None:
+    """mkstemp, mkdtemp and safetensors create 0o600/0o700 files; ours follow the umask like open()."""
+    from albert import AlbertConfig, AlbertModel
+
+    old = os.umask(0o022)
+    try:
+        checkpoint = _save(tmp_path / "ckpt", 1, make_model(0))
+        st.atomic_write_text(tmp_path / "results.json", "{}")
+        AlbertModel(AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path / "model")
+    finally:
+        os.umask(old)
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(checkpoint) == 0o755
+    assert mode(checkpoint.parent / "latest") == 0o644
+    assert mode(tmp_path / "results.json") == 0o644
+    assert mode(tmp_path / "model" / "model.safetensors") == 0o644
+    assert mode(tmp_path / "model" / "config.json") == 0o644

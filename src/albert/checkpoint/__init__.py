@@ -150,6 +150,17 @@ def load_model(
     return model.eval()
 
 
+def umask_mode(*, directory: bool = False) -> int:
+    """The permissions `open()` / `mkdir()` give under the current umask (0o644 / 0o755 for umask 022).
+
+    safetensors' `save_file`, `tempfile.mkstemp` and `mkdtemp` create owner-only files (0o600 / 0o700);
+    model and checkpoint files get these usual permissions instead, so that others can read them where
+    the umask allows (a model directory shared on a cluster)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
     """Write `config.json` + `model.safetensors` (HF names) into `directory`; returns the directory.
 
@@ -171,6 +182,7 @@ def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | Non
     for name, shard in zip(names, shards):
         tmp = directory / (name + ".tmp")
         save_file(shard, str(tmp), metadata={"format": "pt"})
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, directory / name)
     if len(shards) > 1:
         index = {

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from albert.checkpoint import umask_mode
+
 logger = logging.getLogger(__name__)
 
 STATE_NAME = "training_state.pt"
@@ -86,6 +88,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Replace `path` with `text` so that readers see either the old or the new content, never a mix."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:
+        os.chmod(tmp, umask_mode())  # mkstemp's 0o600 would make e.g. eval_results.json owner-only
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -160,6 +163,7 @@ def save_checkpoint(
         shutil.rmtree(stale, ignore_errors=True)
     final = root / f"step-{step:08d}"
     tmp = Path(tempfile.mkdtemp(prefix=f"{final.name}.tmp-", dir=root))
+    tmp.chmod(umask_mode(directory=True))  # mkdtemp's 0o700 would outlive the rename
     save_model(model, tmp)
     torch.save({"format_version": FORMAT_VERSION, **state}, tmp / STATE_NAME)
     for f in tmp.iterdir():  # data on disk before the rename makes it visible
