@@ -113,6 +113,16 @@ def run_all(runs: list[Run], work: Path, data: Path, model: str | None, threads:
         print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {dev}", flush=True)
 
 
+def measured(work: Path, run: Run) -> tuple[dict, dict, str] | None:
+    """(dev metrics, eval_results, the shown metrics as text) of a finished run; None if it did not run."""
+    try:
+        dev = json.loads((work / run.name / "dev_metrics.json").read_text())
+        res = json.loads((work / run.name / "eval_results.json").read_text())
+    except FileNotFoundError:
+        return None
+    return dev, res, " / ".join(f"{m.replace('_', ' ')} {100 * dev[m]:.1f}" for m in run.metrics)
+
+
 def table(work: Path) -> str:
     rows = [
         "| task | dev result (full dev set) | learned nothing | training examples / steps | wall time"
@@ -120,13 +130,10 @@ def table(work: Path) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in RUNS:
-        try:
-            dev = json.loads((work / run.name / "dev_metrics.json").read_text())
-            res = json.loads((work / run.name / "eval_results.json").read_text())
-        except FileNotFoundError:
+        if (found := measured(work, run)) is None:
             rows.append(f"| {run.title} | not run | {run.baseline} | | | | {run.paper} |")
             continue
-        shown = " / ".join(f"{m.replace('_', ' ')} {100 * dev[m]:.1f}" for m in run.metrics)
+        dev, res, shown = found
         examples = f"{res['train_examples']:,}"
         if res["train_features"] != res["train_examples"] and run.task == "question-answering":
             examples += f" ({res['train_features']:,} windows)"
@@ -145,16 +152,12 @@ def compact_table(work: Path) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for run in RUNS:
-        try:
-            dev = json.loads((work / run.name / "dev_metrics.json").read_text())
-            res = json.loads((work / run.name / "eval_results.json").read_text())
-        except FileNotFoundError:
-            continue
-        shown = " / ".join(f"{m.replace('_', ' ')} {100 * dev[m]:.1f}" for m in run.metrics)
-        rows.append(
-            f"| {run.title} | {shown} | {run.baseline} | {res['train_examples']:,} examples,"
-            f" {res['wall_time_s'] / 60:.0f} min | {run.paper} |"
-        )
+        if (found := measured(work, run)) is not None:
+            _, res, shown = found
+            rows.append(
+                f"| {run.title} | {shown} | {run.baseline} | {res['train_examples']:,} examples,"
+                f" {res['wall_time_s'] / 60:.0f} min | {run.paper} |"
+            )
     return "\n".join(rows)
 
 
