@@ -28,6 +28,17 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
+MODEL_CLASSES = [  # every model class, by name (the same in albert and transformers)
+    "AlbertModel",
+    "AlbertForPreTraining",
+    "AlbertForMaskedLM",
+    "AlbertForSequenceClassification",
+    "AlbertForMultipleChoice",
+    "AlbertForTokenClassification",
+    "AlbertForQuestionAnswering",
+]
+
+
 def tiny_kwargs(**overrides) -> dict:
     """HF tester-sized ALBERT hyperparameters (as keyword arguments valid for both libraries)."""
     kwargs = dict(

@@ -10,20 +10,12 @@ import pytest
 import torch
 
 import albert
-from tests.conftest import tiny_kwargs
+from tests.conftest import MODEL_CLASSES, tiny_kwargs
 
 transformers = pytest.importorskip("transformers", reason="transformers is the parity reference (test extra)")
 
 ATOL = 1e-5
-CLASSES = [
-    "AlbertModel",
-    "AlbertForPreTraining",
-    "AlbertForMaskedLM",
-    "AlbertForSequenceClassification",
-    "AlbertForMultipleChoice",
-    "AlbertForTokenClassification",
-    "AlbertForQuestionAnswering",
-]
+CLASSES = MODEL_CLASSES
 # Structural knobs: (groups, inner groups, layers, E, activation, position type).
 STRUCTURES = [
     pytest.param(dict(num_hidden_groups=1, inner_group_num=1), id="shared-all"),

@@ -10,17 +10,9 @@ import torch
 import albert
 from albert.config import AlbertConfig
 from albert.runtime import prepare_for_inference
-from tests.conftest import tiny_kwargs
+from tests.conftest import MODEL_CLASSES, tiny_kwargs
 
-CLASSES = [
-    "AlbertModel",
-    "AlbertForPreTraining",
-    "AlbertForMaskedLM",
-    "AlbertForSequenceClassification",
-    "AlbertForMultipleChoice",
-    "AlbertForTokenClassification",
-    "AlbertForQuestionAnswering",
-]
+CLASSES = MODEL_CLASSES
 
 
 def build(cls: str) -> torch.nn.Module:
