@@ -2,6 +2,8 @@
 
 Stages (work files go to --work, default `runs/default`, which git ignores):
   vocab    train a SentencePiece vocabulary with ALBERT's settings on the training documents
+  shards   the whole corpus, de-duplicated, as training and held-out shards in <work>/data/{train,eval};
+           resumable: rerun the same command after a kill and it skips the finished parts
   package  copy a checkpoint + the tokenizer into the package (weights stored in fp16 to halve the size)
            and measure held-out MLM top-1 / SOP accuracy on text never trained on; writes metrics.json
 
@@ -10,6 +12,7 @@ name order. Training itself is `albert pretrain --config configs/pretrain/defaul
 card has the exact command).
 
     python tools/build_default_model.py vocab
+    python tools/build_default_model.py shards --tokenizer src/albert/assets/default --work runs/full
     python tools/build_default_model.py package --checkpoint runs/default/checkpoints/step-00001600
 """
 
@@ -47,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("stage", choices=["vocab", "package"])
+    parser.add_argument("stage", choices=["vocab", "shards", "package"])
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory to package")
     parser.add_argument("--assets", type=Path, default=Path("src/albert/assets/default"))
     parser.add_argument(
@@ -57,6 +60,7 @@ def main() -> None:
     parser.add_argument("--vocab-size", type=int, default=16000)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--vocab-sentences", type=int, default=2_000_000)
+    parser.add_argument("--tokenizer", type=Path, help="tokenizer directory (default: <work>/tokenizer)")
     args = parser.parse_args()
     train, held = corpus_sources(args.corpus)
     start = time.time()
@@ -71,8 +75,32 @@ def main() -> None:
             input_sentence_size=args.vocab_sentences,
         )
         print(f"vocabulary: {path} ({time.time() - start:.0f} s)")
+    elif args.stage == "shards":
+        shards(args, train, held, start)
     else:
         package(args)
+
+
+def shards(args: argparse.Namespace, train: list, held: list, start: float) -> None:
+    """All of the corpus, de-duplicated, into <work>/data/{train,eval} (resumable; see albert.data.dedup_build)."""
+    import logging
+
+    from albert import AlbertTokenizerFast
+    from albert.data import Vocabulary
+    from albert.data.dedup_build import build_deduplicated_shards
+    from albert.training.pretrain import _encoder
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    tokenizer = AlbertTokenizerFast.from_pretrained(args.tokenizer or args.work / "tokenizer")
+    built = build_deduplicated_shards(
+        train, held, _encoder(tokenizer), Vocabulary.from_tokenizer(tokenizer), args.work / "data",
+        max_seq_length=args.max_seq_length,
+    )  # fmt: skip
+    for split, metadata in built.items():
+        print(
+            split, metadata["num_instances"], "instances", metadata["num_tokens"], "tokens", metadata["stats"]
+        )
+    print(f"{time.time() - start:.0f} s")
 
 
 def package(args: argparse.Namespace) -> None:
