@@ -4,6 +4,9 @@ Stages (work files go to --work, default `runs/default`, which git ignores):
   vocab    train a SentencePiece vocabulary with ALBERT's settings on the training documents
   shards   the whole corpus, de-duplicated, as training and held-out shards in <work>/data/{train,eval};
            resumable: rerun the same command after a kill and it skips the finished parts
+  pack     a compact copy of a training checkpoint (fp16 weights, bf16 optimizer moments) into --resume-dir,
+           committed so that `albert pretrain --resume <resume-dir>` continues the run on any machine, and the
+           leg (machine, steps, tokens, hours) appended to <resume-dir>/../legs.json
   package  copy a checkpoint + the tokenizer into the package (weights stored in fp16 to halve the size)
            and measure held-out MLM top-1 / SOP accuracy on text never trained on; writes metrics.json
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import time
 from pathlib import Path
 
@@ -50,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("stage", choices=["vocab", "shards", "package"])
+    parser.add_argument("stage", choices=["vocab", "shards", "pack", "package"])
     parser.add_argument("--checkpoint", type=Path, help="checkpoint directory to package")
     parser.add_argument("--assets", type=Path, default=Path("src/albert/assets/default"))
     parser.add_argument(
@@ -60,6 +64,7 @@ def main() -> None:
     parser.add_argument("--vocab-size", type=int, default=16000)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--vocab-sentences", type=int, default=2_000_000)
+    parser.add_argument("--resume-dir", type=Path, default=Path("results/pretrain-full/resume"))
     parser.add_argument("--tokenizer", type=Path, help="tokenizer directory (default: <work>/tokenizer)")
     args = parser.parse_args()
     train, held = corpus_sources(args.corpus)
@@ -75,6 +80,8 @@ def main() -> None:
             input_sentence_size=args.vocab_sentences,
         )
         print(f"vocabulary: {path} ({time.time() - start:.0f} s)")
+    elif args.stage == "pack":
+        pack(args)
     elif args.stage == "shards":
         shards(args, train, held, start)
     else:
@@ -103,6 +110,47 @@ def shards(args: argparse.Namespace, train: list, held: list, start: float) -> N
     print(f"{time.time() - start:.0f} s")
 
 
+def machine() -> str:
+    """The CPU model and thread count (and GPU, if any) this process trains on, for the legs record."""
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line
+        ]
+        cpu = names[0] if names else cpu
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    return f"{cpu}, {os.cpu_count()} CPUs visible{gpu}"
+
+
+def pack(args: argparse.Namespace) -> None:
+    """Compact checkpoint into --resume-dir and one more leg in legs.json (what this leg added)."""
+    import torch
+
+    from albert.training.portable import compact_checkpoint
+
+    state = torch.load(args.checkpoint / "training_state.pt", map_location="cpu", weights_only=True)
+    loop = state["loop"]
+    legs_path = args.resume_dir.parent / "legs.json"
+    legs = json.loads(legs_path.read_text()) if legs_path.is_file() else []
+    previous = legs[-1] if legs and legs[-1].get("run") == str(args.work) else None
+    start = {k: previous[f"end_{k}"] if previous else 0 for k in ("step", "tokens", "elapsed_s")}
+    legs.append({
+        "run": str(args.work), "checkpoint": args.checkpoint.name, "machine": machine(),
+        "torch_threads": torch.get_num_threads(), "start_step": start["step"], "end_step": loop["step"],
+        "tokens": loop["tokens"] - start["tokens"], "end_tokens": loop["tokens"],
+        "hours": round((loop["elapsed_s"] - start["elapsed_s"]) / 3600, 3), "end_elapsed_s": loop["elapsed_s"],
+        "date": time.strftime("%Y-%m-%d"),
+    })  # fmt: skip
+    sizes = compact_checkpoint(args.checkpoint, args.resume_dir)
+    legs_path.write_text(json.dumps(legs, indent=2) + "\n")
+    print(json.dumps({"resume_dir": str(args.resume_dir), "bytes": sizes, "leg": legs[-1]}, indent=2))
+
+
 def package(args: argparse.Namespace) -> None:
     """Checkpoint -> assets (fp16 weights, tokenizer) + held-out metrics measured on the packaged weights."""
     import torch
@@ -111,7 +159,7 @@ def package(args: argparse.Namespace) -> None:
     from albert.data import PretrainingCollator, PretrainingDataset
     from albert.training.pretrain import evaluate_pretraining
 
-    tokenizer = AlbertTokenizerFast.from_pretrained(args.work / "tokenizer")
+    tokenizer = AlbertTokenizerFast.from_pretrained(args.tokenizer or args.work / "tokenizer")
     model = AlbertForPreTraining.from_pretrained(args.checkpoint)
     args.assets.mkdir(parents=True, exist_ok=True)
     model.to(torch.float16).save_pretrained(args.assets)

@@ -34,6 +34,7 @@ from albert.training import distributed as dist_utils
 from albert.training.args import TrainArgs, flag
 from albert.training.batches import Batch, as_batch_source, source_length
 from albert.training.distributed import DistInfo
+from albert.training.interrupt import StopRequest
 from albert.training.metrics import (
     METRICS_NAME,
     PLOT_NAME,
@@ -182,6 +183,7 @@ def train(
     best_path = read_pointer(root, "best") if root is not None else None
     last_path: Path | None = resume_from
     stop = False
+    stop_request = StopRequest()  # SIGTERM / Ctrl-C: checkpoint after the current step, then return
 
     def emit(record: dict[str, Any]) -> None:
         history.append(record)
@@ -235,6 +237,7 @@ def train(
     # Log lines go above the bar instead of through it.
     with logging_redirect_tqdm() if show_bar else contextlib.nullcontext():
         try:
+            stop_request.install()
             ddp_model.train()
             interval = IntervalStats()
             started = time.perf_counter() - st.elapsed_s
@@ -309,6 +312,9 @@ def train(
                             args.metric_for_best,
                             st.bad_evals,
                         )
+                if stop_request.requested:
+                    stop = True
+                    logger.info("stopped on request at step %d", st.step)
                 if root is not None and (save_due or improved or stop):
                     save(improved)
                 if eval_due or save_due:
@@ -321,6 +327,7 @@ def train(
                     if not window:
                         raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
         finally:
+            stop_request.restore()
             bar.close()
             if writer is not None:
                 writer.close()
