@@ -10,7 +10,7 @@ import pytest
 
 from albert.training import TrainArgs, train
 from albert.training.interrupt import StopRequest
-from albert.training.state import latest_checkpoint
+from albert.training.state import latest_checkpoint, load_training_state
 from tests.training.helpers import ShiftDataset, make_model, train_losses
 
 
@@ -37,6 +37,23 @@ def test_sigterm_checkpoints_the_current_step_and_resume_continues(tmp_path: Pat
     resumed = train(make_model(1), ShiftDataset(40), args=_args(output_dir=out, resume="latest"))
     expected, got = train_losses(straight.history), train_losses(resumed.history)
     assert sorted(got) == list(range(4, 9)) and all(got[s] == expected[s] for s in got)
+
+
+def test_stop_between_log_steps_still_logs_and_counts_tokens(tmp_path: Path) -> None:
+    calls = []
+
+    def loss_signalling_in_step_5(model, batch):
+        calls.append(1)
+        if len(calls) == 5:  # the next log step would be 8
+            os.kill(os.getpid(), signal.SIGTERM)
+        return model(**batch).loss
+
+    out = tmp_path / "c"
+    args = _args(output_dir=str(out), log_every=4)
+    stopped = train(make_model(0), ShiftDataset(40), args=args, loss_fn=loss_signalling_in_step_5)
+    assert stopped.step == 5
+    assert [r["step"] for r in stopped.history if r["split"] == "train"] == [4, 5]
+    assert load_training_state(out / "checkpoints" / "step-00000005")["loop"]["tokens"] == 5 * 4 * 6
 
 
 def test_second_signal_interrupts_at_once() -> None:

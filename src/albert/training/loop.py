@@ -271,6 +271,7 @@ def train(
                     finished or (st.step % args.eval_every == 0 if args.eval_every else epoch_end)
                 )
                 save_due = finished or (st.step % args.save_every == 0 if args.save_every else epoch_end)
+                save_due = save_due or stop_request.requested  # a stop logs and checkpoints this step
                 st.elapsed_s = time.perf_counter() - started
                 if st.step % args.log_every == 0 or eval_due or save_due:
                     record = interval.flush(
