@@ -33,7 +33,12 @@ def test_compact_checkpoint_resumes_close_to_the_uninterrupted_run(tmp_path: Pat
     sizes = compact_checkpoint(source, tmp_path / "pack")
     assert sizes["model.safetensors"] < 0.6 * (source / "model.safetensors").stat().st_size
     moments = load_training_state(tmp_path / "pack")["optimizer"]["state"]
-    assert all(v.dtype == torch.bfloat16 for s in moments.values() for v in s.values() if torch.is_tensor(v) and v.dim() > 0)
+    assert all(
+        v.dtype == torch.bfloat16
+        for s in moments.values()
+        for v in s.values()
+        if torch.is_tensor(v) and v.dim() > 0
+    )
     resumed = train(
         _model(1), ShiftDataset(40), args=_args(output_dir=str(tmp_path / "b"), resume=str(tmp_path / "pack"))
     )
