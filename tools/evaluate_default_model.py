@@ -91,6 +91,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
     parser.add_argument("--sentences", type=int, default=300)
     parser.add_argument("--out", type=Path, help="write the metrics here as JSON")
+    parser.add_argument("--items-cache", type=Path, default=Path("runs/fill_mask_items.json"),
+                        help="the drawn sentences are kept here (outside git: SQuAD text) and reused")  # fmt: skip
     args = parser.parse_args()
     import torch
 
@@ -98,9 +100,13 @@ def main() -> None:
 
     torch.set_num_threads(1)
     start = time.time()
-    items = fill_mask_items(
-        AlbertTokenizerFast.from_pretrained(args.tokenizer).get_vocab(), args.sentences, args.corpus
-    )
+    if args.items_cache.is_file():
+        items = [tuple(x) for x in json.loads(args.items_cache.read_text())][: args.sentences]
+    else:
+        vocab = AlbertTokenizerFast.from_pretrained(args.tokenizer).get_vocab()
+        items = fill_mask_items(vocab, args.sentences, args.corpus)
+        args.items_cache.parent.mkdir(parents=True, exist_ok=True)
+        args.items_cache.write_text(json.dumps(items))
     model = args.model
     if not (model / "spiece.model").is_file():  # a training checkpoint: pair it with the tokenizer
         import shutil

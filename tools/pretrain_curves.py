@@ -1,11 +1,12 @@
 """The built-in model's learning curve over all its legs, and where it points.
 
-Reads the held-out evaluations of leg 1 (`results/pretrain-default/metrics.jsonl`) and of the later legs
-(`results/pretrain-full/metrics.jsonl`, whose token counter restarts at 0 and is offset by leg 1's tokens),
-plus the whole-word fill-mask measurements (`results/pretrain-full/heldout_leg*.json`). Fits accuracy =
-a + b * ln(tokens) by least squares (MLM top-1 on the evaluations after 5M tokens; fill-mask top-1 through
-its measured points) and reports the tokens at which each target would be reached if the line held.
-A straight line in ln(tokens) is a crude model of an early-phase curve (MLM curves often bend down later
+Reads the held-out evaluations of leg 1 (`results/pretrain-default/metrics.jsonl`: 25 fixed batches of its
+held-out shards) and the end-of-leg measurements of `tools/evaluate_default_model.py`
+(`results/pretrain-full/heldout_leg{1,2}.json`: every instance of the de-duplicated held-out shards, and
+whole-word fill-mask on sentences outside the corpus). Fits MLM top-1 = a + b * ln(tokens) by least squares
+on leg 1's evaluations after 5M tokens, and assumes whole-word fill-mask top-1 stays the fraction of MLM
+top-1 it was at the end of leg 1; reports the tokens at which each target would be reached if that held.
+A straight line in ln(tokens) is a crude model of an early-phase curve (MLM curves often bend down later,
 when the model starts to use context), so the answer is an order of magnitude, not a forecast.
 
     python tools/pretrain_curves.py   # writes results/pretrain-full/curves.png and extrapolation.json
@@ -19,7 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LEG1, FULL = ROOT / "results" / "pretrain-default", ROOT / "results" / "pretrain-full"
-TARGETS = {"mlm_top1": [0.20, 0.25], "fill_mask_top1": [0.20]}
 
 
 def eval_points(metrics: Path, token_offset: int) -> list[tuple[float, dict]]:
@@ -41,61 +41,65 @@ def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 def main() -> None:
     leg1 = eval_points(LEG1 / "metrics.jsonl", 0)
-    offset = max(t for t, _ in leg1)
-    later = eval_points(FULL / "metrics.jsonl", offset) if (FULL / "metrics.jsonl").is_file() else []
-    mlm = [(t, r["mlm_accuracy"]) for t, r in leg1 + later if t >= 5e6]
-    # heldout_leg1.json measures the end of leg 1, heldout_leg2.json the end of the later legs.
-    ends = {"heldout_leg1": offset, "heldout_leg2": max([t for t, _ in later], default=None)}
-    fills = []
-    for path in sorted(FULL.glob("heldout_leg*.json")):
-        if ends.get(path.stem):
-            fills.append((ends[path.stem], json.loads(path.read_text())["fill_mask_top1"], path.stem))
-    report: dict = {"fits": {}, "targets": {}}
-    for name, points in (("mlm_top1", mlm), ("fill_mask_top1", [(t, y) for t, y, _ in fills])):
-        if len({t for t, _ in points}) < 2:
-            continue
-        a, b = fit(points)
-        report["fits"][name] = {"a": a, "b_per_ln_token": b, "points": len(points)}
-        report["targets"][name] = {
-            f"{target:.0%}": (math.exp((target - a) / b) if b > 0 else None) for target in TARGETS[name]
-        }
-    report["tokens_so_far"] = max(t for t, _ in mlm)
+    leg1_tokens = max(t for t, _ in leg1)
+    legs = json.loads((FULL / "legs.json").read_text())
+    ends = {"heldout_leg1": leg1_tokens, "heldout_leg2": sum(leg["tokens"] for leg in legs)}
+    measured = {
+        name: json.loads((FULL / f"{name}.json").read_text())
+        for name in ends
+        if (FULL / f"{name}.json").is_file()
+    }
+    a, b = fit([(t, r["mlm_accuracy"]) for t, r in leg1 if t >= 5e6])
+    ratio = measured["heldout_leg1"]["fill_mask_top1"] / measured["heldout_leg1"]["mlm_accuracy"]
+    report = {
+        "mlm_top1_fit": {"a": a, "b_per_ln_token": b, "points": sum(t >= 5e6 for t, _ in leg1)},
+        "fill_mask_over_mlm_top1_at_leg1_end": ratio,
+        "measured": {name: {"tokens": ends[name], **{k: m[k] for k in ("mlm_accuracy", "sop_accuracy", "fill_mask_top1", "fill_mask_top5")}}
+                     for name, m in measured.items()},
+        "tokens_needed": {
+            "mlm_top1 20%": math.exp((0.20 - a) / b),
+            "mlm_top1 25%": math.exp((0.25 - a) / b),
+            "fill_mask_top1 20%": math.exp((0.20 / ratio - a) / b),
+        },
+    }  # fmt: skip
+    # Leg 1's steps 645-2,200 ran alone on the 2 vCPUs (2 threads): this machine's quiet-machine speed.
+    train = {
+        r["step"]: r
+        for r in map(json.loads, (LEG1 / "metrics.jsonl").read_text().splitlines())
+        if r["split"] == "train"
+    }
+    quiet = (train[2200]["tokens"] - train[645]["tokens"]) / (
+        train[2200]["elapsed_s"] - train[645]["elapsed_s"]
+    )
+    report["quiet_tokens_per_s_2_threads"] = quiet
+    report["hours_at_quiet_speed"] = {k: v / quiet / 3600 for k, v in report["tokens_needed"].items()}
     (FULL / "extrapolation.json").write_text(json.dumps(report, indent=2) + "\n")
-    plot(leg1, later, fills, report, FULL / "curves.png")
+    plot(leg1, ends, measured, report, FULL / "curves.png")
     print(json.dumps(report, indent=2))
 
 
-def plot(leg1: list, later: list, fills: list, report: dict, path: Path) -> None:
+def plot(leg1: list, ends: dict, measured: dict, report: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for points, label in (
-        (leg1, "leg 1 (Wikipedia + books)"),
-        (later, "leg 2 (whole corpus, de-duplicated)"),
-    ):
-        if points:
-            ax1.plot([t for t, _ in points], [r["mlm_accuracy"] for _, r in points], "o-", ms=3, label=label)
-            ax2.plot([t for t, _ in points], [r["sop_accuracy"] for _, r in points], "o-", ms=3, label=label)
-    if fills:
+    tokens = [t for t, _ in leg1]
+    ax1.plot(tokens, [r["mlm_accuracy"] for _, r in leg1], "o-", ms=3, label="leg 1: MLM top-1 (25 batches)")
+    ax2.plot(tokens, [r["sop_accuracy"] for _, r in leg1], "o-", ms=3, label="leg 1 (25 batches)")
+    for name, m in measured.items():
+        ax1.plot([ends[name]], [m["mlm_accuracy"]], "D", label=f"end of {name[8:]}: MLM top-1 (all held out)")
         ax1.plot(
-            [t for t, _, _ in fills],
-            [y for _, y, _ in fills],
-            "s",
-            color="k",
-            label="whole-word fill-mask top-1",
+            [ends[name]], [m["fill_mask_top1"]], "s", label=f"end of {name[8:]}: whole-word fill-mask top-1"
         )
-    xmax = report["tokens_so_far"] * 3
-    for name in report["targets"]:
-        xmax = max([xmax] + [v for v in report["targets"][name].values() if v])
-    for name, style in (("mlm_top1", "C0--"), ("fill_mask_top1", "k:")):
-        if name in report["fits"]:
-            f = report["fits"][name]
-            xs = [5e6 * (xmax * 1.2 / 5e6) ** (i / 50) for i in range(51)]
-            ax1.plot(xs, [f["a"] + f["b_per_ln_token"] * math.log(x) for x in xs], style, lw=1,
-                     label=f"fit {name}: a + b ln(tokens)")  # fmt: skip
+        ax2.plot([ends[name]], [m["sop_accuracy"]], "D", label=f"end of {name[8:]} (all held out)")
+    f, ratio = report["mlm_top1_fit"], report["fill_mask_over_mlm_top1_at_leg1_end"]
+    xmax = max(report["tokens_needed"].values()) * 1.5
+    xs = [5e6 * (xmax / 5e6) ** (i / 60) for i in range(61)]
+    line = [f["a"] + f["b_per_ln_token"] * math.log(x) for x in xs]
+    ax1.plot(xs, line, "C0--", lw=1, label="fit: a + b ln(tokens)")
+    ax1.plot(xs, [y * ratio for y in line], "k:", lw=1, label="fill-mask if it stays the same fraction")
     ax1.axhline(0.20, color="r", lw=0.8, label="target 20%")
     ax1.set(
         xscale="log", xlabel="training tokens (cumulative)", ylabel="held-out top-1", title="MLM / fill-mask"
