@@ -377,6 +377,64 @@ def evaluate(args: argparse.Namespace) -> int:
     return run_evaluate(args)
 
 
+# ----- albert convert-tf-checkpoint / albert export (TensorFlow) ------------------------------------
+
+
+def add_convert_tf_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", help="TF1 checkpoint prefix of google-research/albert, e.g. model.ckpt-best")
+    parser.add_argument("--config", required=True, help="its albert_config.json")
+    parser.add_argument("--output", required=True, help="directory to write config.json + model.safetensors")
+    parser.add_argument("--spm-model", help="its SentencePiece model (30k-clean.model), copied as spiece.model")
+
+
+def convert_tf_checkpoint(args: argparse.Namespace) -> int:
+    """Convert an original ALBERT TensorFlow checkpoint into a model directory that albert (PyTorch or
+    TensorFlow classes) and transformers load."""
+    from albert.checkpoint.original_tf import convert_original_checkpoint
+
+    out = convert_original_checkpoint(args.checkpoint, args.config, args.output, spm_model=args.spm_model)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+EXPORT_FORMATS = ("saved_model",)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="model directory or hub id")
+    parser.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="saved_model: a TF SavedModel")
+    parser.add_argument("--output", required=True, help="directory to write")
+    parser.add_argument(
+        "--class", dest="model_class",
+        help="TF class to export, e.g. TFAlbertForSequenceClassification (default: from config.json's "
+        "architectures, else TFAlbertModel)",
+    )  # fmt: skip
+
+
+def export(args: argparse.Namespace) -> int:
+    """Export a model for serving (SavedModel with a `serving_default` signature)."""
+    import albert.tf
+    from albert.tf.export import export_saved_model
+
+    name = args.model_class or _tf_class_from_config(args.model)
+    if name not in albert.tf.__all__ or name == "TFAlbertPreTrainedModel":
+        choices = ", ".join(n for n in albert.tf.__all__ if n != "TFAlbertPreTrainedModel")
+        raise ValueError(f"unknown --class {name!r}; choose one of {choices}")
+    model = getattr(albert.tf, name).from_pretrained(args.model)
+    print(f"wrote {export_saved_model(model, args.output)} ({name})")
+    return EXIT_OK
+
+
+def _tf_class_from_config(model: str) -> str:
+    from albert.checkpoint.hub import resolve_file
+
+    architectures = json.loads(resolve_file(model, "config.json").read_text()).get("architectures") or []
+    known = ("AlbertModel", "AlbertForPreTraining", "AlbertForMaskedLM", "AlbertForSequenceClassification",
+             "AlbertForMultipleChoice", "AlbertForTokenClassification", "AlbertForQuestionAnswering")  # fmt: skip
+    first = architectures[0].removeprefix("TF") if architectures else "AlbertModel"
+    return "TF" + (first if first in known else "AlbertModel")
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command(run, add_run_arguments, "run a pipeline on stdin (one input per line), JSON lines out"),
     "fill-mask": Command(fill_mask, add_fill_mask_arguments, "show the best fillers for [MASK] in a text"),
@@ -384,6 +442,10 @@ COMMANDS: dict[str, Command] = {
     "pretrain": Command(pretrain, add_pretrain_arguments, "pretrain ALBERT (MLM + SOP) on a text corpus"),
     "finetune": Command(finetune, add_finetune_arguments, "fine-tune a model for a task on your files"),
     "evaluate": Command(evaluate, add_evaluate_arguments, "score a fine-tuned model (JSON on stdout)"),
+    "convert-tf-checkpoint": Command(
+        convert_tf_checkpoint, add_convert_tf_checkpoint_arguments, "convert an original ALBERT TF checkpoint"
+    ),
+    "export": Command(export, add_export_arguments, "export a model for serving (TF SavedModel)"),
 }
 
 

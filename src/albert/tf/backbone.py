@@ -165,12 +165,15 @@ class Pooler(Layer):
 class TFAlbertModel(TFAlbertPreTrainedModel):
     """The bare ALBERT encoder: token ids -> hidden states (B, T, H) and, optionally, the pooled (B, H)."""
 
-    def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True, **kwargs) -> None:
+    def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True, create_variables: bool = True,
+                 **kwargs) -> None:  # fmt: skip
+        """`create_variables=False`: leave them to the first call (task models build the whole model once)."""
         super().__init__(config, **kwargs)
         self.embeddings = Embeddings(config, dtype=self.dtype_policy)
         self.encoder = Encoder(config, dtype=self.dtype_policy)
         self.pooler = Pooler(config, dtype=self.dtype_policy) if add_pooling_layer else None
-        self.build_variables()
+        if create_variables:
+            self.build_variables()
 
     def call(
         self,

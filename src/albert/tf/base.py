@@ -93,6 +93,11 @@ class TFAlbertPreTrainedModel(keras.Model):
 
     # ----- variables -----
 
+    def build(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to build up front: `build_variables` runs one eager forward pass instead (Keras' default
+        would trace the whole model symbolically first, ~10x slower)."""
+        self.built = True
+
     def build_variables(self) -> None:
         """Create every variable with one tiny forward pass (Keras builds layers on first call), then zero
         the padding row of the word embeddings as the reference's initialisation does."""

@@ -37,7 +37,9 @@ class _TaskModel(TFAlbertPreTrainedModel):
 
     def __init__(self, config: AlbertConfig, *, pooler: bool, **kwargs) -> None:
         super().__init__(config, **kwargs)
-        self.backbone = TFAlbertModel(config, add_pooling_layer=pooler, dtype=self.dtype_policy)
+        self.backbone = TFAlbertModel(
+            config, add_pooling_layer=pooler, create_variables=False, dtype=self.dtype_policy
+        )
 
     @property
     def albert(self) -> TFAlbertModel:
