@@ -381,10 +381,14 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def add_convert_tf_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", help="TF1 checkpoint prefix of google-research/albert, e.g. model.ckpt-best")
+    parser.add_argument(
+        "checkpoint", help="TF1 checkpoint prefix of google-research/albert, e.g. model.ckpt-best"
+    )
     parser.add_argument("--config", required=True, help="its albert_config.json")
     parser.add_argument("--output", required=True, help="directory to write config.json + model.safetensors")
-    parser.add_argument("--spm-model", help="its SentencePiece model (30k-clean.model), copied as spiece.model")
+    parser.add_argument(
+        "--spm-model", help="its SentencePiece model (30k-clean.model), copied as spiece.model"
+    )
 
 
 def convert_tf_checkpoint(args: argparse.Namespace) -> int:
@@ -402,7 +406,9 @@ EXPORT_FORMATS = ("saved_model",)
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="model directory or hub id")
-    parser.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="saved_model: a TF SavedModel")
+    parser.add_argument(
+        "--format", required=True, choices=EXPORT_FORMATS, help="saved_model: a TF SavedModel"
+    )
     parser.add_argument("--output", required=True, help="directory to write")
     parser.add_argument(
         "--class", dest="model_class",

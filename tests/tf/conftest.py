@@ -26,12 +26,14 @@ CONFIGS = {
     "shared": dict(),
     "L5-G2-I2": dict(num_hidden_layers=5, num_hidden_groups=2, inner_group_num=2, hidden_act="gelu"),
     "relkey-E=H-relu": dict(embedding_size=16, hidden_act="relu", position_embedding_type="relative_key"),
-    "relkeyquery-L3-G3": dict(num_hidden_layers=3, num_hidden_groups=3, position_embedding_type="relative_key_query"),
+    "relkeyquery-L3-G3": dict(
+        num_hidden_layers=3, num_hidden_groups=3, position_embedding_type="relative_key_query"
+    ),
 }
 
 
 def config_for(name: str, **overrides) -> AlbertConfig:
-    return AlbertConfig(**tiny_kwargs(**CONFIGS[name], **overrides))
+    return AlbertConfig(**tiny_kwargs(**{**CONFIGS[name], **overrides}))
 
 
 def make_inputs(cls_name: str, batch: int = 2, seq: int = 7, choices: int = 3, vocab: int = 99) -> dict:

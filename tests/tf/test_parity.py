@@ -93,14 +93,19 @@ def test_training_step_gradients_match_torch(cls_name: str, structure: str, tmp_
     assert set(expected) == {n for n, g in zip(variables, grads) if g is not None}
     for name, grad in zip(variables, grads):
         if grad is not None:
-            np.testing.assert_allclose(as_numpy(tf.convert_to_tensor(grad)), expected[name], atol=ATOL, err_msg=name)
+            np.testing.assert_allclose(
+                as_numpy(tf.convert_to_tensor(grad)), expected[name], atol=ATOL, err_msg=name
+            )
 
 
 def test_one_sgd_step_keeps_parity(tmp_path) -> None:
     """Apply the step on both sides: the updated models still agree."""
     config = config_for("shared", classifier_dropout_prob=0.0)
     pt, tfm = _pair("AlbertForSequenceClassification", config, tmp_path)
-    inputs = {**make_inputs("AlbertForSequenceClassification"), **make_labels("AlbertForSequenceClassification")}
+    inputs = {
+        **make_inputs("AlbertForSequenceClassification"),
+        **make_labels("AlbertForSequenceClassification"),
+    }
     torch_inputs = {k: torch.as_tensor(v) for k, v in inputs.items()}
     optimizer = torch.optim.SGD(pt.parameters(), lr=0.5)
     pt(**torch_inputs).loss.backward()

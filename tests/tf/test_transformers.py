@@ -67,4 +67,6 @@ def test_their_mlm_logit_bias_is_the_decoder_bias(tmp_path) -> None:
     head.decoder_bias.assign(tf.random.normal(head.decoder_bias.shape))
     expected = theirs(inputs).logits
     theirs.save_pretrained(tmp_path)
-    np.testing.assert_allclose(albert.tf.TFAlbertForMaskedLM.from_pretrained(tmp_path)(**inputs).logits, expected, atol=1e-5)
+    np.testing.assert_allclose(
+        albert.tf.TFAlbertForMaskedLM.from_pretrained(tmp_path)(**inputs).logits, expected, atol=1e-5
+    )

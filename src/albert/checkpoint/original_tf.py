@@ -32,10 +32,22 @@ ORIGINAL_TABLE: list[tuple[str, str, bool]] = [
     ("bert/embeddings/position_embeddings", "albert.embeddings.position_embeddings.weight", False),
     ("bert/embeddings/LayerNorm/gamma", "albert.embeddings.LayerNorm.weight", False),
     ("bert/embeddings/LayerNorm/beta", "albert.embeddings.LayerNorm.bias", False),
-    ("bert/encoder/embedding_hidden_mapping_in/kernel", "albert.encoder.embedding_hidden_mapping_in.weight", True),
-    ("bert/encoder/embedding_hidden_mapping_in/bias", "albert.encoder.embedding_hidden_mapping_in.bias", False),
+    (
+        "bert/encoder/embedding_hidden_mapping_in/kernel",
+        "albert.encoder.embedding_hidden_mapping_in.weight",
+        True,
+    ),
+    (
+        "bert/encoder/embedding_hidden_mapping_in/bias",
+        "albert.encoder.embedding_hidden_mapping_in.bias",
+        False,
+    ),
     *[
-        (f"{_LAYER}attention_1/self/{part}/{leaf}", f"{_HF_LAYER}attention.{part}.{hf_leaf}", leaf == "kernel")
+        (
+            f"{_LAYER}attention_1/self/{part}/{leaf}",
+            f"{_HF_LAYER}attention.{part}.{hf_leaf}",
+            leaf == "kernel",
+        )
         for part in ("query", "key", "value")
         for leaf, hf_leaf in (("kernel", "weight"), ("bias", "bias"))
     ],
@@ -59,11 +71,15 @@ ORIGINAL_TABLE: list[tuple[str, str, bool]] = [
     ("cls/seq_relationship/output_weights", "sop_classifier.classifier.weight", False),  # stored (2, H)
     ("cls/seq_relationship/output_bias", "sop_classifier.classifier.bias", False),
 ]
-_SKIPPED = re.compile(r"(^|/)(global_step|adam_m|adam_v|AdamWeightDecayOptimizer(_\d+)?|Adam(_\d+)?|beta[12]_power)$")
+_SKIPPED = re.compile(
+    r"(^|/)(global_step|adam_m|adam_v|AdamWeightDecayOptimizer(_\d+)?|Adam(_\d+)?|beta[12]_power)$"
+)
 
 
 def _pattern(template: str) -> re.Pattern[str]:
-    return re.compile(re.escape(template).replace(r"\{g\}", r"(?P<g>\d+)").replace(r"\{i\}", r"(?P<i>\d+)") + "$")
+    return re.compile(
+        re.escape(template).replace(r"\{g\}", r"(?P<g>\d+)").replace(r"\{i\}", r"(?P<i>\d+)") + "$"
+    )
 
 
 _FROM_ORIGINAL = [(_pattern(orig), hf, transpose) for orig, hf, transpose in ORIGINAL_TABLE]
@@ -101,7 +117,9 @@ def hf_to_original(hf: Arrays) -> Arrays:
         for pattern, target, transpose in _TO_ORIGINAL:
             m = pattern.match(name)
             if m:
-                original[target.format(**m.groupdict())] = np.ascontiguousarray(array.T) if transpose else array
+                original[target.format(**m.groupdict())] = (
+                    np.ascontiguousarray(array.T) if transpose else array
+                )
                 break
         else:
             raise KeyError(f"{name!r} has no counterpart in the original ALBERT checkpoints")
@@ -142,7 +160,9 @@ def check_against_config(hf: Arrays, config: AlbertConfig, source: str) -> None:
     for name, shape in expected_shapes(config).items():
         original = _original_name(name, to_original)
         if name not in hf:
-            raise ValueError(f"{source}: missing variable {original} (needed by the config: {_config_hint(name)})")
+            raise ValueError(
+                f"{source}: missing variable {original} (needed by the config: {_config_hint(name)})"
+            )
         if tuple(hf[name].shape) != shape:
             stored = tuple(hf[name].T.shape) if original.endswith("/kernel") else tuple(hf[name].shape)
             wanted = shape[::-1] if original.endswith("/kernel") else shape
@@ -161,7 +181,7 @@ def check_against_config(hf: Arrays, config: AlbertConfig, source: str) -> None:
 def _original_name(hf_name: str, to_original: dict[str, str]) -> str:
     m = re.search(r"albert_layer_groups\.(\d+)\.albert_layers\.(\d+)\.", hf_name)
     if m:
-        template = _HF_LAYER + hf_name[m.end():]
+        template = _HF_LAYER + hf_name[m.end() :]
         return to_original.get(template, hf_name).format(g=m[1], i=m[2])
     return to_original.get(hf_name, hf_name)
 
@@ -192,7 +212,9 @@ def read_original_checkpoint(path: str | os.PathLike) -> Arrays:
     try:
         reader = tf.train.load_checkpoint(str(path))
     except (ValueError, tf.errors.OpError) as e:
-        raise ValueError(f"{path} is not a TensorFlow checkpoint (give the prefix, e.g. model.ckpt-10000): {e}") from e
+        raise ValueError(
+            f"{path} is not a TensorFlow checkpoint (give the prefix, e.g. model.ckpt-10000): {e}"
+        ) from e
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
 

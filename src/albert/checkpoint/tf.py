@@ -79,8 +79,12 @@ def hf_to_ours(hf: Arrays) -> tuple[Arrays, list[str]]:
     for (g, i, kind), parts in qkv_parts.items():
         if set(parts) != set(_QKV):
             missing = sorted(set(_QKV) - set(parts))
-            raise ValueError(f"checkpoint has an incomplete attention block in group {g}, layer {i}: missing {missing}")
-        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = np.concatenate([parts[p] for p in _QKV])
+            raise ValueError(
+                f"checkpoint has an incomplete attention block in group {g}, layer {i}: missing {missing}"
+            )
+        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = np.concatenate(
+            [parts[p] for p in _QKV]
+        )
     if decoder_bias is not None and "mlm_head.bias" not in ours:
         ours["mlm_head.bias"] = decoder_bias
     return ours, unknown
@@ -95,7 +99,9 @@ def ours_to_hf(ours: Arrays, *, tie_word_embeddings: bool = True) -> Arrays:
         if key in _HEAD_TO_HF:
             hf[_HEAD_TO_HF[key]] = array
             continue
-        prefix, inner = ("albert.", key.removeprefix("backbone.")) if key.startswith("backbone.") else ("", key)
+        prefix, inner = (
+            ("albert.", key.removeprefix("backbone.")) if key.startswith("backbone.") else ("", key)
+        )
         m = _OURS_QKV.match(inner)
         if m:
             layer = f"{prefix}encoder.albert_layer_groups.{m['g']}.albert_layers.{m['i']}.attention"
@@ -181,7 +187,9 @@ def read_h5_weights(path: str | os.PathLike) -> Arrays:
                     array = np.asarray(group[_text(weight)])
                     hf[name] = np.ascontiguousarray(array.T) if transpose else array
     except (OSError, KeyError) as e:
-        raise ValueError(f"{path} is not a Keras weights file as transformers writes (tf_model.h5): {e}") from e
+        raise ValueError(
+            f"{path} is not a Keras weights file as transformers writes (tf_model.h5): {e}"
+        ) from e
     if "predictions.decoder.bias" in hf:
         hf["predictions.bias"] = hf.pop("predictions.decoder.bias")
     return hf
@@ -201,7 +209,9 @@ def _read_safetensors(path: Path) -> Arrays:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, TypeError, ValueError) as e:
-        raise ValueError(f"{path} is not a safetensors file NumPy can read (corrupt, or bfloat16?): {e}") from e
+        raise ValueError(
+            f"{path} is not a safetensors file NumPy can read (corrupt, or bfloat16?): {e}"
+        ) from e
 
 
 def read_weights(name_or_path: str | os.PathLike) -> Arrays:
@@ -214,7 +224,9 @@ def read_weights(name_or_path: str | os.PathLike) -> Arrays:
     index = resolve_file(name_or_path, SAFETENSORS_INDEX_NAME, required=False)
     if index is not None:
         shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-        return {k: v for shard in shards for k, v in _read_safetensors(resolve_file(name_or_path, shard)).items()}
+        return {
+            k: v for shard in shards for k, v in _read_safetensors(resolve_file(name_or_path, shard)).items()
+        }
     path = resolve_file(name_or_path, TF_H5_NAME, required=False)
     if path is not None:
         return read_h5_weights(path)
@@ -225,7 +237,9 @@ def read_weights(name_or_path: str | os.PathLike) -> Arrays:
     )
 
 
-def write_hf_weights(hf: Arrays, directory: str | os.PathLike, config: AlbertConfig, architecture: str) -> Path:
+def write_hf_weights(
+    hf: Arrays, directory: str | os.PathLike, config: AlbertConfig, architecture: str
+) -> Path:
     """Write `model.safetensors` (HF names, atomically, usual permissions) and `config.json`."""
     from safetensors.numpy import save_file
 

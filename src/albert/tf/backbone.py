@@ -37,7 +37,9 @@ class Embeddings(Layer):
         self.add_positions = config.position_embedding_type == "absolute"
         self.position.build((None,))
 
-    def call(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, training=False):
+    def call(
+        self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, training=False
+    ):
         x = self.word(input_ids) if inputs_embeds is None else tf.cast(inputs_embeds, self.compute_dtype)
         x = x + self.token_type(token_type_ids)  # (B, T, E)
         if self.add_positions:
@@ -55,15 +57,21 @@ class SelfAttention(Layer):
         self.num_heads, self.head_size = config.num_attention_heads, config.head_size
         self.qkv = dense(self, 3 * config.hidden_size, config)
         self.output = dense(self, config.hidden_size, config)
-        self.attention_dropout = keras.layers.Dropout(config.attention_probs_dropout_prob, dtype=self.dtype_policy)
+        self.attention_dropout = keras.layers.Dropout(
+            config.attention_probs_dropout_prob, dtype=self.dtype_policy
+        )
         self.output_dropout = keras.layers.Dropout(config.hidden_dropout_prob, dtype=self.dtype_policy)
         self.position_embedding_type = config.position_embedding_type
         self.max_position_embeddings = config.max_position_embeddings
         if config.position_embedding_type != "absolute":
-            self.distance_embedding = embedding(self, 2 * config.max_position_embeddings - 1, config.head_size, config)
+            self.distance_embedding = embedding(
+                self, 2 * config.max_position_embeddings - 1, config.head_size, config
+            )
             self.distance_embedding.build((None,))
 
-    def call(self, x, additive_mask=None, head_mask=None, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
+    def call(
+        self, x, additive_mask=None, head_mask=None, training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         b, t, h = tf.shape(x)[0], tf.shape(x)[1], x.shape[-1]
         qkv = tf.reshape(self.qkv(x), (b, t, 3, self.num_heads, self.head_size))  # (B, T, 3, N, D)
         query, key, value = tf.unstack(tf.transpose(qkv, (2, 0, 3, 1, 4)), axis=0)  # each (B, N, T, D)
@@ -109,8 +117,12 @@ class EncoderLayer(Layer):
         self.feed_forward = FeedForward(config, dtype=self.dtype_policy)
         self.output_norm = layer_norm(self, config)
 
-    def call(self, x, additive_mask=None, head_mask=None, training: bool = False) -> tuple[tf.Tensor, tf.Tensor]:
-        attended, probs = self.attention(x, additive_mask=additive_mask, head_mask=head_mask, training=training)
+    def call(
+        self, x, additive_mask=None, head_mask=None, training: bool = False
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        attended, probs = self.attention(
+            x, additive_mask=additive_mask, head_mask=head_mask, training=training
+        )
         a = self.attention_norm(x + attended)
         return self.output_norm(self.feed_forward(a) + a), probs
 
@@ -192,8 +204,11 @@ class TFAlbertModel(TFAlbertPreTrainedModel):
             self.config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
         )
         x = self.embeddings(
-            input_ids=input_ids, token_type_ids=token_type_ids, position_ids=position_ids,
-            inputs_embeds=inputs_embeds, training=training,
+            input_ids=input_ids,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            training=training,
         )  # fmt: skip  (B, T, E)
         additive_mask = padding_mask_to_additive(attention_mask, x.dtype)  # (B, 1, 1, T)
         head_mask = expand_head_mask(self.config, head_mask, x.dtype)

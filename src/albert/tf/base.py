@@ -40,8 +40,12 @@ def dense(parent: keras.layers.Layer, units: int, config: AlbertConfig) -> keras
     return keras.layers.Dense(units, kernel_initializer=_normal(config), dtype=parent.dtype_policy)
 
 
-def embedding(parent: keras.layers.Layer, rows: int, width: int, config: AlbertConfig) -> keras.layers.Embedding:
-    return keras.layers.Embedding(rows, width, embeddings_initializer=_normal(config), dtype=parent.dtype_policy)
+def embedding(
+    parent: keras.layers.Layer, rows: int, width: int, config: AlbertConfig
+) -> keras.layers.Embedding:
+    return keras.layers.Embedding(
+        rows, width, embeddings_initializer=_normal(config), dtype=parent.dtype_policy
+    )
 
 
 def layer_norm(parent: keras.layers.Layer, config: AlbertConfig) -> keras.layers.LayerNormalization:
@@ -105,7 +109,9 @@ class TFAlbertPreTrainedModel(keras.Model):
         pad = self.config.pad_token_id
         if pad is not None and 0 <= pad < self.config.vocab_size:
             table = self.word_embeddings
-            table.assign(tf.tensor_scatter_nd_update(table, [[pad]], tf.zeros((1, table.shape[1]), table.dtype)))
+            table.assign(
+                tf.tensor_scatter_nd_update(table, [[pad]], tf.zeros((1, table.shape[1]), table.dtype))
+            )
 
     def dummy_inputs(self) -> dict[str, tf.Tensor]:
         return {"input_ids": tf.constant([[1, 2]], dtype=tf.int32)}
@@ -170,7 +176,9 @@ class TFAlbertPreTrainedModel(keras.Model):
     def input_signature(self) -> list[tf.TensorSpec]:
         """The serving inputs: int32 (B, T) ids, mask and token types ((B, C, T) for multiple choice)."""
         shape = (None, None)
-        return [tf.TensorSpec(shape, tf.int32, name=n) for n in ("input_ids", "attention_mask", "token_type_ids")]
+        return [
+            tf.TensorSpec(shape, tf.int32, name=n) for n in ("input_ids", "attention_mask", "token_type_ids")
+        ]
 
     def serving_function(self) -> tf.types.experimental.GenericFunction:
         """A `tf.function` (inference mode) from the serving inputs to a dict of the output tensors,
@@ -191,4 +199,6 @@ class TFAlbertPreTrainedModel(keras.Model):
             attention_mask = tf.ones_like(input_ids)
         if token_type_ids is None:
             token_type_ids = tf.zeros_like(input_ids)
-        return self.serving_function()(input_ids, tf.cast(attention_mask, tf.int32), tf.cast(token_type_ids, tf.int32))
+        return self.serving_function()(
+            input_ids, tf.cast(attention_mask, tf.int32), tf.cast(token_type_ids, tf.int32)
+        )

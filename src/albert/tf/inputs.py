@@ -55,7 +55,9 @@ def check_inputs(
     else:
         position_ids = tf.convert_to_tensor(position_ids)
         if position_ids.shape.rank != 2 or not _compatible(position_ids.shape[-1], first.shape[1]):
-            raise ValueError(f"position_ids must have shape (batch or 1, seq_len), got {tuple(position_ids.shape)}")
+            raise ValueError(
+                f"position_ids must have shape (batch or 1, seq_len), got {tuple(position_ids.shape)}"
+            )
         _check_range("position_ids", position_ids, config.max_position_embeddings, "max_position_embeddings")
     return input_ids, attention_mask, token_type_ids, position_ids
 
@@ -65,7 +67,11 @@ def expand_head_mask(config: AlbertConfig, head_mask, dtype: tf.DType) -> tf.Ten
     if head_mask is None:
         return None
     head_mask = tf.convert_to_tensor(head_mask)
-    runs, n, layers = config.num_hidden_layers * config.inner_group_num, config.num_attention_heads, config.num_hidden_layers
+    runs, n, layers = (
+        config.num_hidden_layers * config.inner_group_num,
+        config.num_attention_heads,
+        config.num_hidden_layers,
+    )
     shape = tuple(head_mask.shape)
     if shape == (n,):
         head_mask = tf.broadcast_to(head_mask[None, :], (runs, n))
@@ -86,7 +92,9 @@ def _fill(name: str, value, first: tf.Tensor, shape: tf.Tensor, default) -> tf.T
         return default(shape, dtype=tf.int32)
     value = tf.convert_to_tensor(value)
     if value.shape.rank != 2 or not all(_compatible(a, b) for a, b in zip(value.shape, first.shape[:2])):
-        raise ValueError(f"{name} has shape {tuple(value.shape)} but the input has shape {tuple(first.shape[:2])}")
+        raise ValueError(
+            f"{name} has shape {tuple(value.shape)} but the input has shape {tuple(first.shape[:2])}"
+        )
     return value
 
 

@@ -78,8 +78,12 @@ class TFAlbertForPreTraining(_MaskedLM):
         sop_logits = self.sop_head(out.pooler_output, training=training)  # (B, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:
-            loss = cross_entropy(prediction_logits, mlm_labels) + cross_entropy(sop_logits, sentence_order_label)
-        return AlbertForPreTrainingOutput(loss, prediction_logits, sop_logits, out.hidden_states, out.attentions)
+            loss = cross_entropy(prediction_logits, mlm_labels) + cross_entropy(
+                sop_logits, sentence_order_label
+            )
+        return AlbertForPreTrainingOutput(
+            loss, prediction_logits, sop_logits, out.hidden_states, out.attentions
+        )
 
 
 class TFAlbertForMaskedLM(_MaskedLM):
@@ -124,7 +128,9 @@ class TFAlbertForSequenceClassification(_TaskModel):
         if labels is not None:
             labels = tf.convert_to_tensor(labels)
             if self.config.problem_type is None:
-                self.config = self.config.replace(problem_type=infer_problem_type(self.config.num_labels, labels))
+                self.config = self.config.replace(
+                    problem_type=infer_problem_type(self.config.num_labels, labels)
+                )
             loss = sequence_classification_loss(logits, labels, self.config.problem_type)
         return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
 
@@ -206,7 +212,9 @@ class TFAlbertForQuestionAnswering(_TaskModel):
 
     def __init__(self, config: AlbertConfig, **kwargs) -> None:
         if config.num_labels != 2:
-            raise ValueError(f"TFAlbertForQuestionAnswering needs num_labels=2 (start, end), got {config.num_labels}")
+            raise ValueError(
+                f"TFAlbertForQuestionAnswering needs num_labels=2 (start, end), got {config.num_labels}"
+            )
         super().__init__(config, pooler=False, **kwargs)
         self.qa_outputs = dense(self, config.num_labels, config)
         self.build_variables()
