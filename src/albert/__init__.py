@@ -5,6 +5,17 @@ Hugging Face checkpoints.
     >>> model = AlbertForMaskedLM.from_pretrained("path/to/checkpoint")
 """
 
+from albert.auto import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForMaskedLM,
+    AutoModelForMultipleChoice,
+    AutoModelForPreTraining,
+    AutoModelForQuestionAnswering,
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+)
 from albert.config import PRESETS, AlbertConfig
 from albert.model import (
     AlbertForMaskedLM,
@@ -34,6 +45,15 @@ __all__ = [
     "AlbertPreTrainedModel",
     "AlbertTokenizer",
     "AlbertTokenizerFast",
+    "AutoConfig",
+    "AutoModel",
+    "AutoModelForMaskedLM",
+    "AutoModelForMultipleChoice",
+    "AutoModelForPreTraining",
+    "AutoModelForQuestionAnswering",
+    "AutoModelForSequenceClassification",
+    "AutoModelForTokenClassification",
+    "AutoTokenizer",
     "__version__",
     "pipeline",
 ]
