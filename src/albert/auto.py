@@ -184,6 +184,10 @@ class AutoModelBase(_NotInstantiable):
             config = AlbertConfig.from_dict(data)
         owner = f"{cls.__name__}.from_config"
         options = normalise_loading_kwargs(owner, kwargs, accepted=(), what="a from_config argument")
+        if options.hub:  # nothing is downloaded: a hub option here is a mistake worth naming
+            raise ValueError(
+                f"{owner} reads no files; {', '.join(options.hub)} apply only to from_pretrained"
+            )
         from albert.checkpoint import resolve_dtype
 
         model = cls.model_class()(config, attn_implementation=options.attn_implementation)
