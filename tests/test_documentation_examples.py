@@ -69,6 +69,8 @@ def test_pipeline_example_with_torch_dtype(mlm_dir):
     half = {r["token_str"]: r["score"] for r in fill(text, top_k=20)}
     for r in reference(text, top_k=3):  # the fp32 favourites keep (about) their fp32 scores in fp16
         assert half[r["token_str"]] == pytest.approx(r["score"], abs=2e-3)
+    auto = albert.pipeline(task="fill-mask", model=mlm_dir, device_map="auto", torch_dtype="auto")
+    assert auto.device == (torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu"))
 
 
 def test_auto_model_example_fp32_matches_transformers(mlm_dir):

@@ -3,6 +3,11 @@ Hugging Face checkpoints.
 
     >>> from albert import AlbertForMaskedLM
     >>> model = AlbertForMaskedLM.from_pretrained("path/to/checkpoint")
+
+Code written for transformers runs after swapping the import (`albert.auto`, `albert.loading`):
+
+    >>> from albert import AutoModelForMaskedLM, AutoTokenizer
+    >>> model = AutoModelForMaskedLM.from_pretrained("path/to/checkpoint", dtype="auto", device_map="auto")
 """
 
 from albert.auto import (
