@@ -33,7 +33,7 @@ def test_bad_devices_name_the_value(two_gpus):
         resolve_device("toaster")
     with pytest.raises(ValueError, match="device=True is not a device"):
         resolve_device(True)
-    with pytest.raises(ValueError, match="asks for GPU 5 but this machine has 2"):
+    with pytest.raises(ValueError, match="asks for GPU 5 but this machine has 2 GPU"):
         resolve_device(5)
 
 

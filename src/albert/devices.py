@@ -50,8 +50,8 @@ def resolve_device(
         raise ValueError(f"{shown} asks for a GPU but CUDA is not available here; use {hint}")
     if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
         raise ValueError(
-            f"{shown} asks for GPU {dev.index} but this machine has "
-            f"{torch.cuda.device_count()} (indices from 0); use {hint} or a smaller index"
+            f"{shown} asks for GPU {dev.index} but this machine has {torch.cuda.device_count()} GPU(s), "
+            f"numbered from 0; use a smaller index or {hint}"
         )
     return dev
 
