@@ -257,6 +257,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    parser.add_argument(
+        "--no-fast-paths", action="store_true",
+        help="run the model's reference code instead of its fast paths (model.enable_fast_paths())",
+    )  # fmt: skip
     limits = (
         ("max_batch_size", int, "inputs per forward pass, from all waiting requests together"),
         ("max_wait_ms", float, "how long to wait for more requests before running a partial batch"),
@@ -290,13 +294,14 @@ def serve(args: argparse.Namespace) -> int:
     task = ALIASES.get(args.task, args.task)
     limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
     args.batch_size = limits.max_batch_size
-    app = create_app(
-        task,
-        lambda: build_pipeline(args, task),
-        parse_input=parse_line,
-        limits=limits,
-        model=args.model or "built-in",
-    )
+
+    def load() -> Any:
+        pipe = build_pipeline(args, task)
+        if not args.no_fast_paths:  # unpadded attention: batches of mixed lengths cost no padding
+            pipe.model.enable_fast_paths()
+        return pipe
+
+    app = create_app(task, load, parse_input=parse_line, limits=limits, model=args.model or "built-in")
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     print(
