@@ -5,9 +5,9 @@ clients, with batching across requests (the default) and one request at a time (
     OMP_NUM_THREADS=1 python bench/bench_serve.py --out results/bench/serve.json
 
 Each setting starts a fresh `albert serve --task fill-mask` (built-in model) subprocess on 127.0.0.1,
-warms it up, then runs the clients (asyncio, one connection each, each sends its next request when the
-previous one is answered) until `--requests` have been answered or `--seconds` have passed. Inputs are
-fill-mask sentences of 8 to 40 tokens, the same sequence for every setting. Every answer is checked:
+warms it up, then runs the clients (asyncio, one keep-alive connection each, each sends its next request
+when the previous one is answered) until `--requests` have been answered or `--seconds` have passed. Inputs are
+fill-mask sentences of 6 to 36 words, the same sequence for every setting. Every answer is checked:
 status 200 and one list of top-5 predictions; anything else counts as an error, a request without an
 answer as lost. Bounded: at most (2 modes x 4 client counts) x `--seconds` of load.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -99,33 +100,70 @@ def stop_server(process: subprocess.Popen) -> int:
         return process.wait()
 
 
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams (POST with a JSON body, Content-Length
+    answers). With httpx as the client, the load generator itself, not the server, was the bottleneck on
+    a 2-vCPU machine."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: dict) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        self.writer.write(head.encode() + body)
+        await self.writer.drain()
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        lines = header.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        fields = dict(line.split(":", 1) for line in lines[1:] if ":" in line)
+        length = int(next(v for k, v in fields.items() if k.strip().lower() == "content-length"))
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
 async def load(url: str, clients: int, inputs: list[str], max_requests: int, seconds: float) -> dict:
     """Run `clients` closed-loop clients; latency percentiles, throughput, errors and lost requests."""
+    host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
     errors = sent = 0
     next_input = 0
     stop_at = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
 
-        async def one_client() -> None:
-            nonlocal errors, sent, next_input
+    async def one_client() -> None:
+        nonlocal errors, sent, next_input
+        connection = Connection(host, int(port))
+        try:
             while sent < max_requests and time.monotonic() < stop_at:
                 text = inputs[next_input % len(inputs)]
                 next_input += 1
                 sent += 1
                 start = time.perf_counter()
                 try:
-                    response = await client.post("/v1/fill-mask", json={"inputs": text})
-                    ok = response.status_code == 200 and len(response.json()["outputs"]) == 5
-                except (httpx.HTTPError, ValueError, KeyError):
+                    status, body = await connection.post("/v1/fill-mask", {"inputs": text})
+                    ok = status == 200 and len(json.loads(body)["outputs"]) == 5
+                except (OSError, asyncio.IncompleteReadError, ValueError, KeyError, StopIteration):
                     ok = False
+                    await connection.close()
+                    connection = Connection(host, int(port))
                 latencies.append(time.perf_counter() - start)
                 errors += not ok
+        finally:
+            await connection.close()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    elapsed = time.perf_counter() - start
     latencies.sort()
 
     def pct(p: float) -> float:
@@ -150,13 +188,46 @@ def batch_stats(url: str) -> dict:
     return {"pipeline_calls": int(count), "inputs": int(total)}
 
 
+def table(result: dict) -> str:
+    """The results as the markdown table of docs/serving.md (tests/serve/test_bench_table.py keeps them equal)."""
+    machine = result["machine"]
+    lines = [
+        f"CPU {machine['cpu']}, {machine['cores']} cores, torch threads {machine['threads']}, "
+        f"load average {result['load_before'][0]} before and {result['load_after'][0]} after the run.",
+        "",
+        "| server | clients | requests | requests/s | p50 ms | p99 ms | errors | lost | inputs per pipeline call |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for mode, data in result["runs"].items():
+        for r in data["results"]:
+            lines.append(
+                f"| {mode} | {r['clients']} | {r['requests']} | {r['requests_per_s']} | {r['p50_ms']} | "
+                f"{r['p99_ms']} | {r['errors']} | {r['lost']} | {r['mean_inputs_per_pipeline_call']} |"
+            )
+    rps = {
+        (mode, r["clients"]): r["requests_per_s"] for mode, d in result["runs"].items() for r in d["results"]
+    }
+    if ("batched", 1) in rps and ("batched", 32) in rps and ("one-at-a-time", 32) in rps:
+        lines += [
+            "",
+            f"Requests/s of the batched server with 32 clients: {rps['batched', 32] / rps['batched', 1]:.2f}x its "
+            f"rate with 1 client, {rps['batched', 32] / rps['one-at-a-time', 32]:.2f}x the one-at-a-time server's "
+            "with 32 clients.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32, 64])
     parser.add_argument("--requests", type=int, default=400, help="answered requests per setting (at most)")
     parser.add_argument("--seconds", type=float, default=20.0, help="time per setting (at most)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench" / "serve.json")
+    parser.add_argument("--table", type=Path, help="print the markdown table of a results file and exit")
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(args.table.read_text())), end="")
+        return 0
     inputs = sentences(256)
     result: dict = {
         "command": "OMP_NUM_THREADS=1 python bench/bench_serve.py " + " ".join(sys.argv[1:]),
