@@ -34,7 +34,10 @@ def test_concurrent_requests_are_batched_and_answered_like_the_pipeline(fill_mas
         post_one = lambda text: post(url, {"inputs": text, "parameters": {"top_k": 3}})  # noqa: E731
         with ThreadPoolExecutor(max_workers=24) as pool:
             futures = [pool.submit(post_one, text) for text in inputs]
-            wait_until(lambda: state.worker.queued_items + gate.entered.is_set() >= len(inputs) - 1)
+            # all 24 admitted: queued, or taken by the worker's first (held) call
+            wait_until(
+                lambda: state.arriving == 0 and metric(url, "albert_requests_in_flight") == len(inputs)
+            )
             gate.open.set()
             responses = [f.result() for f in futures]
         calls = metric(url, "albert_batch_items_count")
@@ -126,3 +129,10 @@ def test_many_clients_at_once_all_get_their_own_answer(fill_mask_pipe):
         responses = list(pool.map(lambda t: post(url, {"inputs": t, "parameters": {"top_k": 1}}), inputs))
     assert all(r.status_code == 200 for r in responses)
     assert all(close_outputs(r.json()["outputs"], expected[t]) for t, r in zip(inputs, responses))
+
+
+def test_a_lone_request_does_not_wait_for_company(fill_mask_pipe):
+    # The worker would wait up to 60 s for more requests; with nobody else arriving it must not (the
+    # request would time out after 20 s).
+    with running_server("fill-mask", lambda: fill_mask_pipe, max_wait_ms=60_000, timeout_s=20) as (url, _):
+        assert post(url, {"inputs": "alone [MASK]"}).status_code == 200

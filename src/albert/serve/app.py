@@ -60,6 +60,7 @@ class ServeState:
         self.pipe: Any = None
         self.worker: BatchWorker | None = None
         self.status = "loading"  # -> "ready" -> "draining"; or "failed"
+        self.arriving = 0  # requests being read and checked, not yet queued
         self.error: str | None = None
 
     def load(self, load: Callable[[], Any]) -> None:
@@ -77,6 +78,7 @@ class ServeState:
             max_wait_ms=self.limits.max_wait_ms,
             max_queue=self.limits.max_queue,
             metrics=self.metrics,
+            arriving=lambda: self.arriving,
         )
         self.worker.start()
         if self.status == "loading":
@@ -181,24 +183,7 @@ def page_html() -> str:
 async def answer(state: ServeState, task: str, request: Request, start: float) -> tuple[int | str, Any]:
     """(status, JSON body) for one inference request; status "disconnected" when the client left."""
     try:
-        if task != state.task:
-            raise RequestError(404, f"this server runs {state.task}; POST /v1/{state.task}")
-        if state.status != "ready" or state.worker is None:
-            reason = {
-                "loading": "the model is still loading",
-                "failed": f"the model failed to load: {state.error}",
-            }
-            raise RequestError(503, reason.get(state.status, "the server is shutting down") + "; retry later")
-        body = await read_body(request, state.limits.max_body_bytes)
-        parsed = parse_request(body, task, state.limits, state.parse_input)
-        try:
-            params = state.pipe.params(parsed.parameters)
-        except (ValueError, TypeError) as e:
-            raise RequestError(422, f'"parameters": {e}') from None
-        try:
-            job = state.worker.submit(parsed.items, params, params_key(parsed.parameters))
-        except QueueFull as e:
-            raise RequestError(429, str(e)) from None
+        parsed, params, job = await admit(state, task, request)
         results = await wait_for_job(state, job, request, state.limits.timeout_s - (time.monotonic() - start))
         if results is None:
             return "disconnected", None
@@ -208,6 +193,33 @@ async def answer(state: ServeState, task: str, request: Request, start: float) -
     except Exception:  # a bug of ours, not the client's: logged, answered 500, the server carries on
         logger.exception("request failed")
         return 500, {"error": "internal server error (see the server's log)"}
+
+
+async def admit(state: ServeState, task: str, request: Request) -> tuple[ParsedRequest, dict[str, Any], Job]:
+    """Check a request and queue its inputs; raises RequestError. While this runs the request counts as
+    arriving, which tells the worker that waiting for company may pay off."""
+    if task != state.task:
+        raise RequestError(404, f"this server runs {state.task}; POST /v1/{state.task}")
+    if state.status != "ready" or state.worker is None:
+        reason = {
+            "loading": "the model is still loading",
+            "failed": f"the model failed to load: {state.error}",
+        }
+        raise RequestError(503, reason.get(state.status, "the server is shutting down") + "; retry later")
+    state.arriving += 1
+    try:
+        body = await read_body(request, state.limits.max_body_bytes)
+        parsed = parse_request(body, task, state.limits, state.parse_input)
+        try:
+            params = state.pipe.params(parsed.parameters)
+        except (ValueError, TypeError) as e:
+            raise RequestError(422, f'"parameters": {e}') from None
+        try:
+            return parsed, params, state.worker.submit(parsed.items, params, params_key(parsed.parameters))
+        except QueueFull as e:
+            raise RequestError(429, str(e)) from None
+    finally:
+        state.arriving -= 1
 
 
 async def read_body(request: Request, limit: int) -> bytes:

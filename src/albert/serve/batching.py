@@ -1,8 +1,9 @@
 """The model worker: one thread that coalesces the inputs of concurrent requests into batches.
 
 Requests `submit` their inputs (with their validated parameters) to a bounded queue and wait on a
-future. The worker takes the oldest request, waits up to `max_wait_ms` for more (or until
-`max_batch_size` inputs are waiting), then takes everything waiting, up to `GATHER_BATCHES` batches'
+future. The worker takes the oldest request and, while other requests are still arriving (being read
+and checked), waits up to `max_wait_ms` for them (or until `max_batch_size` inputs are waiting); a lone
+request does not wait. Then it takes everything waiting, up to `GATHER_BATCHES` batches'
 worth, and hands the inputs of requests with equal parameters to the pipeline in one call
 (`Pipeline.iter_results`, which sorts them by length and runs `max_batch_size`-sized batches). Each
 input's result is exactly what the pipeline gives for it; an input the pipeline rejects yields its
@@ -16,6 +17,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,13 +55,23 @@ class BatchWorker:
     """Runs `pipe` on the queued jobs in a daemon thread (`start`, then `stop` to drain and end)."""
 
     def __init__(
-        self, pipe: Any, *, max_batch_size: int, max_wait_ms: float, max_queue: int, metrics: Metrics
+        self,
+        pipe: Any,
+        *,
+        max_batch_size: int,
+        max_wait_ms: float,
+        max_queue: int,
+        metrics: Metrics,
+        arriving: Callable[[], int] = lambda: 1,
     ) -> None:
+        """`arriving()`: how many requests are on their way to `submit` (waiting for them may pay off);
+        the default always waits `max_wait_ms`."""
         self.pipe = pipe
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_ms / 1000
         self.max_queue = max_queue
         self.metrics = metrics
+        self.arriving = arriving
         self._queue: deque[Job] = deque()
         self._queued_items = 0
         self._cond = threading.Condition()
@@ -129,7 +141,7 @@ class BatchWorker:
                     return None
                 self._cond.wait()
             deadline = self._queue[0].arrived + self.max_wait_s
-            while self._queued_items < self.max_batch_size and not self._stopping:
+            while self._queued_items < self.max_batch_size and not self._stopping and self.arriving() > 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
