@@ -49,6 +49,14 @@ REQUEST_SCHEMA = {
     "example": {"inputs": "The capital of France is [MASK].", "parameters": {"top_k": 3}},
 }
 ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}}
+ERROR_STATUSES = {
+    400: "malformed JSON",
+    404: "another task than the server's",
+    413: "body, input or number of inputs over the server's limits",
+    422: "missing or wrong-typed fields, bad parameters, or an input the pipeline rejects",
+    429: "the queue is full; retry later",
+    503: "loading, shutting down, or the request timed out",
+}
 
 
 class ServeState:
@@ -162,16 +170,6 @@ def create_app(
         return HTMLResponse(page_html())
 
     return app
-
-
-ERROR_STATUSES = {
-    400: "malformed JSON",
-    404: "another task than the server's",
-    413: "body, input or number of inputs over the server's limits",
-    422: "missing or wrong-typed fields, bad parameters, or an input the pipeline rejects",
-    429: "the queue is full; retry later",
-    503: "loading, shutting down, or the request timed out",
-}
 
 
 @functools.cache
