@@ -3,8 +3,24 @@ Hugging Face checkpoints.
 
     >>> from albert import AlbertForMaskedLM
     >>> model = AlbertForMaskedLM.from_pretrained("path/to/checkpoint")
+
+Code written for transformers runs after swapping the import (`albert.auto`, `albert.loading`):
+
+    >>> from albert import AutoModelForMaskedLM, AutoTokenizer
+    >>> model = AutoModelForMaskedLM.from_pretrained("path/to/checkpoint", dtype="auto", device_map="auto")
 """
 
+from albert.auto import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForMaskedLM,
+    AutoModelForMultipleChoice,
+    AutoModelForPreTraining,
+    AutoModelForQuestionAnswering,
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+)
 from albert.config import PRESETS, AlbertConfig
 from albert.model import (
     AlbertForMaskedLM,
@@ -21,6 +37,35 @@ from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
 __version__ = "0.1.0"
 
+# Names resolved on first use (module `__getattr__`) so that `import albert` never imports an optional
+# framework. One line per name: name -> the module that defines it.
+_LAZY: dict[str, str] = {
+    "TFAlbertPreTrainedModel": "albert.tf",
+    "TFAlbertModel": "albert.tf",
+    "TFAlbertForPreTraining": "albert.tf",
+    "TFAlbertForMaskedLM": "albert.tf",
+    "TFAlbertForSequenceClassification": "albert.tf",
+    "TFAlbertForMultipleChoice": "albert.tf",
+    "TFAlbertForTokenClassification": "albert.tf",
+    "TFAlbertForQuestionAnswering": "albert.tf",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'albert' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "PRESETS",
     "AlbertConfig",
@@ -34,6 +79,15 @@ __all__ = [
     "AlbertPreTrainedModel",
     "AlbertTokenizer",
     "AlbertTokenizerFast",
+    "AutoConfig",
+    "AutoModel",
+    "AutoModelForMaskedLM",
+    "AutoModelForMultipleChoice",
+    "AutoModelForPreTraining",
+    "AutoModelForQuestionAnswering",
+    "AutoModelForSequenceClassification",
+    "AutoModelForTokenClassification",
+    "AutoTokenizer",
     "__version__",
     "pipeline",
 ]
