@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import pytest
 import albert
 from albert import cli
 from albert.config import PRESETS
-from tests.pipelines.tiny_models import assert_same, our_tokenizer_class, subprocess_env, tiny_model_dirs
+from albert.tokenizer import AlbertTokenizerFast
+from tests.pipelines.tiny_models import assert_same, tiny_model_dirs
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +26,8 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
-    return subprocess_env(tmp_path_factory.mktemp("cli-env"))
+def env() -> dict[str, str]:
+    return dict(os.environ)
 
 
 def albert_cmd(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -68,7 +70,7 @@ def test_run_fill_mask_keeps_order_and_reports_bad_lines(dirs, env):
 
     from albert.pipelines import pipeline
 
-    fill = pipeline("fill-mask", dirs["fill-mask"], our_tokenizer_class().from_pretrained(dirs["fill-mask"]))
+    fill = pipeline("fill-mask", dirs["fill-mask"], AlbertTokenizerFast.from_pretrained(dirs["fill-mask"]))
     expected = fill([lines[0], "[MASK] and [MASK]", lines[5]], top_k=2)
     assert_same([out[0], out[2], out[5]], expected, tol=1e-6)
 
@@ -113,11 +115,6 @@ def test_fatal_error_exits_non_zero_without_traceback(env, tmp_path):
 @pytest.fixture
 def run_main(monkeypatch, capsys, dirs):
     """Call cli.main with `stdin` text; returns (exit status, stdout, stderr)."""
-    import albert.pipelines
-
-    monkeypatch.setattr(
-        albert.pipelines, "load_tokenizer", lambda path: our_tokenizer_class().from_pretrained(path)
-    )
 
     def call(*args: str, stdin: str = ""):
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
