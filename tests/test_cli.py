@@ -75,6 +75,44 @@ def test_run_fill_mask_keeps_order_and_reports_bad_lines(dirs, env):
     assert_same([out[0], out[2], out[5]], expected, tol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "locale_env",
+    [{"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii:strict"}, {"LC_ALL": "C.UTF-8"},
+     {"PYTHONUTF8": "0", "LC_ALL": "POSIX", "PYTHONIOENCODING": "latin-1"}],
+    ids=["C-ascii", "C.UTF-8", "latin-1"],
+)  # fmt: skip
+def test_run_non_utf8_line_gets_its_own_error_row(dirs, env, locale_env):
+    """50 good lines, one that is not UTF-8 (latin-1 "café"), 3 more: every line answered, in order."""
+    good = [f"line {i} is [MASK] here.".encode() for i in range(50)]
+    stdin = b"\n".join([*good, "caf\xe9 [MASK]".encode("latin-1"), "naïve [MASK] ok".encode(), b"x [MASK]"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "albert", "run", "--task", "fill-mask", "--model", str(dirs["fill-mask"])],
+        input=stdin + b"\n", capture_output=True, env={**env, **locale_env}, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == cli.EXIT_SOME_LINES_FAILED, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+    assert len(out) == 53 and all(isinstance(row, list) for i, row in enumerate(out) if i != 50)
+    assert out[50]["line"] == 51 and "not valid UTF-8 (byte 0xe9" in out[50]["error"]
+    assert out[51][0]["sequence"].startswith("naive")  # non-ASCII results are written as UTF-8
+    assert b"line 51: not valid UTF-8" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_run_keeps_finished_rows_when_reading_fails_later(dirs, monkeypatch, capsys):
+    class FailingStdin(io.StringIO):
+        def __iter__(self):
+            yield "first [MASK]\n"
+            yield "second [MASK]\n"
+            raise OSError("device went away")
+
+    monkeypatch.setattr(sys, "stdin", FailingStdin())
+    status = cli.main(["run", "--task", "fill-mask", "--model", str(dirs["fill-mask"])])
+    captured = capsys.readouterr()
+    assert status == cli.EXIT_ERROR
+    rows = json_lines(captured.out)
+    assert [row[0]["sequence"].split()[0] for row in rows] == ["first", "second"]
+    assert "reading stdin failed after line 2: device went away" in captured.err
+
+
 def test_run_question_answering(dirs, env):
     qa = {"question": "Where do I live?", "context": "My name is Wolfgang and I live in Berlin."}
     stdin = json.dumps(qa) + "\nplain text is not a question\n"

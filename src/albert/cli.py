@@ -151,18 +151,27 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     pipe = build_pipeline(args, task, **pipeline_params(args))
     lines: deque[tuple[int, Any]] = deque()  # (line number, input or parse error), oldest first
 
+    read_failure: list[Exception] = []  # raised once the lines read before it are answered
+    lines_read = 0
+
     def items() -> Iterator[Any]:
-        for number, line in enumerate(stdin, start=1):
-            try:
-                item: Any = parse_line(line, task)
-            except ValueError as e:
-                item = e
-            lines.append((number, item))
-            if not isinstance(item, Exception):
-                yield item
+        nonlocal lines_read
+        try:
+            for number, line in enumerate(read_lines(stdin), start=1):
+                lines_read = number
+                try:
+                    item: Any = line if isinstance(line, ValueError) else parse_line(line, task)
+                except ValueError as e:
+                    item = e
+                lines.append((number, item))
+                if not isinstance(item, Exception):
+                    yield item
+        except (OSError, UnicodeError) as e:
+            read_failure.append(e)
 
     progress = _progress_bar()
     failures = 0
+    write = utf8_writer(stdout)
 
     def emit(number: int, result: Any) -> None:
         nonlocal failures
@@ -170,8 +179,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
             failures += 1
             _line_error(progress, number, result, args.debug)
             result = {"error": str(result), "line": number}
-        stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        stdout.flush()
+        write(json.dumps(result, ensure_ascii=False) + "\n")
         if progress is not None:
             progress.update(1)
 
@@ -185,10 +193,46 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         emit(*lines.popleft())
     if progress is not None:
         progress.close()
+    if read_failure:
+        raise OSError(f"reading stdin failed after line {lines_read}: {read_failure[0]}")
     if failures:
         print(f"albert: {failures} input line(s) failed (see above)", file=sys.stderr)
         return EXIT_SOME_LINES_FAILED
     return EXIT_OK
+
+
+def read_lines(stdin: TextIO) -> Iterator[str | ValueError]:
+    """The lines of stdin decoded as UTF-8 one by one, whatever the locale or PYTHONIOENCODING says; a line
+    that is not valid UTF-8 becomes a ValueError (its own error row) instead of ending the run."""
+    binary = getattr(stdin, "buffer", None)
+    if binary is None:  # a text stream with no bytes underneath (io.StringIO): already decoded
+        yield from stdin
+        return
+    for raw in binary:
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield ValueError(
+                f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at character {e.start + 1}); "
+                "the input must be UTF-8 text"
+            )
+
+
+def utf8_writer(stdout: TextIO) -> Callable[[str], None]:
+    """Write and flush each line at once (results stream out; a later failure loses nothing written),
+    as UTF-8 bytes whatever the locale or PYTHONIOENCODING says (JSON lines are UTF-8)."""
+    binary = getattr(stdout, "buffer", None)
+
+    def write(line: str) -> None:
+        if binary is None:
+            stdout.write(line)
+            stdout.flush()
+        else:
+            stdout.flush()  # anything written as text before goes first
+            binary.write(line.encode("utf-8"))
+            binary.flush()
+
+    return write
 
 
 def _progress_bar() -> Any:
