@@ -134,6 +134,19 @@ def test_fill_mask_table(dirs, env):
     assert len(lines) == 2 * (2 + 3)
 
 
+def test_fill_mask_truncation(dirs, env):
+    model = ["--model", str(dirs["fill-mask"])]
+    long_text = "[MASK] " + "word " * 600
+    proc = albert_cmd(env, "fill-mask", long_text, *model)
+    assert proc.returncode == cli.EXIT_ERROR and "--truncation" in proc.stderr
+    proc = albert_cmd(env, "fill-mask", long_text, *model, "--truncation", "--top-k", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].split() == ["rank", "score", "token", "sequence"]
+    proc = albert_cmd(env, "fill-mask", "word " * 600 + "[MASK]", *model, "--truncation")
+    assert proc.returncode == cli.EXIT_ERROR
+    assert proc.stderr.startswith("albert: error: truncation to 512 tokens removed every mask token")
+
+
 def test_fatal_error_exits_non_zero_without_traceback(env, tmp_path):
     proc = albert_cmd(
         env, "run", "--task", "fill-mask", "--model", str(tmp_path / "missing"), stdin="a [MASK]\n"
@@ -278,3 +291,52 @@ def test_info_checkpoint(capsys, dirs):
     assert cli.main(["info", str(dirs["question-answering"]), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["checkpoint_parameters"] == data["parameters"]["total"] - data["parameters"]["pooler"] + 66
+
+
+def help_defaults(parser) -> dict[str, str]:
+    """dest -> what `--help` says its default is, for every option whose help names one."""
+    claims = {}
+    for group in [
+        parser,
+        *[a for a in parser._actions if hasattr(a, "choices") and isinstance(a.choices, dict)],
+    ]:
+        for action in group._actions:
+            found = re.search(r"\(default: (.*)\)\s*$", action.help or "", re.S)
+            if found:
+                claims[action.dest] = " ".join(found.group(1).split())
+    return claims
+
+
+@pytest.mark.parametrize("command", ["finetune", "pretrain"])
+def test_every_training_help_default_is_the_real_one(command, tmp_path):
+    import argparse
+    import dataclasses
+
+    from albert.tasks import TASKS
+    from albert.training.args import TrainArgs
+    from albert.training.finetune import finetune_train_args
+    from albert.training.options import build_options
+    from albert.training.pretrain import PRETRAIN_DEFAULTS
+
+    parser = argparse.ArgumentParser()
+    cli.COMMANDS[command].add_arguments(parser)
+    claims = help_defaults(parser)
+    if command == "finetune":
+        runs = [
+            finetune_train_args(task, {}, output_dir=str(tmp_path), has_eval=True) for task in TASKS.values()
+        ]
+    else:
+        runs = [
+            build_options(TrainArgs, {**PRETRAIN_DEFAULTS, "output_dir": str(tmp_path)}, argparse.Namespace())
+        ]
+    for run in runs:
+        for field in dataclasses.fields(TrainArgs):
+            value = getattr(run, field.name)
+            if field.name == "output_dir":
+                continue
+            if field.name not in claims:
+                assert value is None, f"--{field.name}: help names no default, the run uses {value!r}"
+            else:
+                assert str(value) in claims[field.name], (
+                    f"--{field.name}: help says {claims[field.name]!r}, run uses {value!r}"
+                )

@@ -266,12 +266,19 @@ def add_fill_mask_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--targets", help="comma-separated candidate tokens to score instead of the whole vocabulary"
     )
+    parser.add_argument(
+        "--truncation",
+        action="store_true",
+        help="cut a text longer than the model accepts instead of failing",
+    )
     parser.add_argument("--json", action="store_true", help="print the pipeline's JSON instead of a table")
 
 
 def fill_mask(args: argparse.Namespace) -> int:
     """Print the best fillers of each [MASK] in one text as a table."""
     params: dict[str, Any] = {"top_k": args.top_k}
+    if args.truncation:
+        params["truncation"] = True
     if args.targets:
         params["targets"] = [t.strip() for t in args.targets.split(",") if t.strip()]
     result = build_pipeline(args, "fill-mask")(args.text, **params)

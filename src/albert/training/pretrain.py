@@ -21,6 +21,7 @@ from typing import Any, Literal
 import torch
 
 from albert.config import PRESETS, AlbertConfig
+from albert.tasks.arguments import add_dataclass_arguments
 from albert.training import distributed as dist_utils
 from albert.training.args import TrainArgs
 from albert.training.loop import TrainResult, set_seed, train
@@ -258,7 +259,8 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", help="YAML file of options (model/data keys at top level, loop keys under `train:`)"
     )
     add_dataclass_flags(parser, PretrainArgs, "model and data")
-    add_dataclass_flags(parser, TrainArgs, "training loop")
+    # The help shows pretraining's defaults (LAMB, ...), which are not TrainArgs' own.
+    add_dataclass_arguments(parser.add_argument_group("training loop"), TrainArgs, defaults=PRETRAIN_DEFAULTS)
 
 
 def run_pretrain(ns: argparse.Namespace) -> int:
