@@ -64,7 +64,9 @@ def test_run_fill_mask_keeps_order_and_reports_bad_lines(dirs, env):
     assert len(out) == len(lines)  # output line N answers input line N
     assert [o.get("line") for o in out if isinstance(o, dict)] == [2, 4, 5]
     assert "line 2: no mask token" in proc.stderr and "line 4: invalid JSON" in proc.stderr
-    assert re.search(r"line 5: input is \d+ tokens long but the model accepts at most 512", proc.stderr)
+    assert re.search(r"line 5: input is \d+ tokens long but the model accepts at most 512; shorten it or pass "
+                     r"--truncation\n", proc.stderr)  # fmt: skip
+    assert out[4]["error"].endswith("shorten it or pass --truncation")
     assert "Traceback" not in proc.stderr
     assert len(out[0]) == 2 and len(out[2]) == 2 and out[5][0]["sequence"].startswith("last")
 
@@ -224,6 +226,19 @@ def test_usage_and_single_input_errors(run_main, dirs, capsys):
     assert status == cli.EXIT_ERROR and err.strip() == "albert: error: no mask token ([MASK]) in the input"
 
 
+def test_messages_speak_cli(run_main, dirs, monkeypatch):
+    """Errors name flags (--model DIR, --device cpu, --truncation), never Python arguments."""
+    import torch
+
+    status, _, err = run_main("run", "--task", "ner", stdin="a\n")
+    assert status == cli.EXIT_ERROR and "pass --model DIR" in err and "model=" not in err
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    status, _, err = run_main("fill-mask", "a [MASK]", "--model", str(dirs["fill-mask"]), "--device", "cuda")
+    assert status == cli.EXIT_ERROR and err.strip().endswith("use --device cpu") and "device=" not in err
+    status, _, err = run_main("fill-mask", "[MASK] " + "word " * 600, "--model", str(dirs["fill-mask"]))
+    assert status == cli.EXIT_ERROR and err.strip().endswith("pass --truncation") and "=True" not in err
+
+
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -340,3 +355,21 @@ def test_every_training_help_default_is_the_real_one(command, tmp_path):
                 assert str(value) in claims[field.name], (
                     f"--{field.name}: help says {claims[field.name]!r}, run uses {value!r}"
                 )
+
+
+def test_info_warns_when_config_and_weights_disagree(capsys, dirs, tmp_path):
+    import shutil
+
+    assert cli.main(["info", str(dirs["fill-mask"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config_weight_disagreements"] == []
+    broken = tmp_path / "broken"
+    shutil.copytree(dirs["fill-mask"], broken)
+    config = json.loads((broken / "config.json").read_text())
+    (broken / "config.json").write_text(json.dumps({**config, "vocab_size": config["vocab_size"] + 7,
+                                                    "num_hidden_groups": 2}))  # fmt: skip
+    assert cli.main(["info", str(broken)]) == cli.EXIT_ERROR
+    captured = capsys.readouterr()
+    assert "parameters (encoder + pooler, from the config)" in captured.out  # the report is still printed
+    assert "config.json and the weights disagree" in captured.err
+    assert f"embeddings.word.weight: shape ({config['vocab_size']}, 16) in the weights" in captured.err
+    assert "encoder.groups.1." in captured.err and "the weights lack it" in captured.err

@@ -55,6 +55,23 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+# The library's messages name Python arguments; on the command line they name the flags.
+CLI_WORDING = (
+    ("pass model='path/to/checkpoint_dir' (or a hub id, or a loaded model with tokenizer=...)",
+     "pass --model DIR (a fine-tuned checkpoint directory or hub id)"),
+    ("use device='cpu'", "use --device cpu"),
+    ("pass truncation=True (CLI: --truncation)", "pass --truncation"),
+)  # fmt: skip
+
+
+def cli_message(error: BaseException) -> str:
+    """An error's message in command-line terms (flags instead of Python arguments)."""
+    message = str(error)
+    for python, flags in CLI_WORDING:
+        message = message.replace(python, flags)
+    return message
+
+
 def build_pipeline(args: argparse.Namespace, task: str, **params: Any) -> Any:
     from albert.pipelines import pipeline  # imported here so that --help stays fast
 
@@ -178,7 +195,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         if isinstance(result, Exception):
             failures += 1
             _line_error(progress, number, result, args.debug)
-            result = {"error": str(result), "line": number}
+            result = {"error": cli_message(result), "line": number}
         write(json.dumps(result, ensure_ascii=False) + "\n")
         if progress is not None:
             progress.update(1)
@@ -245,7 +262,7 @@ def _progress_bar() -> Any:
 
 
 def _line_error(progress: Any, number: int, error: Exception, debug: bool) -> None:
-    message = f"albert: line {number}: {error}"
+    message = f"albert: line {number}: {cli_message(error)}"
     if debug:
         message += "\n" + "".join(traceback.format_exception(error)).rstrip()
     if progress is not None:
@@ -337,6 +354,7 @@ def info(args: argparse.Namespace) -> int:
     config = AlbertConfig.from_pretrained(args.model)
     counts = parameter_report(config)
     stored = None
+    disagreements: list[str] = []
     if args.model.removeprefix("albert/") not in PRESETS:
         from albert.checkpoint import read_state_dict
 
@@ -345,6 +363,8 @@ def info(args: argparse.Namespace) -> int:
             stored = sum(t.numel() for t in tensors.values() if t.is_floating_point())
         except FileNotFoundError:
             logging.getLogger(__name__).info("no weights in %s; counts come from the config only", args.model)
+        else:
+            disagreements = config_weight_disagreements(config, tensors)
     if args.json:
         config_dict = config.to_dict()
         print(
@@ -354,10 +374,11 @@ def info(args: argparse.Namespace) -> int:
                     "config": config_dict,
                     "parameters": counts,
                     "checkpoint_parameters": stored,
+                    "config_weight_disagreements": disagreements,
                 }
             )
         )
-        return EXIT_OK
+        return warn_disagreements(args.model, disagreements)
     print(f"model: {args.model}")
     print("config:")
     for key, value in config.to_dict().items():
@@ -383,7 +404,49 @@ def info(args: argparse.Namespace) -> int:
         print(label if value is None else f"{label:<{width}}  {value:>14,}")
     ratio = c["total"] / c["unshared_bert_total"]
     print(f"ALBERT has {ratio:.1%} of that BERT's parameters ({1 / ratio:.1f}x fewer)")
-    return EXIT_OK
+    return warn_disagreements(args.model, disagreements)
+
+
+def config_weight_disagreements(config: Any, tensors: dict[str, Any]) -> list[str]:
+    """Where a checkpoint's encoder weights disagree with what its config.json implies (shapes, tensors
+    missing or left over), one line each; heads and a missing pooler are not counted (any task's head may
+    be there, and masked-LM checkpoints have no pooler)."""
+    import torch
+
+    from albert.checkpoint.hf import from_hf_state_dict
+    from albert.model import AlbertModel
+
+    state, _ = from_hf_state_dict(tensors)
+    weights = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+    with torch.device("meta"):  # shapes only: nothing allocated
+        expected = AlbertModel(config).state_dict()
+    shapes, missing, extra = [], [], []
+    for key in sorted(set(expected) | set(weights)):
+        if key not in weights and key.startswith("pooler."):
+            continue  # masked-LM and token-level checkpoints have no pooler
+        if key not in weights:
+            missing.append(f"{key}: the config implies it, the weights lack it")
+        elif key not in expected:
+            extra.append(f"{key}: in the weights, but the config has no place for it")
+        elif tuple(weights[key].shape) != tuple(expected[key].shape):
+            shapes.append(f"{key}: shape {tuple(weights[key].shape)} in the weights, {tuple(expected[key].shape)} "
+                         "from the config")  # fmt: skip
+    return shapes + missing + extra
+
+
+def warn_disagreements(model: str, disagreements: list[str]) -> int:
+    """Exit status of `albert info`: 1 (after saying where) when config.json and the weights disagree."""
+    if not disagreements:
+        return EXIT_OK
+    print(
+        f"albert: warning: {model}: config.json and the weights disagree (loading will fail):",
+        file=sys.stderr,
+    )
+    for line in disagreements[:10]:
+        print(f"  {line}", file=sys.stderr)
+    if len(disagreements) > 10:
+        print(f"  ... and {len(disagreements) - 10} more", file=sys.stderr)
+    return EXIT_ERROR
 
 
 # ----- the command table -------------------------------------------------------------------------
@@ -481,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if args.debug:
             raise
-        print(f"albert: error: {e}", file=sys.stderr)
+        print(f"albert: error: {cli_message(e)}", file=sys.stderr)
         return EXIT_ERROR
 
 
