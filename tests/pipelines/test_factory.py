@@ -57,14 +57,13 @@ def test_missing_model_directory(tmp_path):
         pipeline("fill-mask", tmp_path / "missing", tokenizer=object())
 
 
-def test_tokenizer_loaded_from_the_model_directory(model_dirs):
-    try:
-        from albert.tokenizer import AlbertTokenizerFast  # noqa: F401
-    except ImportError:
-        pytest.skip("albert.tokenizer.AlbertTokenizerFast is not written yet")
+def test_tokenizer_loaded_from_the_model_directory(model_dirs, tokenizer):
+    from albert.tokenizer import AlbertTokenizerFast
 
     fill = pipeline("fill-mask", model_dirs["fill-mask"])
-    assert fill("a [MASK] b")[0]["sequence"]
+    assert isinstance(fill.tokenizer, AlbertTokenizerFast)
+    assert fill.tokenizer.get_vocab() == tokenizer.get_vocab()
+    assert fill("a [MASK] b") == pipeline("fill-mask", model_dirs["fill-mask"], tokenizer)("a [MASK] b")
 
 
 def test_every_task_is_registered():

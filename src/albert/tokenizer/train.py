@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,29 @@ logger = logging.getLogger(__name__)
 
 ALBERT_USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "–", "£", "€")
 ALBERT_CONTROL_SYMBOLS = ("[CLS]", "[SEP]", "[MASK]")
+
+
+class VocabularyTrainingError(ValueError):
+    """SentencePiece refused to train, in our words: `no_text` (nothing left to learn from), or `vocab_size`
+    above `max_vocab_size`, what the text can give."""
+
+    def __init__(self, message: str, *, no_text: bool = False, max_vocab_size: int | None = None) -> None:
+        super().__init__(message)
+        self.no_text, self.max_vocab_size = no_text, max_vocab_size
+
+    @classmethod
+    def from_sentencepiece(cls, message: str, vocab_size: int) -> VocabularyTrainingError:
+        if "sentences_.empty()" in message:
+            return cls("SentencePiece training failed: the training text is empty", no_text=True)
+        limit = re.search(r"Vocabulary size too high \(\d+\)\. Please set it to a value <= (\d+)", message)
+        if limit:
+            most = int(limit.group(1))
+            return cls(
+                f"SentencePiece training failed: vocab_size={vocab_size} is more pieces than the training "
+                f"text allows (at most {most}); lower vocab_size or train on more text",
+                max_vocab_size=most,
+            )
+        return cls(f"SentencePiece training failed: {message.strip()}")
 
 
 def _lines(files: Sequence[Path]) -> Iterator[str]:
@@ -118,6 +142,7 @@ def train_sentencepiece(
         "max_sentence_length": max_sentence_length,
         "max_sentencepiece_length": max_sentencepiece_length,
         "num_threads": num_threads or min(os.cpu_count() or 1, 16),
+        "minloglevel": 0 if verbose else 2,  # SentencePiece's own INFO lines on fd 2, unless verbose
         **spm_options,
     }
     logger.info("training a %d-piece SentencePiece model into %s", vocab_size, out)
@@ -127,7 +152,7 @@ def train_sentencepiece(
                 sentence_iterator=texts(), logstream=None if verbose else devnull, **options
             )
         except RuntimeError as e:
-            raise ValueError(f"SentencePiece training failed: {e}") from None
+            raise VocabularyTrainingError.from_sentencepiece(str(e), vocab_size) from None
     model_path = out / "spiece.model"
     if write_tokenizer_files:
         from albert.tokenizer.slow import AlbertTokenizer

@@ -239,9 +239,19 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         parser.add_argument_group("training (defaults: the fine-tuning recipe; lr by task)"),
         TrainArgs,
         skip=("output_dir",),
-        defaults=FINETUNE_DEFAULTS,
+        defaults=finetune_help_defaults(),
     )
     return parser
+
+
+def finetune_help_defaults() -> dict[str, Any]:
+    """The defaults `--help` shows: the recipe's, and the task-dependent ones spelled out per task."""
+    by_lr: dict[float, list[str]] = {}
+    for name, task in TASKS.items():
+        by_lr.setdefault(task.default_lr, []).append(name)
+    lrs = "; ".join(f"{lr} for {', '.join(names)}" for lr, names in by_lr.items())
+    metrics = "; ".join(f"{task.metric_for_best} for {name}" for name, task in TASKS.items())
+    return {**FINETUNE_DEFAULTS, "lr": lrs, "metric_for_best": f"with --eval: {metrics}"}
 
 
 def run_finetune(args: argparse.Namespace) -> int:
