@@ -311,7 +311,7 @@ class AlbertConfig:
         name = str(name_or_path)
         if name in PRESETS or name.removeprefix("albert/") in PRESETS:
             return PRESETS[name.removeprefix("albert/")].replace(**overrides)
-        from albert.checkpoint.hub import resolve_file  # hub resolution lives with the file I/O
+        from albert.hub import resolve_file  # hub resolution lives with the file I/O
 
         path = Path(name)
         if path.is_file():

@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
-from albert.checkpoint.hub import resolve_file
 from albert.config import CONFIG_NAME, AlbertConfig
+from albert.hub import resolve_file
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from albert.tasks.arguments import add_dataclass_arguments, given
+from albert.cli_options import add_dataclass_arguments, given
 from albert.tasks.preprocess import Collator, Feature
 from albert.tasks.task import TASKS, DataOptions, Encoded, Task, get_task
 

@@ -1,7 +1,7 @@
 """Tokenization and packing of examples into model features, and the collate function that pads them.
 
 Every text is tokenized without special tokens and packed here as `[CLS] A [SEP] (B [SEP])`, so that
-truncation, word alignment and SQuAD windows (`albert.tasks.squad`) are under our control and only the
+truncation, word alignment and SQuAD windows (`albert.tasks.qa_spans`) are under our control and only the
 tokenizer's basic call is assumed: `tokenizer(texts, add_special_tokens=False,
 return_offsets_mapping=True)` plus `cls_token_id`, `sep_token_id`, `pad_token_id`. Offsets are character
 spans in the original text (they may include the space before a word, as ALBERT's Metaspace gives them).

@@ -28,7 +28,7 @@ from albert.tasks.preprocess import (
     encode_multiple_choice,
     encode_tokens,
 )
-from albert.tasks.squad import decode, encode_qa
+from albert.tasks.qa_spans import decode, encode_qa
 
 
 @dataclass

@@ -29,7 +29,8 @@ from albert.tokenizer.offsets import (
     spans_in_original,
     split_offsets,
 )
-from albert.tokenizer.pipeline import (
+from albert.tokenizer.rows import VERY_LARGE_INTEGER
+from albert.tokenizer.rust_backend import (
     build_pipeline,
     check_supported,
     digit_comma_table,
@@ -41,7 +42,6 @@ from albert.tokenizer.pipeline import (
     unigram_model,
     whitespace_fix_chars,
 )
-from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.slow import read_model_file
 from albert.tokenizer.spm_proto import parse_spm_model
 

@@ -107,7 +107,7 @@ class TokenizerFiles:
 def _hub_file(name: str, filename: str) -> Path | None:
     """`filename` of hub repository `name` (None if the repository lacks it). Offline -> a clear error."""
     try:
-        from albert.checkpoint.hub import resolve_file
+        from albert.hub import resolve_file
     except ImportError:  # pragma: no cover - the shared helper ships with the package
         resolve_file = None
     if resolve_file is not None:

@@ -18,12 +18,12 @@ import sentencepiece as spm
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
 from albert.tokenizer.normalize import apply_digit_comma_rule, lowercase_chars, preprocess_text
-from albert.tokenizer.pipeline import (
+from albert.tokenizer.rows import VERY_LARGE_INTEGER
+from albert.tokenizer.rust_backend import (
     check_supported,
     digit_comma_table,
     whitespace_fix_chars,
 )
-from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.spm_proto import parse_spm_model
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
         except ValueError as e:
             logger.warning("not writing tokenizer.json: %s", e)
             return []
-        from albert.tokenizer.pipeline import tokenizer_json_for
+        from albert.tokenizer.rust_backend import tokenizer_json_for
 
         path = directory / "tokenizer.json"
         path.write_text(tokenizer_json_for(self, whitespace_fix_chars(self._model)), encoding="utf-8")

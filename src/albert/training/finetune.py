@@ -22,13 +22,13 @@ from typing import Any
 
 import torch
 
-from albert.tasks.arguments import add_dataclass_arguments, given
+from albert.cli_options import add_dataclass_arguments, given
 from albert.tasks.evaluation import FINETUNE_CONFIG, load_tokenizer, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
-from albert.training.args import TrainArgs
 from albert.training.loop import set_seed, train
 from albert.training.state import atomic_write_text, load_model_weights
+from albert.training.train_args import TrainArgs
 
 logger = logging.getLogger(__name__)
 

@@ -31,10 +31,9 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from albert.training import distributed as dist_utils
-from albert.training.args import TrainArgs, flag
 from albert.training.batches import Batch, as_batch_source, source_length
 from albert.training.distributed import DistInfo
-from albert.training.metrics import (
+from albert.training.metrics_log import (
     METRICS_NAME,
     PLOT_NAME,
     IntervalStats,
@@ -53,6 +52,7 @@ from albert.training.state import (
     restore_rng_state,
     save_checkpoint,
 )
+from albert.training.train_args import TrainArgs, flag
 
 logger = logging.getLogger(__name__)
 

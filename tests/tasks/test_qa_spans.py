@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from albert.tasks.examples import Answer, QAExample
-from albert.tasks.squad import _max_context, char_span, decode, encode_qa, window_starts
+from albert.tasks.qa_spans import _max_context, char_span, decode, encode_qa, window_starts
 
 SENTENCES = [
     "John visited Paris in the spring.",
