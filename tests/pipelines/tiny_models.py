@@ -6,6 +6,7 @@ feeds both `transformers.pipeline` and `albert.pipeline`. Used by the pipeline f
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -85,6 +86,23 @@ def tiny_model_dirs(root: Path) -> dict[str, Path]:
         if not (dirs[task] / "model.safetensors").is_file():
             build_model_dir(class_name, dirs[task], tokenizer_dir, seed, **config)
     return dirs
+
+
+SPAN_TASKS = ("question-answering", "token-classification", "ner")
+
+
+@functools.cache
+def reference_tokenizer():
+    """transformers' own fast ALBERT tokenizer for the real vocabulary (its converter's tokenizer.json)."""
+    if not SPM.is_file():
+        pytest.skip(f"the real ALBERT vocabulary is not available at {SPM}")
+    return require_transformers().AlbertTokenizerFast(vocab_file=str(SPM))
+
+
+def assert_same_ids(texts, theirs, ours) -> None:
+    """The texts tokenize to the same ids in both tokenizers (so the models see the same input)."""
+    for text in texts:
+        assert theirs(text)["input_ids"] == ours(text)["input_ids"], f"tokenizers differ on {text!r}"
 
 
 def our_tokenizer_class():
