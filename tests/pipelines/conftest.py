@@ -40,7 +40,10 @@ def make_pipelines(model_dirs, tokenizer):
             # Spans and words are compared with transformers' own ALBERT tokenizer (converted from the
             # SentencePiece model), not with transformers running our tokenizer.json.
             kwargs = {"tokenizer": reference_tokenizer()} if task in SPAN_TASKS else {}
-            cache[task] = (transformers.pipeline(task, model=str(path), **kwargs), pipeline(task, path, tokenizer))
+            cache[task] = (
+                transformers.pipeline(task, model=str(path), **kwargs),
+                pipeline(task, path, tokenizer),
+            )
         return cache[task]
 
     return make

@@ -23,6 +23,7 @@ from albert.model import (
 from albert.tasks import metrics, readers
 from albert.tasks.examples import DataError, label_vocabulary
 from albert.tasks.preprocess import (
+    MAX_QA_LENGTH,
     Feature,
     encode_classification,
     encode_multiple_choice,
@@ -59,7 +60,7 @@ class DataOptions:
     """question-answering: questions are cut to this many tokens."""
     max_answer_length: int = MAX_ANSWER_LEN
     """question-answering: longest answer in tokens at decoding (the pipeline's `max_answer_len`)."""
-    max_qa_length: int = 128
+    max_qa_length: int = MAX_QA_LENGTH
     """multiple-choice: question + choice keep their last this many tokens."""
 
 
