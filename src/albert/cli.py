@@ -51,7 +51,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu (default), cuda, cuda:N or a GPU index N")
     parser.add_argument(
         "--dtype", choices=("auto", "float32", "float16", "bfloat16"),
-        help="weights dtype; auto = bf16/fp16 on a GPU that supports it, float32 on CPU (default float32)",
+        help="weights dtype; auto = the dtype the weights are stored in (default float32)",
     )  # fmt: skip
 
 

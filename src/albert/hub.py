@@ -7,6 +7,7 @@ the error says so and suggests a local path.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -74,3 +75,15 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
         ) from None
     except OSError as e:  # other network failures surface as OSError subclasses
         raise FileNotFoundError(f"could not fetch {filename} of {repo_id!r}: {e}") from e
+
+
+def default_model_dir() -> Path:
+    """The built-in model shipped in `albert/assets/default/` (HF layout), or FileNotFoundError."""
+    root = Path(str(importlib.resources.files("albert") / "assets" / "default"))
+    if not (root / "config.json").is_file():
+        raise FileNotFoundError(
+            "no built-in default model is installed (expected albert/assets/default/config.json); pass "
+            "model='path/to/checkpoint_dir' (CLI: --model PATH) or a Hugging Face hub id such as "
+            "'albert/albert-base-v2'"
+        )
+    return root

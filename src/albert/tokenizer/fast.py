@@ -370,3 +370,9 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
         if vocab_file is not None:
             return cls(vocab_file=vocab_file, **init)
         return cls(tokenizer_file=tokenizer_file, **init)
+
+
+def load_tokenizer(name_or_path: str | os.PathLike[str]) -> AlbertTokenizerFast:
+    """The fast ALBERT tokenizer saved with a model (the fast one: the pipelines and the NER and QA tasks
+    need character offsets)."""
+    return AlbertTokenizerFast.from_pretrained(name_or_path)

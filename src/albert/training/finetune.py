@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.resources
 import json
 import logging
 import os
@@ -23,9 +22,11 @@ from typing import Any
 import torch
 
 from albert.cli_options import add_dataclass_arguments, given
-from albert.tasks.evaluation import FINETUNE_CONFIG, load_tokenizer, make_eval_fn, score, subset
+from albert.hub import default_model_dir
+from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
+from albert.tokenizer import load_tokenizer
 from albert.training.loop import set_seed, train
 from albert.training.state import atomic_write_text, load_model_weights
 from albert.training.train_args import TrainArgs
@@ -60,16 +61,6 @@ class FinetuneResult:
     eval_examples: int
     wall_time_s: float
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
-
-
-def default_model_dir() -> Path:
-    """The built-in pretrained model (`albert/assets/default/`), or FileNotFoundError."""
-    root = Path(str(importlib.resources.files("albert") / "assets" / "default"))
-    if not (root / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no built-in model in {root}; pass --model PATH (a pretrained ALBERT directory)"
-        )
-    return root
 
 
 def finetune_train_args(
