@@ -118,8 +118,6 @@ def load_model(
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
     """
-    from albert.model import AlbertModel
-
     if config is None:
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
@@ -127,10 +125,10 @@ def load_model(
     hf_state = read_state_dict(name_or_path)
     target_dtype = resolve_dtype(dtype, stored_dtype(hf_state)) or torch.float32
     state, unknown = from_hf_state_dict(hf_state)
-    if issubclass(cls, AlbertModel):  # a bare encoder: drop the prefix and any head
-        state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
     model = cls(config, attn_implementation=attn_implementation)
     expected = model.state_dict()
+    if not any(k.startswith("backbone.") for k in expected):  # a bare encoder: drop the prefix and heads
+        state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
     # Shapes must match exactly (a config that disagrees with its weights is a user-visible error).
     for key, tensor in state.items():
         if key in expected and expected[key].shape != tensor.shape:

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from albert.checkpoint import load_model, save_model
 from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
 from albert.model.fast import FastPaths, activation_for
 
@@ -184,8 +185,6 @@ class AlbertPreTrainedModel(nn.Module):
         **config_overrides: Any,
     ) -> AlbertPreTrainedModel:
         """Load a model from a local directory (HF layout) or a hub id. See `albert.checkpoint.load_model`."""
-        from albert.checkpoint import load_model
-
         return load_model(
             cls,
             name_or_path,
@@ -198,8 +197,6 @@ class AlbertPreTrainedModel(nn.Module):
 
     def save_pretrained(self, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
         """Write config.json + model.safetensors with HF key names (loadable by transformers)."""
-        from albert.checkpoint import save_model
-
         return save_model(self, directory, max_shard_size=max_shard_size)
 
 

@@ -25,6 +25,7 @@ from albert.tokenizer.rust_backend import (
     whitespace_fix_chars,
 )
 from albert.tokenizer.spm_proto import parse_spm_model
+from albert.tokenizer.train import train_sentencepiece
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
     def train(cls, files: Any, output_dir: str | os.PathLike, **kwargs: Any) -> AlbertTokenizer:
         """Train a new vocabulary with ALBERT's settings (see `albert.tokenizer.train_sentencepiece`) and
         load it. The directory then holds a complete tokenizer (`from_pretrained(output_dir)`)."""
-        from albert.tokenizer.train import train_sentencepiece
-
-        train_sentencepiece(files, output_dir, **kwargs)
+        model_path = train_sentencepiece(files, output_dir, **kwargs)
+        options = {k: kwargs[k] for k in ("do_lower_case", "keep_accents", "remove_space") if k in kwargs}
+        cls(model_path, **options).save_pretrained(output_dir)
         return cls.from_pretrained(output_dir)  # type: ignore[return-value]

@@ -49,7 +49,6 @@ def train_sentencepiece(
     user_defined_symbols: Sequence[str] = ALBERT_USER_DEFINED_SYMBOLS,
     control_symbols: Sequence[str] = ALBERT_CONTROL_SYMBOLS,
     num_threads: int | None = None,
-    write_tokenizer_files: bool = True,
     verbose: bool = False,
     **spm_options: Any,
 ) -> Path:
@@ -57,9 +56,8 @@ def train_sentencepiece(
 
     Args:
         files: text file(s); blank lines are skipped. Or None, with `sentences`.
-        output_dir: directory for `spiece.model` (+ `spiece.vocab`), created if needed. With
-            `write_tokenizer_files` it also gets tokenizer_config.json etc., so that
-            `AlbertTokenizer.from_pretrained(output_dir)` works.
+        output_dir: directory for `spiece.model` (+ `spiece.vocab`), created if needed.
+            `AlbertTokenizer.train` also writes tokenizer_config.json etc. there.
         vocab_size: number of pieces, including the 5 special and 8 user-defined ones.
         sentences: an iterable of texts, used in addition to (or instead of) `files`.
         do_lower_case, keep_accents, remove_space: the preprocessing applied to the training text; they
@@ -128,12 +126,4 @@ def train_sentencepiece(
             )
         except RuntimeError as e:
             raise ValueError(f"SentencePiece training failed: {e}") from None
-    model_path = out / "spiece.model"
-    if write_tokenizer_files:
-        from albert.tokenizer.slow import AlbertTokenizer
-
-        tok = AlbertTokenizer(
-            model_path, do_lower_case=do_lower_case, keep_accents=keep_accents, remove_space=remove_space
-        )
-        tok.save_pretrained(out)
-    return model_path
+    return out / "spiece.model"
