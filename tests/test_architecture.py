@@ -9,11 +9,13 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Layer -> what it may import (besides itself). Keep in step with docs/architecture.md.
-BASE = {"albert.hub", "albert.atomic_files", "albert.cli_options"}
+BASE = {"albert.hub", "albert.atomic_files", "albert.cli_options", "albert.devices", "albert.loading"}
 ALLOWED = {
     "albert.hub": set(),
     "albert.atomic_files": set(),
     "albert.cli_options": set(),
+    "albert.devices": set(),
+    "albert.loading": {"albert.hub", "albert.devices"},
     "albert.config": BASE,
     "albert.checkpoint": BASE | {"albert.config"},
     "albert.model": BASE | {"albert.config", "albert.checkpoint"},

@@ -18,6 +18,7 @@ import torch
 
 from albert.checkpoint import resolve_dtype
 from albert.hub import default_model_dir
+from albert.loading import merge_device, merge_dtype
 from albert.model import AlbertPreTrainedModel
 from albert.pipelines.base import Pipeline, PipelineError, resolve_device
 from albert.pipelines.feature_extraction import FeatureExtractionPipeline
@@ -64,9 +65,12 @@ def pipeline(
         device: "cpu" (default), "cuda", "cuda:N", an index N (-1 = cpu) or a torch.device.
         dtype: None (float32, or an already-loaded model's own dtype), "auto" (the dtype the weights are
             stored in, as transformers), "float32", "float16", "bfloat16" or a torch.dtype.
+            transformers' `torch_dtype=` and `device_map=` are read as `dtype` and `device`.
         batch_size: inputs per forward pass (inputs are grouped by length to limit padding).
         **kwargs: default call parameters of the task (e.g. `top_k=3`, `aggregation_strategy="simple"`).
     """
+    dtype = merge_dtype(dtype, kwargs.pop("torch_dtype", None))  # transformers' spellings
+    device = merge_device(device, kwargs.pop("device_map", None)) if "device_map" in kwargs else device
     name = ALIASES.get(task, task)
     if name not in TASKS:
         known = ", ".join([*TASKS, *ALIASES])
