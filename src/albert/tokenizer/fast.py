@@ -17,6 +17,7 @@ from typing import Any
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
+from albert.tokenizer.files import read_model_file
 from albert.tokenizer.normalize import (
     SPIECE_UNDERLINE,
     lowercase_chars,
@@ -42,7 +43,6 @@ from albert.tokenizer.rust_backend import (
     unigram_model,
     whitespace_fix_chars,
 )
-from albert.tokenizer.slow import read_model_file
 from albert.tokenizer.spm_proto import parse_spm_model
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ import sentencepiece as spm
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
+from albert.tokenizer.files import read_model_file
 from albert.tokenizer.normalize import apply_digit_comma_rule, lowercase_chars, preprocess_text
 from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.rust_backend import (
@@ -28,16 +29,6 @@ from albert.tokenizer.spm_proto import parse_spm_model
 from albert.tokenizer.train import train_sentencepiece
 
 logger = logging.getLogger(__name__)
-
-
-def read_model_file(vocab_file: str | os.PathLike) -> bytes:
-    """The bytes of a SentencePiece model file, with a clear error when it is missing."""
-    if not isinstance(vocab_file, (str, os.PathLike)):
-        raise TypeError(f"vocab_file must be a path, got {type(vocab_file).__name__}")
-    path = Path(vocab_file)
-    if not path.is_file():
-        raise FileNotFoundError(f"SentencePiece model file not found: {path}")
-    return path.read_bytes()
 
 
 class AlbertTokenizer(AlbertTokenizerBase):
@@ -245,7 +236,5 @@ class AlbertTokenizer(AlbertTokenizerBase):
     def train(cls, files: Any, output_dir: str | os.PathLike, **kwargs: Any) -> AlbertTokenizer:
         """Train a new vocabulary with ALBERT's settings (see `albert.tokenizer.train_sentencepiece`) and
         load it. The directory then holds a complete tokenizer (`from_pretrained(output_dir)`)."""
-        model_path = train_sentencepiece(files, output_dir, **kwargs)
-        options = {k: kwargs[k] for k in ("do_lower_case", "keep_accents", "remove_space") if k in kwargs}
-        cls(model_path, **options).save_pretrained(output_dir)
+        train_sentencepiece(files, output_dir, **kwargs)
         return cls.from_pretrained(output_dir)  # type: ignore[return-value]

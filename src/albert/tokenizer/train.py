@@ -17,6 +17,7 @@ from typing import Any
 
 import sentencepiece as spm
 
+from albert.tokenizer.fast import AlbertTokenizerFast
 from albert.tokenizer.normalize import lowercase_chars, preprocess_text
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def train_sentencepiece(
     user_defined_symbols: Sequence[str] = ALBERT_USER_DEFINED_SYMBOLS,
     control_symbols: Sequence[str] = ALBERT_CONTROL_SYMBOLS,
     num_threads: int | None = None,
+    write_tokenizer_files: bool = True,
     verbose: bool = False,
     **spm_options: Any,
 ) -> Path:
@@ -56,8 +58,9 @@ def train_sentencepiece(
 
     Args:
         files: text file(s); blank lines are skipped. Or None, with `sentences`.
-        output_dir: directory for `spiece.model` (+ `spiece.vocab`), created if needed.
-            `AlbertTokenizer.train` also writes tokenizer_config.json etc. there.
+        output_dir: directory for `spiece.model` (+ `spiece.vocab`), created if needed. With
+            `write_tokenizer_files` it also gets tokenizer_config.json etc., so that
+            `AlbertTokenizer.from_pretrained(output_dir)` works.
         vocab_size: number of pieces, including the 5 special and 8 user-defined ones.
         sentences: an iterable of texts, used in addition to (or instead of) `files`.
         do_lower_case, keep_accents, remove_space: the preprocessing applied to the training text; they
@@ -126,4 +129,13 @@ def train_sentencepiece(
             )
         except RuntimeError as e:
             raise ValueError(f"SentencePiece training failed: {e}") from None
-    return out / "spiece.model"
+    model_path = out / "spiece.model"
+    if write_tokenizer_files:  # the fast tokenizer writes the same files as the slow one, which imports us
+        tok = AlbertTokenizerFast(
+            vocab_file=model_path,
+            do_lower_case=do_lower_case,
+            keep_accents=keep_accents,
+            remove_space=remove_space,
+        )
+        tok.save_pretrained(out)
+    return model_path

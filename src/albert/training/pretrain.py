@@ -96,14 +96,14 @@ def _encoder(tokenizer: Any):
 
 def prepare_tokenizer(args: PretrainArgs, out: Path):
     """Load `args.tokenizer`, or train a vocabulary on the corpus into `<out>/tokenizer` (once)."""
-    from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
+    from albert.tokenizer import AlbertTokenizerFast, train_sentencepiece
 
     directory = Path(args.tokenizer) if args.tokenizer else out / "tokenizer"
     if args.tokenizer is None and not (directory / "spiece.model").is_file():
         if dist_utils.is_main_process():
             logger.info("training a %d-piece vocabulary on %s", args.vocab_size, ", ".join(args.corpus))
             tmp = out / "tokenizer.tmp"
-            AlbertTokenizer.train(
+            train_sentencepiece(
                 None, tmp, vocab_size=args.vocab_size, sentences=_sentences(args.corpus),
                 input_sentence_size=args.vocab_sentences,
             )  # fmt: skip
