@@ -26,6 +26,15 @@ ALLOWED = {
     "albert.runtime": BASE | {"albert.config", "albert.checkpoint", "albert.model"},
     "albert.pipelines": BASE
     | {"albert.config", "albert.checkpoint", "albert.model", "albert.tokenizer", "albert.tasks"},
+    "albert.serve": BASE
+    | {
+        "albert.config",
+        "albert.checkpoint",
+        "albert.model",
+        "albert.tokenizer",
+        "albert.tasks",
+        "albert.pipelines",
+    },
     "albert.training": BASE
     | {
         "albert.config",
