@@ -52,7 +52,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu (default), cuda, cuda:N or a GPU index N")
     parser.add_argument(
         "--dtype", choices=("auto", "float32", "float16", "bfloat16"),
-        help="weights dtype; auto = bf16/fp16 on a GPU that supports it, float32 on CPU (default float32)",
+        help="weights dtype; auto = the dtype the weights are stored in (default float32)",
     )  # fmt: skip
 
 
@@ -624,7 +624,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def _tf_class_from_config(model: str) -> str:
-    from albert.checkpoint.hub import resolve_file
+    from albert.hub import resolve_file
 
     architectures = json.loads(resolve_file(model, "config.json").read_text()).get("architectures") or []
     known = ("AlbertModel", "AlbertForPreTraining", "AlbertForMaskedLM", "AlbertForSequenceClassification",

@@ -8,7 +8,7 @@ import pytest
 import transformers
 
 from albert.tokenizer import AlbertTokenizerFast
-from tests.pipelines.tiny_models import tiny_model_dirs
+from tests.pipelines.tiny_models import SPAN_TASKS, reference_tokenizer, tiny_model_dirs
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,15 @@ def make_pipelines(model_dirs, tokenizer):
     def make(task: str, model_task: str | None = None):
         if task not in cache:
             path = model_dirs[model_task or task]
-            cache[task] = (transformers.pipeline(task, model=str(path)), pipeline(task, path, tokenizer))
+            # Spans and words are compared with transformers' own ALBERT tokenizer (converted from the
+            # SentencePiece model), not with transformers running our tokenizer.json.
+            kwargs = (
+                {"tokenizer": reference_tokenizer(str(path / "spiece.model"))} if task in SPAN_TASKS else {}
+            )
+            cache[task] = (
+                transformers.pipeline(task, model=str(path), **kwargs),
+                pipeline(task, path, tokenizer),
+            )
         return cache[task]
 
     return make

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import albert.pipelines as pipelines
 from albert.model import AlbertForMaskedLM, AlbertForQuestionAnswering
 from albert.pipelines import TASKS, pipeline
 
@@ -33,7 +32,9 @@ def test_tasks_without_a_default_model_say_what_to_pass(task):
 @pytest.mark.parametrize("task", ["fill-mask", "feature-extraction"])
 def test_default_model(task, monkeypatch, tmp_path, model_dirs, tokenizer):
     """`model=None` loads albert/assets/default (faked here by pointing importlib.resources elsewhere)."""
-    monkeypatch.setattr(pipelines.importlib.resources, "files", lambda package: tmp_path)
+    import albert.hub
+
+    monkeypatch.setattr(albert.hub.importlib.resources, "files", lambda package: tmp_path)
     with pytest.raises(FileNotFoundError, match="no built-in default model.*pass model="):
         pipeline(task)
     (tmp_path / "assets").mkdir()

@@ -8,6 +8,7 @@ of the words the pipeline and CLI tests use. Used by the pipeline fixtures and t
 
 from __future__ import annotations
 
+import functools
 import random
 import shutil
 from pathlib import Path
@@ -103,6 +104,22 @@ def tiny_model_dirs(root: Path) -> dict[str, Path]:
         if not (dirs[task] / "model.safetensors").is_file():
             build_model_dir(class_name, dirs[task], tokenizer_dir, seed, **config)
     return dirs
+
+
+SPAN_TASKS = ("question-answering", "token-classification", "ner")
+
+
+@functools.cache
+def reference_tokenizer(spm_path: str):
+    """transformers' own fast ALBERT tokenizer for a SentencePiece model (its converter's tokenizer.json),
+    which the span tests compare against rather than transformers running our tokenizer.json."""
+    return transformers.AlbertTokenizerFast(vocab_file=spm_path)
+
+
+def assert_same_ids(texts, theirs, ours) -> None:
+    """The texts tokenize to the same ids in both tokenizers (so the models see the same input)."""
+    for text in texts:
+        assert theirs(text)["input_ids"] == ours(text)["input_ids"], f"tokenizers differ on {text!r}"
 
 
 def assert_same(ours, theirs, tol: float = 1e-4, where: str = "result") -> float:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast, train_sentencepiece
+from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -125,7 +125,7 @@ def make_synthetic_corpus(n_lines: int = 3000, seed: int = 0) -> list[str]:
 def small_spm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 400-piece vocabulary with ALBERT's layout, trained on a synthetic corpus (about a second)."""
     out = tmp_path_factory.mktemp("small_spm")
-    train_sentencepiece(None, out, sentences=make_synthetic_corpus(), vocab_size=400, num_threads=2)
+    AlbertTokenizer.train(None, out, sentences=make_synthetic_corpus(), vocab_size=400, num_threads=2)
     return out
 
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from albert.training import TrainArgs, train
-from albert.training.metrics import read_metrics
+from albert.training.metrics_log import read_metrics
 from albert.training.state import latest_checkpoint, load_model_weights
 from tests.training.ddp_worker import DDP_KW, eval_loss
 from tests.training.helpers import ShiftDataset, make_model

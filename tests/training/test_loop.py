@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from albert.training import TrainArgs, train
-from albert.training.metrics import read_metrics
+from albert.training.metrics_log import read_metrics
 from albert.training.state import latest_checkpoint, load_model_weights
 from tests.training.helpers import ShiftDataset, make_model, train_losses
 

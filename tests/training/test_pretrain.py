@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from albert.training.args import TrainArgs
 from albert.training.pretrain import PretrainArgs, pretrain
+from albert.training.train_args import TrainArgs
 
 WORDS = [
     "the",

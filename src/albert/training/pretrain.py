@@ -21,13 +21,12 @@ from typing import Any, Literal
 
 import torch
 
+from albert.cli_options import add_dataclass_arguments, add_dataclass_flags, build_options, read_config_file
 from albert.config import PRESETS, AlbertConfig
-from albert.tasks.arguments import add_dataclass_arguments
 from albert.training import distributed as dist_utils
-from albert.training.args import TrainArgs
 from albert.training.fingerprint import check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
-from albert.training.options import add_dataclass_flags, build_options, read_config_file
+from albert.training.train_args import TrainArgs
 
 logger = logging.getLogger(__name__)
 

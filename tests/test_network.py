@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import albert
-from albert.checkpoint import network
+from albert import network
 
 
 def closed_port_url() -> str:

@@ -10,9 +10,8 @@ import huggingface_hub
 import pytest
 from huggingface_hub.errors import LocalEntryNotFoundError
 
-from albert import AlbertConfig, AlbertForMaskedLM, AutoTokenizer
-from albert.checkpoint import hub
-from albert.checkpoint.hub import current_hub_options, hub_options
+from albert import AlbertConfig, AlbertForMaskedLM, AutoTokenizer, hub
+from albert.hub import current_hub_options, hub_options
 from tests.conftest import tiny_kwargs
 from tests.doc_checkpoints import build_tokenizer_dir
 

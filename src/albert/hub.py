@@ -7,6 +7,7 @@ the error says so and suggests a local path.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -119,6 +120,18 @@ def hub_unreachable() -> str | None:
     """Why the hub cannot be reached ("offline mode", a failed connection), or None to go ahead."""
     from huggingface_hub import constants
 
-    from albert.checkpoint.network import unreachable_reason
+    from albert.network import unreachable_reason
 
     return "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else unreachable_reason(constants.ENDPOINT)
+
+
+def default_model_dir() -> Path:
+    """The built-in model shipped in `albert/assets/default/` (HF layout), or FileNotFoundError."""
+    root = Path(str(importlib.resources.files("albert") / "assets" / "default"))
+    if not (root / "config.json").is_file():
+        raise FileNotFoundError(
+            "no built-in default model is installed (expected albert/assets/default/config.json); pass "
+            "model='path/to/checkpoint_dir' (CLI: --model PATH) or a Hugging Face hub id such as "
+            "'albert/albert-base-v2'"
+        )
+    return root
