@@ -16,7 +16,7 @@ card has the exact command).
 
     python tools/build_default_model.py vocab
     python tools/build_default_model.py shards --tokenizer src/albert/assets/default --work runs/full
-    python tools/build_default_model.py package --checkpoint runs/default/checkpoints/step-00001600
+    python tools/build_default_model.py package --checkpoint runs/default/checkpoints/step-00002200
 """
 
 from __future__ import annotations
@@ -103,6 +103,15 @@ def shards(args: argparse.Namespace, train: list, held: list, start: float) -> N
         train, held, _encoder(tokenizer), Vocabulary.from_tokenizer(tokenizer), args.work / "data",
         max_seq_length=args.max_seq_length,
     )  # fmt: skip
+    # What `albert pretrain --output-dir <work>` checks before it reuses these shards (configs/pretrain/full.yaml).
+    from albert.training.fingerprint import record_run
+    from albert.training.pretrain import PretrainArgs
+
+    built_with = PretrainArgs(
+        tokenizer=str(args.tokenizer or args.work / "tokenizer"), max_seq_length=args.max_seq_length,
+        corpus=[str(p) for p, _ in train], eval_corpus=[str(p) for p, _ in held],
+    )  # fmt: skip
+    record_run(args.work, built_with, start_over=False)
     for split, metadata in built.items():
         print(
             split, metadata["num_instances"], "instances", metadata["num_tokens"], "tokens", metadata["stats"]

@@ -24,13 +24,17 @@ def _args(**kw) -> TrainArgs:
 def test_sigterm_checkpoints_the_current_step_and_resume_continues(tmp_path: Path) -> None:
     straight = train(make_model(0), ShiftDataset(40), args=_args(output_dir=str(tmp_path / "a")))
 
-    def terminate_at_step_3(record: dict) -> None:
-        if record["split"] == "train" and record["step"] == 3:
+    calls = []
+
+    def loss_signalling_in_step_3(model, batch):
+        calls.append(1)
+        if len(calls) == 3:
             os.kill(os.getpid(), signal.SIGTERM)
+        return model(**batch).loss
 
     out = str(tmp_path / "b")
     stopped = train(
-        make_model(0), ShiftDataset(40), args=_args(output_dir=out), callbacks=[terminate_at_step_3]
+        make_model(0), ShiftDataset(40), args=_args(output_dir=out), loss_fn=loss_signalling_in_step_3
     )
     assert stopped.step == 3 and latest_checkpoint(Path(out) / "checkpoints").name == "step-00000003"
     assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
