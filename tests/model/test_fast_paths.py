@@ -1,5 +1,6 @@
 """Every fast path against the reference path of the same weights (fp32, atol 1e-5): padding removal,
-fused GELU, MLM logits only where needed, activation checkpointing; outputs, losses and gradients."""
+fused GELU, MLM logits only where needed, activation checkpointing; outputs, losses and gradients. And
+that the defaults are on, with `disable_fast_paths()` as the one way back to the reference."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import torch
 
 import albert
 from albert.config import AlbertConfig
-from albert.model.fast import FastPaths
+from albert.model.activations import get_activation
+from albert.model.fast import REFERENCE, FastPaths, activation_for
 from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input
 from tests.conftest import tiny_kwargs
 
@@ -41,7 +43,7 @@ def padded_inputs(batch: int = 4, seq: int = 9, vocab: int = 99, left: bool = Tr
 
 def pair(cls: str = "AlbertModel", **overrides) -> tuple[torch.nn.Module, torch.nn.Module]:
     """(reference, fast) models with the same weights."""
-    ref = getattr(albert, cls)(AlbertConfig(**tiny_kwargs(**overrides))).eval()
+    ref = getattr(albert, cls)(AlbertConfig(**tiny_kwargs(**overrides))).eval().disable_fast_paths()
     fast = copy.deepcopy(ref).enable_fast_paths()
     return ref, fast
 
@@ -111,10 +113,27 @@ def test_head_mask_and_output_attentions_under_fast_paths() -> None:
     assert len(c.attentions) == 3
 
 
+@pytest.mark.parametrize("cls", ["AlbertModel", "AlbertForMaskedLM", "AlbertForPreTraining"])
+def test_fast_paths_are_on_by_default(cls: str) -> None:
+    model = getattr(albert, cls)(AlbertConfig(**tiny_kwargs()))
+    assert model.fast_paths == FastPaths(fused_gelu=True, unpad=True, sparse_mlm=False, checkpointing=False)
+    backbone = model.backbone_model
+    assert backbone.fast_paths.unpad and backbone.use_unpadding(padded_inputs()["attention_mask"], False)
+    activations = [m.activation for m in model.modules() if hasattr(m, "activation_name")]
+    assert activations and all(a is activation_for("gelu_new", fused=True) for a in activations)
+
+
+def test_defaults_survive_save_and_load(tmp_path) -> None:
+    albert.AlbertForMaskedLM(AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
+    loaded = albert.AlbertForMaskedLM.from_pretrained(tmp_path)
+    assert loaded.fast_paths == FastPaths() and loaded.backbone_model.fast_paths == FastPaths()
+
+
 def test_disabling_fast_paths_restores_the_reference_exactly() -> None:
     ref, fast = pair()
-    fast.enable_fast_paths(fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False)
-    assert fast.fast_paths == FastPaths()
+    fast.disable_fast_paths()
+    assert fast.fast_paths == REFERENCE and fast.fast_paths != FastPaths()
+    assert all(m.activation is get_activation("gelu_new") for m in fast.modules() if hasattr(m, "activation_name"))
     inputs = padded_inputs()
     with torch.no_grad():
         assert torch.equal(ref(**inputs).last_hidden_state, fast(**inputs).last_hidden_state)

@@ -16,6 +16,7 @@ Needs the `onnx` extra: `pip install 'albert-lite[onnx]'` (onnx and onnxruntime)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from torch import nn
 
 from albert.model import outputs as outputs_module
 from albert.model.base import AlbertPreTrainedModel
-from albert.model.fast import FastPaths
+from albert.model.fast import REFERENCE
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class _TupleOutputs(nn.Module):
 def _reference_paths(model: AlbertPreTrainedModel) -> Iterator[None]:
     """Trace the padded reference path (unpadding is data-dependent Python control flow)."""
     saved = model.fast_paths
-    model.enable_fast_paths(**vars(FastPaths(fused_gelu=saved.fused_gelu)))
+    model.enable_fast_paths(**vars(dataclasses.replace(REFERENCE, fused_gelu=saved.fused_gelu)))
     try:
         yield
     finally:
