@@ -13,7 +13,7 @@ import albert
 from albert.config import AlbertConfig
 from albert.model.activations import get_activation
 from albert.model.fast import REFERENCE, FastPaths, activation_for
-from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input
+from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, varlen_attention
 from tests.conftest import tiny_kwargs
 
 ATOL = 1e-5
@@ -51,12 +51,43 @@ def pair(cls: str = "AlbertModel", **overrides) -> tuple[torch.nn.Module, torch.
 def test_packing_round_trip() -> None:
     mask = padded_inputs()["attention_mask"]
     packing = Packing.from_mask(mask)
-    assert packing.cu_seqlens == (0, 5, 12, 20, 29) and packing.nnz == int(mask.sum())
+    assert packing.runs == ((0, 1, 5), (5, 1, 7), (12, 1, 8), (20, 1, 9)) and packing.nnz == int(mask.sum())
     x = torch.randn(4, 9, 3)
     packed = unpad_input(x, packing)  # (nnz, 3)
     assert packed.shape == (packing.nnz, 3)
     back = pad_input(packed, packing)
     assert torch.equal(back, x * mask[..., None])
+
+
+def test_equal_lengths_share_one_attention_call() -> None:
+    lengths = torch.tensor([3, 2, 0, 3, 2, 5])
+    mask = (torch.arange(6)[None, :] < lengths[:, None]).long()
+    mask[4] = mask[4].flip(0)  # left padding: same length, other positions
+    packing = Packing.from_mask(mask)
+    assert packing.runs == ((0, 1, 0), (0, 2, 2), (4, 2, 3), (10, 1, 5)) and packing.nnz == 15
+    assert packing.indices.tolist() == [6, 7, 28, 29, 0, 1, 2, 18, 19, 20, 30, 31, 32, 33, 34]
+    qkv = torch.randn(packing.nnz, 3, 2, 4)
+    got = varlen_attention(qkv, packing, head_mask=None, dropout_p=0.0, training=False)  # (nnz, 8)
+    rows = packing.indices // 6
+    for b in range(6):  # each sequence alone, in its own SDPA call
+        mine = rows == b
+        if not mine.any():
+            continue
+        q, k, v = qkv[mine].permute(1, 2, 0, 3).unbind(0)  # each (N, L, D)
+        ref = torch.nn.functional.scaled_dot_product_attention(q, k, v).transpose(0, 1).reshape(-1, 8)
+        torch.testing.assert_close(got[mine], ref, atol=1e-6, rtol=0)
+
+
+def test_equal_length_rows_match_reference() -> None:
+    ref, fast = pair()
+    inputs = padded_inputs(batch=5, left=False)
+    lengths = torch.tensor([5, 9, 5, 3, 5])
+    inputs["attention_mask"] = (torch.arange(9)[None, :] < lengths[:, None]).long()
+    keep = inputs["attention_mask"].bool()
+    with torch.no_grad():
+        a, b = ref(**inputs), fast(**inputs)
+    torch.testing.assert_close(b.last_hidden_state[keep], a.last_hidden_state[keep], atol=ATOL, rtol=0)
+    torch.testing.assert_close(b.pooler_output, a.pooler_output, atol=ATOL, rtol=0)
 
 
 def test_can_unpad() -> None:
@@ -133,7 +164,9 @@ def test_disabling_fast_paths_restores_the_reference_exactly() -> None:
     ref, fast = pair()
     fast.disable_fast_paths()
     assert fast.fast_paths == REFERENCE and fast.fast_paths != FastPaths()
-    assert all(m.activation is get_activation("gelu_new") for m in fast.modules() if hasattr(m, "activation_name"))
+    assert all(
+        m.activation is get_activation("gelu_new") for m in fast.modules() if hasattr(m, "activation_name")
+    )
     inputs = padded_inputs()
     with torch.no_grad():
         assert torch.equal(ref(**inputs).last_hidden_state, fast(**inputs).last_hidden_state)

@@ -125,7 +125,7 @@ def export_onnx(
         )
     model.train(was_training)
     if optimize:
-        _fuse(path, model)
+        fuse_onnx(path, num_heads=model.config.num_attention_heads, hidden_size=model.config.hidden_size)
     if precision == "int8":
         _quantize(path)
     _write_metadata(path, name, model)
@@ -141,17 +141,19 @@ def _example_inputs(model: AlbertPreTrainedModel, choices: bool) -> tuple[torch.
     return ids, mask, torch.zeros_like(ids)
 
 
-def _fuse(path: Path, model: AlbertPreTrainedModel) -> None:
+def fuse_onnx(path: str | os.PathLike, *, num_heads: int, hidden_size: int) -> None:
+    """Rewrite the BERT-like ONNX graph at `path` in place with ONNX Runtime's transformer fusions
+    (SkipLayerNorm, FastGelu, ...). `export_onnx` applies it; the benchmark applies the same pass to the
+    `transformers` export, so both ONNX Runtime contestants get it."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    config = model.config
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fused = optimize_model(
             str(path),
             model_type="bert",
-            num_heads=config.num_attention_heads,
-            hidden_size=config.hidden_size,
+            num_heads=num_heads,
+            hidden_size=hidden_size,
             opt_level=0,  # graph-level fusions only; ORT applies its own at session creation
         )
     logger.debug("ORT fusions: %s", fused.get_fused_operator_statistics())
