@@ -180,17 +180,28 @@ def environment() -> dict[str, object]:
 
 def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, dict]:
     """Time each function `repeats` times, interleaved round by round (load from other processes hits
-    them alike); per function the median and every sample, in seconds."""
+    them alike); per function the median and every sample, in seconds, of the wall time and of this
+    process's CPU time (with one thread, what the call cost the CPU, whatever else ran beside it)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     samples: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             fn()
             samples[name].append(time.perf_counter() - start)
-    return {name: {"median_s": statistics.median(s), "samples_s": s} for name, s in samples.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+    return {
+        name: {
+            "median_s": statistics.median(s),
+            "samples_s": s,
+            "median_cpu_s": statistics.median(cpu[name]),  # this process's CPU time: less load-dependent
+            "cpu_samples_s": cpu[name],
+        }
+        for name, s in samples.items()
+    }
 
 
 def write_result(section: str, measure: Callable[[], dict], directory: Path = RESULTS_DIR) -> dict:

@@ -247,3 +247,12 @@ def test_fused_gelu_is_the_same_function() -> None:
 
     x = torch.linspace(-8, 8, 10001)
     torch.testing.assert_close(activation_for("gelu_new", fused=True)(x), gelu_new(x), atol=1e-6, rtol=0)
+
+
+def test_pipelines_get_the_defaults() -> None:
+    """`pipeline(...)` (and `albert run`, built on it) runs the model with the fast paths on."""
+    from albert.pipelines import pipeline
+
+    pipe = pipeline("fill-mask")  # the built-in model
+    assert pipe.model.fast_paths == FastPaths() and not pipe.model.training
+    assert pipe.model.backbone_model.use_unpadding(torch.tensor([[1, 1, 0], [1, 1, 1]]), False)
