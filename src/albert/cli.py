@@ -56,13 +56,15 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_pipeline(args: argparse.Namespace, task: str, **params: Any) -> Any:
+    from albert.devices import resolve_device
     from albert.pipelines import pipeline  # imported here so that --help stays fast
 
+    device = resolve_device(args.device, argument="--device", cpu_hint="--device cpu")  # CLI wording
     return pipeline(
         task,
         args.model,
         args.tokenizer,
-        device=args.device,
+        device=device,
         dtype=args.dtype,
         batch_size=getattr(args, "batch_size", 8),
         **params,
