@@ -14,8 +14,8 @@ results/bench/varlen_attention.json, docs/performance.md): one SDPA call per seq
 within length buckets (<= 10% extra tokens) with a key mask, re-padding the whole batch with a key
 mask, and nested (jagged) tensors. On CPU every masked call leaves SDPA's fused kernel for a slower
 one and padding adds quadratic work, and nested tensors run much slower still; one unmasked call per
-length is never slower than one per sequence and needs far fewer calls on the length-sorted batches
-the pipelines build.
+length costs about what one call per sequence does when all lengths differ, and less on the
+length-sorted batches the pipelines build, where lengths repeat.
 
 After mosaicml's `bert_padding.py` (`unpad_input` / `pad_input`), with plain `index_select` /
 `index_copy`, whose autograd is already what their custom functions do on CPU.
