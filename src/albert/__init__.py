@@ -37,6 +37,35 @@ from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
 __version__ = "0.1.0"
 
+# Names resolved on first use (module `__getattr__`) so that `import albert` never imports an optional
+# framework. One line per name: name -> the module that defines it.
+_LAZY: dict[str, str] = {
+    "TFAlbertPreTrainedModel": "albert.tf",
+    "TFAlbertModel": "albert.tf",
+    "TFAlbertForPreTraining": "albert.tf",
+    "TFAlbertForMaskedLM": "albert.tf",
+    "TFAlbertForSequenceClassification": "albert.tf",
+    "TFAlbertForMultipleChoice": "albert.tf",
+    "TFAlbertForTokenClassification": "albert.tf",
+    "TFAlbertForQuestionAnswering": "albert.tf",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'albert' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "PRESETS",
     "AlbertConfig",

@@ -11,6 +11,7 @@ Exit status: 0 success, 1 fatal error, 2 bad command line, 3 finished but some i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -247,6 +248,81 @@ def fill_mask(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ----- albert serve ------------------------------------------------------------------------------
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from albert.serve.limits import Limits  # light: no web stack imported for --help
+
+    defaults = Limits()
+    parser.add_argument("--task", required=True, choices=TASK_NAMES, help="which pipeline to serve")
+    add_model_arguments(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    parser.add_argument(
+        "--no-fast-paths", action="store_true",
+        help="run the model's reference code instead of its fast paths (model.enable_fast_paths())",
+    )  # fmt: skip
+    limits = (
+        ("max_batch_size", int, "inputs per forward pass, from all waiting requests together"),
+        ("max_wait_ms", float, "how long to wait for more requests before running a partial batch"),
+        ("max_queue", int, "inputs allowed to wait for the model; beyond, requests get 429"),
+        ("max_items", int, "inputs per request; beyond, 413"),
+        ("max_body_bytes", int, "request body size; beyond, 413"),
+        ("max_input_chars", int, "characters per input; beyond, 413 (tokens: the model's limit, else 422)"),
+        ("timeout_s", float, "seconds from a request's arrival to its answer; beyond, 503"),
+    )
+    for name, kind, text in limits:
+        default = getattr(defaults, name)
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=kind, default=default, help=f"{text} (default {default})"
+        )
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve a pipeline over HTTP until SIGTERM or Ctrl+C: POST /v1/TASK with {"inputs": ..., "parameters":
+    {...}}, a try-out page at /, /healthz, /metrics (Prometheus) and API docs at /docs."""
+    from albert.pipelines import ALIASES
+    from albert.serve.limits import Limits
+
+    try:
+        from albert.serve import bind, create_app, make_server
+    except ImportError as e:
+        print(
+            f"albert: error: {e}; install the web stack with: pip install 'albert-lite[serve]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    task = ALIASES.get(args.task, args.task)
+    limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+    args.batch_size = limits.max_batch_size
+
+    def load() -> Any:
+        pipe = build_pipeline(args, task)
+        if not args.no_fast_paths:  # unpadded attention: batches of mixed lengths cost no padding
+            pipe.model.enable_fast_paths()
+        return pipe
+
+    app = create_app(task, load, parse_input=parse_line, limits=limits, model=args.model or "built-in")
+    sock = bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    print(
+        f"albert: serving {task} on http://{host}:{port}/ (POST /v1/{task}; docs at /docs)", file=sys.stderr
+    )
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(
+            "albert: note: the server has no authentication; expose it through a proxy that has",
+            file=sys.stderr,
+        )
+    verbose = getattr(args, "verbose", False)
+    make_server(app, log_level="info" if verbose else "warning", access_log=verbose).run(sockets=[sock])
+    state = app.state.serve
+    if state.status == "failed":
+        print(f"albert: error: could not load the model: {state.error}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
 # ----- albert info -------------------------------------------------------------------------------
 
 
@@ -379,6 +455,70 @@ def evaluate(args: argparse.Namespace) -> int:
     return run_evaluate(args)
 
 
+# ----- albert convert-tf-checkpoint / albert export (TensorFlow) ------------------------------------
+
+
+def add_convert_tf_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "checkpoint", help="TF1 checkpoint prefix of google-research/albert, e.g. model.ckpt-best"
+    )
+    parser.add_argument("--config", required=True, help="its albert_config.json")
+    parser.add_argument("--output", required=True, help="directory to write config.json + model.safetensors")
+    parser.add_argument(
+        "--spm-model", help="its SentencePiece model (30k-clean.model), copied as spiece.model"
+    )
+
+
+def convert_tf_checkpoint(args: argparse.Namespace) -> int:
+    """Convert an original ALBERT TensorFlow checkpoint into a model directory that albert (PyTorch or
+    TensorFlow classes) and transformers load."""
+    from albert.checkpoint.original_tf import convert_original_checkpoint
+
+    out = convert_original_checkpoint(args.checkpoint, args.config, args.output, spm_model=args.spm_model)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+EXPORT_FORMATS = ("saved_model",)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="model directory or hub id")
+    parser.add_argument(
+        "--format", required=True, choices=EXPORT_FORMATS, help="saved_model: a TF SavedModel"
+    )
+    parser.add_argument("--output", required=True, help="directory to write")
+    parser.add_argument(
+        "--class", dest="model_class",
+        help="TF class to export, e.g. TFAlbertForSequenceClassification (default: from config.json's "
+        "architectures, else TFAlbertModel)",
+    )  # fmt: skip
+
+
+def export(args: argparse.Namespace) -> int:
+    """Export a model for serving (SavedModel with a `serving_default` signature)."""
+    import albert.tf
+    from albert.tf.export import export_saved_model
+
+    name = args.model_class or _tf_class_from_config(args.model)
+    if name not in albert.tf.__all__ or name == "TFAlbertPreTrainedModel":
+        choices = ", ".join(n for n in albert.tf.__all__ if n != "TFAlbertPreTrainedModel")
+        raise ValueError(f"unknown --class {name!r}; choose one of {choices}")
+    model = getattr(albert.tf, name).from_pretrained(args.model)
+    print(f"wrote {export_saved_model(model, args.output)} ({name})")
+    return EXIT_OK
+
+
+def _tf_class_from_config(model: str) -> str:
+    from albert.checkpoint.hub import resolve_file
+
+    architectures = json.loads(resolve_file(model, "config.json").read_text()).get("architectures") or []
+    known = ("AlbertModel", "AlbertForPreTraining", "AlbertForMaskedLM", "AlbertForSequenceClassification",
+             "AlbertForMultipleChoice", "AlbertForTokenClassification", "AlbertForQuestionAnswering")  # fmt: skip
+    first = architectures[0].removeprefix("TF") if architectures else "AlbertModel"
+    return "TF" + (first if first in known else "AlbertModel")
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command(run, add_run_arguments, "run a pipeline on stdin (one input per line), JSON lines out"),
     "fill-mask": Command(fill_mask, add_fill_mask_arguments, "show the best fillers for [MASK] in a text"),
@@ -386,6 +526,11 @@ COMMANDS: dict[str, Command] = {
     "pretrain": Command(pretrain, add_pretrain_arguments, "pretrain ALBERT (MLM + SOP) on a text corpus"),
     "finetune": Command(finetune, add_finetune_arguments, "fine-tune a model for a task on your files"),
     "evaluate": Command(evaluate, add_evaluate_arguments, "score a fine-tuned model (JSON on stdout)"),
+    "convert-tf-checkpoint": Command(
+        convert_tf_checkpoint, add_convert_tf_checkpoint_arguments, "convert an original ALBERT TF checkpoint"
+    ),
+    "export": Command(export, add_export_arguments, "export a model for serving (TF SavedModel)"),
+    "serve": Command(serve, add_serve_arguments, "serve a pipeline over HTTP (needs albert-lite[serve])"),
 }
 
 
