@@ -61,3 +61,20 @@ def test_performance_measurements_record_their_machine_and_load():
         assert env["cpu"] and "native_bf16" in env and "avx2" in env["cpu_flags"], section
         assert len(record["load_before"]) == 3 and len(record["load_after"]) == 3, section
         assert record["command"].startswith("python bench/run.py"), section
+
+
+def test_learned_nothing_column_is_the_dev_sets_majority():
+    """Classification and multiple-choice floors are the most frequent label (class or answer position)
+    of the dev set, as `finetune_table.py floors` computes them (needs ../shared/data)."""
+    import pytest
+
+    tool = load_tool()
+    checked = 0
+    for run in tool.RUNS:
+        if run.task in ("text-classification", "multiple-choice") and (tool.DATA / run.dev).is_file():
+            floor = tool.majority_floor(run, tool.DATA)
+            if run.metrics[0] == "accuracy":
+                assert run.baseline.startswith(f"{floor} "), (run.name, floor, run.baseline)
+            checked += 1
+    if not checked:
+        pytest.skip("the dev sets are not available")

@@ -31,8 +31,8 @@ from albert.checkpoint.hf import (
     _rename,
     normalize_hf_key,
 )
-from albert.checkpoint.hub import resolve_file
 from albert.config import CONFIG_NAME, AlbertConfig
+from albert.hub import resolve_file
 
 logger = logging.getLogger(__name__)
 
@@ -262,14 +262,12 @@ def load_tf_model(cls: type, name_or_path: str | os.PathLike, *, config: AlbertC
 
     Head weights absent from the files are newly initialised and named in a warning; weights the class
     does not use are logged."""
-    from albert.tf.backbone import TFAlbertModel
-
     if config is None:
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
         config = config.replace(**config_overrides)
     arrays, unknown = hf_to_tf(read_weights(name_or_path))
-    if issubclass(cls, TFAlbertModel):  # a bare encoder: drop the prefix and any head
+    if cls.torch_class_name == "AlbertModel":  # a bare encoder: drop the prefix and any head
         arrays = {k.removeprefix("backbone."): v for k, v in arrays.items() if k.startswith("backbone.")}
     model = cls(config, **({"dtype": dtype} if dtype else {}))
     missing = model.assign_variables(arrays, source=str(name_or_path))
