@@ -1,9 +1,10 @@
 """Parity with transformers 4.56's own Flax ALBERT classes (absolute positions only: transformers' Flax
 ALBERT has no relative positions), both directions through files:
 
-transformers torch checkpoint -> transformers Flax (its own `from_pt` conversion) -> `flax_model.msgpack`
--> our Flax class -> our save -> transformers Flax and transformers torch load it back: the same
-parameter tree, the same weights, and the same outputs in all four implementations.
+transformers torch checkpoint -> our Flax class -> our save -> transformers' Flax class reads our
+`flax_model.msgpack` (into exactly the tree it expects) and its torch class our `model.safetensors`;
+transformers' Flax class saves its own msgpack -> ours reads it back: the same weights, and the same
+outputs from all four implementations.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import torch
 from flax.traverse_util import flatten_dict
 
 import albert.flax
-from albert.checkpoint.flax import hf_to_hf_flax_tree, read_safetensors
 from tests.conftest import MODEL_CLASSES, tiny_kwargs
 from tests.flax.conftest import assert_close, to_numpy
 from tests.model.test_parity import make_inputs
@@ -44,23 +44,28 @@ def hf_flax_load(name: str, directory, **kwargs):
     return getattr(transformers, "Flax" + name).from_pretrained(directory, _do_init=False, **kwargs)
 
 
+def tree_shapes(tree) -> dict:
+    return {path: tuple(np.shape(v)) for path, v in flatten_dict(tree).items()}
+
+
 @pytest.mark.parametrize("name", MODEL_CLASSES)
 def test_transformers_flax_files_both_directions(name, tmp_path):
     torch_ref = reference_checkpoint(name, tmp_path / "pt")
-    hf_flax, hf_params = hf_flax_load(name, tmp_path / "pt", from_pt=True)
-    hf_flax.save_pretrained(tmp_path / "hf_flax", params=hf_params)
-    assert not (tmp_path / "hf_flax" / "model.safetensors").exists()  # we read the msgpack
-
-    ours = getattr(albert.flax, "Flax" + name).from_pretrained(tmp_path / "hf_flax")
+    ours = getattr(albert.flax, "Flax" + name).from_pretrained(tmp_path / "pt")
     ours.save_pretrained(tmp_path / "ours")
-    _, params_back = hf_flax_load(name, tmp_path / "ours")  # transformers reads our flax_model.msgpack
-    expected, actual = flatten_dict(hf_params), flatten_dict(params_back)
-    assert set(actual) == set(expected)
-    for path, value in expected.items():
-        np.testing.assert_array_equal(np.asarray(actual[path]), np.asarray(value), err_msg=str(path))
+    # ours -> transformers: its Flax class reads our msgpack into exactly the tree it expects ...
+    hf_flax, hf_params = hf_flax_load(name, tmp_path / "ours")
+    assert tree_shapes(hf_params) == tree_shapes(hf_flax.params_shape_tree)
+    # ... and its torch class reads our safetensors into the original weights.
     torch_back = getattr(transformers, name).from_pretrained(tmp_path / "ours").state_dict()
     for key, tensor in torch_ref.state_dict().items():
         assert torch.equal(torch_back[key], tensor), key
+    # transformers -> ours: the msgpack transformers writes gives our params back exactly.
+    hf_flax.save_pretrained(tmp_path / "hf_flax", params=hf_params)
+    assert not (tmp_path / "hf_flax" / "model.safetensors").exists()
+    again = getattr(albert.flax, "Flax" + name).from_pretrained(tmp_path / "hf_flax")
+    for path, value in flatten_dict(dict(ours.params)).items():
+        np.testing.assert_array_equal(flatten_dict(dict(again.params))[path], value, err_msg=str(path))
 
     inputs = to_numpy(make_inputs(name))
     with torch.no_grad():
@@ -74,8 +79,8 @@ def test_transformers_flax_files_both_directions(name, tmp_path):
             x["token_type_ids"],
             None,
             output_hidden_states=True,
-        )  # fmt: skip
-    )(params_back, inputs)
+        )
+    )(hf_params, inputs)
     for key in ref.keys():
         if key == "hidden_states":
             for i, (a, b, c) in enumerate(zip(our_out[key], hf_out[key], ref[key])):
@@ -86,13 +91,10 @@ def test_transformers_flax_files_both_directions(name, tmp_path):
             assert_close(hf_out[key], ref[key].numpy(), name="transformers flax " + key)
 
 
-def test_untied_decoder_tree_matches_transformers_conversion(tmp_path):
-    """With `tie_word_embeddings=False` the MLM decoder kernel is in the tree, where transformers puts it."""
-    reference_checkpoint("AlbertForPreTraining", tmp_path / "pt", tie_word_embeddings=False)
-    _, hf_params = hf_flax_load("AlbertForPreTraining", tmp_path / "pt", from_pt=True)
-    assert "decoder" in hf_params["predictions"]
-    ours = hf_to_hf_flax_tree(read_safetensors(tmp_path / "pt" / "model.safetensors"))
-    expected, actual = flatten_dict(hf_params), flatten_dict(ours)
-    assert set(actual) == set(expected)
-    for path, value in expected.items():
-        np.testing.assert_array_equal(actual[path], np.asarray(value), err_msg=str(path))
+def test_untied_decoder_goes_where_transformers_expects_it(tmp_path):
+    torch_ref = reference_checkpoint("AlbertForPreTraining", tmp_path / "pt", tie_word_embeddings=False)
+    albert.flax.FlaxAlbertForPreTraining.from_pretrained(tmp_path / "pt").save_pretrained(tmp_path / "ours")
+    hf_flax, hf_params = hf_flax_load("AlbertForPreTraining", tmp_path / "ours")
+    assert tree_shapes(hf_params) == tree_shapes(hf_flax.params_shape_tree)
+    decoder = torch_ref.predictions.decoder.weight.detach().numpy()
+    np.testing.assert_array_equal(np.asarray(hf_params["predictions"]["decoder"]["kernel"]), decoder.T)

@@ -194,17 +194,15 @@ def hf_to_hf_flax_tree(state: Arrays) -> dict:
 
 
 def read_safetensors(path: Path) -> Arrays:
-    """A safetensors file as numpy arrays (bfloat16 tensors, which numpy lacks, come back as float32)."""
-    from safetensors import SafetensorError, safe_open
+    """A safetensors file as numpy arrays; bfloat16 tensors come back as float32."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
 
     try:
-        with safe_open(str(path), framework="numpy") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}
+        state = load_file(str(path))
     except (SafetensorError, OSError) as e:
         raise ValueError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from e
-    except (KeyError, TypeError):  # a dtype numpy has no name for (bfloat16): read through jax's types
-        with safe_open(str(path), framework="flax") as f:
-            return {k: np.asarray(f.get_tensor(k), dtype=np.float32) for k in f.keys()}
+    return {k: v.astype(np.float32) if v.dtype.name == "bfloat16" else v for k, v in state.items()}
 
 
 def read_msgpack(path: Path) -> dict:

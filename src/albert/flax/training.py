@@ -39,11 +39,18 @@ def make_optimizer(
     eps: float = 1e-6,
     max_grad_norm: float | None = 1.0,
 ) -> optax.GradientTransformation:
-    """AdamW or LAMB (optax), decoupled weight decay on `decay_mask`, optional global-norm clipping."""
+    """AdamW or LAMB from optax's parts, decoupled weight decay on `decay_mask`, optional global-norm
+    clipping. As in `albert.training.optim`, LAMB's trust ratio applies only where weight decay does
+    (kernels and embeddings); biases and LayerNorm scales take plain Adam steps."""
     if name == "adamw":
         opt = optax.adamw(learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=decay_mask)
     elif name == "lamb":
-        opt = optax.lamb(learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=decay_mask)
+        opt = optax.chain(
+            optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
+            optax.add_decayed_weights(weight_decay, mask=decay_mask),
+            optax.masked(optax.scale_by_trust_ratio(), decay_mask),
+            optax.scale_by_learning_rate(learning_rate),
+        )
     else:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
     return opt if max_grad_norm is None else optax.chain(optax.clip_by_global_norm(max_grad_norm), opt)
