@@ -3,8 +3,24 @@ Hugging Face checkpoints.
 
     >>> from albert import AlbertForMaskedLM
     >>> model = AlbertForMaskedLM.from_pretrained("path/to/checkpoint")
+
+Code written for transformers runs after swapping the import (`albert.auto`, `albert.loading`):
+
+    >>> from albert import AutoModelForMaskedLM, AutoTokenizer
+    >>> model = AutoModelForMaskedLM.from_pretrained("path/to/checkpoint", dtype="auto", device_map="auto")
 """
 
+from albert.auto import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForMaskedLM,
+    AutoModelForMultipleChoice,
+    AutoModelForPreTraining,
+    AutoModelForQuestionAnswering,
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+)
 from albert.config import PRESETS, AlbertConfig
 from albert.model import (
     AlbertForMaskedLM,
@@ -70,6 +86,15 @@ __all__ = [
     "AlbertPreTrainedModel",
     "AlbertTokenizer",
     "AlbertTokenizerFast",
+    "AutoConfig",
+    "AutoModel",
+    "AutoModelForMaskedLM",
+    "AutoModelForMultipleChoice",
+    "AutoModelForPreTraining",
+    "AutoModelForQuestionAnswering",
+    "AutoModelForSequenceClassification",
+    "AutoModelForTokenClassification",
+    "AutoTokenizer",
     "__version__",
     "pipeline",
 ]

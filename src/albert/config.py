@@ -307,17 +307,27 @@ class AlbertConfig:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, **overrides: Any) -> AlbertConfig:
-        """Load from a directory with config.json, a config.json path, a preset name or a hub id."""
+        """Load from a directory with config.json, a config.json path, a preset name or a hub id.
+
+        `overrides` are fields to change, or loading arguments (`revision`, ...: see `albert.loading`)."""
+        from albert.checkpoint.hub import hub_options, resolve_file  # hub resolution lives with the file I/O
+        from albert.loading import normalise_loading_kwargs
+
+        fields = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        owner = f"{cls.__name__}.from_pretrained"
+        options = normalise_loading_kwargs(
+            owner, overrides, accepted=fields, what=f"an {cls.__name__} field", model=False
+        )
+        overrides = options.rest
         name = str(name_or_path)
         if name in PRESETS or name.removeprefix("albert/") in PRESETS:
             return PRESETS[name.removeprefix("albert/")].replace(**overrides)
-        from albert.checkpoint.hub import resolve_file  # hub resolution lives with the file I/O
-
         path = Path(name)
         if path.is_file():
             config_path = path
         else:
-            config_path = resolve_file(name, CONFIG_NAME)
+            with hub_options(**options.hub):
+                config_path = resolve_file(name, CONFIG_NAME)
         config = cls.from_json_file(config_path)
         return config.replace(**overrides) if overrides else config
 

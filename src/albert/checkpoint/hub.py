@@ -8,7 +8,11 @@ the error says so and suggests a local path.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 # The eight original checkpoints moved under the `albert` organisation; old ids redirect there.
 LEGACY_IDS = {
@@ -16,6 +20,32 @@ LEGACY_IDS = {
     for size in ("base", "large", "xlarge", "xxlarge")
     for v in ("v1", "v2")
 }
+
+# `hf_hub_download` arguments of the current `from_pretrained` call (revision, cache_dir, ...).
+HUB_OPTION_NAMES = ("revision", "cache_dir", "local_files_only", "token", "force_download")
+_HUB_OPTIONS: ContextVar[dict[str, Any] | None] = ContextVar("albert_hub_options", default=None)
+
+
+def current_hub_options() -> dict[str, Any]:
+    """The hub options set by the innermost `hub_options` block ({} outside any)."""
+    return dict(_HUB_OPTIONS.get() or {})
+
+
+@contextmanager
+def hub_options(**options: Any) -> Iterator[None]:
+    """Pass `revision`, `cache_dir`, `local_files_only`, `token`, `force_download` (None = default) to
+    every hub download made inside the block; local directories ignore them."""
+    unknown = set(options) - set(HUB_OPTION_NAMES)
+    if unknown:
+        raise ValueError(
+            f"unknown hub option(s) {', '.join(sorted(unknown))}; known: {', '.join(HUB_OPTION_NAMES)}"
+        )
+    given = {k: v for k, v in options.items() if v is not None}
+    token = _HUB_OPTIONS.set({**current_hub_options(), **given})
+    try:
+        yield
+    finally:
+        _HUB_OPTIONS.reset(token)
 
 
 def is_local(name_or_path: str | os.PathLike) -> bool:
@@ -56,9 +86,14 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
     except ImportError as e:  # pragma: no cover - huggingface_hub is a dependency
         raise FileNotFoundError(f"{repo_id!r} is not a local directory and huggingface_hub is missing") from e
     try:
-        return Path(hf_hub_download(repo_id=repo_id, filename=filename))
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename, **current_hub_options()))
     # LocalEntryNotFoundError subclasses EntryNotFoundError: test it first.
     except LocalEntryNotFoundError:
+        if current_hub_options().get("local_files_only"):
+            raise FileNotFoundError(
+                f"{repo_id!r} is not a local directory, and with local_files_only=True {filename} must be in "
+                "the Hugging Face cache, which does not have it (check cache_dir= and revision=)."
+            ) from None
         raise FileNotFoundError(
             f"{repo_id!r} is not a local directory, and {filename} could not be downloaded from the "
             "Hugging Face Hub (no network) nor found in its cache. Download it once with network access, "

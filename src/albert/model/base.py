@@ -7,6 +7,7 @@ Loading and saving are delegated to `albert.checkpoint`, the only module that kn
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
+from albert.loading import LoadingOptions, normalise_loading_kwargs
 from albert.model.fast import FastPaths, activation_for
 
 logger = logging.getLogger(__name__)
@@ -179,22 +181,31 @@ class AlbertPreTrainedModel(nn.Module):
         *,
         config: AlbertConfig | None = None,
         dtype: torch.dtype | str | None = None,
-        attn_implementation: str = "sdpa",
-        device: torch.device | str | None = None,
-        **config_overrides: Any,
+        attn_implementation: str | None = None,
+        device: torch.device | str | int | None = None,
+        **kwargs: Any,
     ) -> AlbertPreTrainedModel:
-        """Load a model from a local directory (HF layout) or a hub id. See `albert.checkpoint.load_model`."""
-        from albert.checkpoint import load_model
+        """Load a model from a local directory (HF layout) or a hub id (see `albert.checkpoint.load_model`).
 
-        return load_model(
-            cls,
-            name_or_path,
-            config=config,
-            dtype=dtype,
-            attn_implementation=attn_implementation,
-            device=device,
-            **config_overrides,
+        Also takes transformers' spellings (`torch_dtype`, `device_map`, `revision`, ...; `albert.loading`
+        lists them) and any `AlbertConfig` field as an override (e.g. `num_labels=3`).
+        """
+        from albert.checkpoint import load_model
+        from albert.checkpoint.hub import hub_options
+
+        options = _normalise_loading_kwargs(
+            cls, dict(kwargs, dtype=dtype, attn_implementation=attn_implementation, device=device)
         )
+        with hub_options(**options.hub):
+            return load_model(
+                cls,
+                name_or_path,
+                config=config,
+                dtype=options.dtype,
+                attn_implementation=options.attn_implementation,
+                device=options.device,
+                **options.rest,
+            )
 
     def save_pretrained(self, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
         """Write config.json + model.safetensors with HF key names (loadable by transformers)."""
@@ -212,3 +223,10 @@ def _sample_like(weight: torch.Tensor, count: int) -> torch.Tensor:
         return torch.distributions.MultivariateNormal(mean, covariance_matrix=covariance).sample((count,))
     except ValueError:  # not positive definite (e.g. fewer rows than columns)
         return mean.expand(count, -1).clone()
+
+
+def _normalise_loading_kwargs(cls: type, kwargs: dict[str, Any]) -> LoadingOptions:
+    """`from_pretrained`'s keyword arguments sorted out (`albert.loading`); the rest are config overrides."""
+    fields = {f.name for f in dataclasses.fields(AlbertConfig)} - {"extra"}
+    owner = f"{cls.__name__}.from_pretrained"
+    return normalise_loading_kwargs(owner, kwargs, accepted=fields, what="an AlbertConfig field")

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from albert.loading import merge_device, merge_dtype
 from albert.model import AlbertPreTrainedModel
 from albert.pipelines.base import Pipeline, PipelineError, resolve_device, resolve_dtype
 from albert.pipelines.feature_extraction import FeatureExtractionPipeline
@@ -81,9 +82,12 @@ def pipeline(
         device: "cpu" (default), "cuda", "cuda:N", an index N (-1 = cpu) or a torch.device.
         dtype: None (float32, or an already-loaded model's own dtype), "auto" (bf16/fp16 on a GPU that
             supports it, float32 on CPU), "float32", "float16", "bfloat16" or a torch.dtype.
+            transformers' `torch_dtype=` and `device_map=` are read as `dtype` and `device`.
         batch_size: inputs per forward pass (inputs are grouped by length to limit padding).
         **kwargs: default call parameters of the task (e.g. `top_k=3`, `aggregation_strategy="simple"`).
     """
+    dtype = merge_dtype(dtype, kwargs.pop("torch_dtype", None))  # transformers' spellings
+    device = merge_device(device, kwargs.pop("device_map", None)) if "device_map" in kwargs else device
     name = ALIASES.get(task, task)
     if name not in TASKS:
         known = ", ".join([*TASKS, *ALIASES])

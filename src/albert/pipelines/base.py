@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 import torch
 
+from albert.devices import resolve_device  # noqa: F401 (re-exported: pipelines' device choice)
+
 logger = logging.getLogger(__name__)
 
 # How many batches' worth of inputs are read ahead and sorted by length. Larger windows pad less but
@@ -44,25 +46,6 @@ class PipelineError(ValueError):
 
 
 # ----- device and dtype --------------------------------------------------------------------------
-
-
-def resolve_device(device: str | int | torch.device | None) -> torch.device:
-    """None -> cpu; an int N (or "N") -> cuda:N (-1 -> cpu); otherwise anything torch.device accepts."""
-    if device is None:
-        return torch.device("cpu")
-    if isinstance(device, torch.device):
-        dev = device
-    elif isinstance(device, int) or (isinstance(device, str) and device.lstrip("-").isdigit()):
-        index = int(device)
-        dev = torch.device("cpu") if index < 0 else torch.device("cuda", index)
-    else:
-        try:
-            dev = torch.device(device)
-        except (RuntimeError, TypeError) as e:
-            raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda', 'cuda:N' or an index N") from e
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asks for a GPU but CUDA is not available here; use device='cpu'")
-    return dev
 
 
 def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype | None:

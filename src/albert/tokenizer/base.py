@@ -18,6 +18,7 @@ from albert.tokenizer.api import CallAPI
 from albert.tokenizer.encoding import Encoded
 from albert.tokenizer.files import (
     CONFIG_FILE,
+    INIT_KEYS,
     SPECIAL_TOKEN_NAMES,
     SPECIAL_TOKENS_MAP_FILE,
     VOCAB_FILE,
@@ -341,11 +342,20 @@ class AlbertTokenizerBase(CallAPI):
         """Load from a tokenizer directory (spiece.model and/or tokenizer.json, tokenizer_config.json,
         special_tokens_map.json), a single spiece.model / tokenizer.json file, or a hub id.
 
-        Keyword arguments override tokenizer_config.json (e.g. `do_lower_case=False`).
+        Keyword arguments override tokenizer_config.json (e.g. `do_lower_case=False`); the loading
+        arguments of `albert.loading` (`revision`, `cache_dir`, ...) are accepted too.
         """
-        files = find_tokenizer_files(name_or_path, need_vocab=not cls.is_fast, class_name=cls.__name__)
+        from albert.checkpoint.hub import hub_options
+        from albert.loading import normalise_loading_kwargs
+
+        owner = f"{cls.__name__}.from_pretrained"
+        options = normalise_loading_kwargs(
+            owner, kwargs, accepted=INIT_KEYS, what="a tokenizer argument", model=False
+        )
+        with hub_options(**options.hub):
+            files = find_tokenizer_files(name_or_path, need_vocab=not cls.is_fast, class_name=cls.__name__)
         init = init_kwargs_from_config(files.config)
-        init.update(kwargs)
+        init.update(options.rest)
         tok = cls._from_files(files.vocab_file, files.tokenizer_file, init)
         tok.name_or_path = str(name_or_path)
         return tok

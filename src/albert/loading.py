@@ -1,0 +1,145 @@
+"""The keyword arguments people type into `from_pretrained` (from transformers' documentation),
+mapped onto albert-lite's: one home for models, tokenizers, configs and the Auto classes.
+
+    dtype / torch_dtype        the weights' dtype (torch_dtype is the older name: one warning, dtype wins)
+    attn_implementation        "sdpa" (default) or "eager"; None = default
+    device / device_map        one device for the whole model ("auto", "cpu", "cuda", "cuda:N", N, {"": N})
+    revision, cache_dir, local_files_only, token, force_download
+                               passed to the Hugging Face Hub download (local directories ignore them)
+    trust_remote_code, low_cpu_mem_usage
+                               accepted and ignored (logged): ALBERT's code is built in; weights are read once
+
+Anything else must be a field the caller accepts (an `AlbertConfig` field such as `num_labels` for a
+model or config, a constructor argument for a tokenizer); otherwise the error names the argument.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from albert.checkpoint.hub import HUB_OPTION_NAMES
+from albert.devices import resolve_device, resolve_device_map
+
+logger = logging.getLogger(__name__)
+
+MODEL_OPTION_NAMES = ("dtype", "torch_dtype", "attn_implementation", "device", "device_map")
+IGNORED = {
+    "trust_remote_code": "ALBERT's code is built into albert-lite; no code from the checkpoint is ever run",
+    "low_cpu_mem_usage": "the weights are read once and loaded in place; there is no second copy to avoid",
+}
+_QUANTISE = "quantise after loading with albert.runtime.prepare_for_inference(model, precision='int8')"
+_ONE_DEVICE = "albert-lite puts the whole model on one device: use device_map='auto' or a device"
+# transformers arguments we know and do not support, with what to do instead.
+UNSUPPORTED = {
+    "quantization_config": _QUANTISE,
+    "load_in_8bit": _QUANTISE,
+    "load_in_4bit": _QUANTISE,
+    "output_attentions": "pass output_attentions=True to the model call instead",
+    "output_hidden_states": "pass output_hidden_states=True to the model call instead",
+    "return_dict": "outputs are always dataclasses (attribute and key access); use .to_tuple() for a tuple",
+    "ignore_mismatched_sizes": "a head whose shape differs from the checkpoint's cannot be loaded; load "
+    "AlbertModel (the encoder) and add your head, or save a checkpoint with the new number of labels",
+    "from_tf": "convert the checkpoint to safetensors (or pytorch_model.bin) first",
+    "from_flax": "convert the checkpoint to safetensors (or pytorch_model.bin) first",
+    "subfolder": "pass the path of the subfolder itself",
+    "variant": "pass the directory of the variant's files",
+    "max_memory": _ONE_DEVICE,
+    "offload_folder": _ONE_DEVICE,
+    "offload_state_dict": _ONE_DEVICE,
+    "tp_plan": _ONE_DEVICE,
+    "output_loading_info": "weights missing from the checkpoint are named in a logged warning",
+}
+_warned: set[str] = set()  # warnings given once per process
+
+
+@dataclass(frozen=True)
+class LoadingOptions:
+    """`from_pretrained` keyword arguments sorted out: model options, hub options and the rest."""
+
+    dtype: torch.dtype | str | None = None
+    attn_implementation: str = "sdpa"
+    device: torch.device | None = None
+    hub: dict[str, Any] = field(default_factory=dict)
+    rest: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise_loading_kwargs(
+    owner: str,
+    kwargs: Mapping[str, Any],
+    *,
+    accepted: Collection[str],
+    what: str,
+    model: bool = True,
+) -> LoadingOptions:
+    """Sort `kwargs` of `owner` (e.g. "AlbertForMaskedLM.from_pretrained"); see the module docstring.
+
+    `accepted` are the other names `owner` takes (described as `what` in errors). With `model=False`
+    (tokenizers, configs) the model options are accepted and ignored, as transformers does.
+    """
+    rest = dict(kwargs)
+    model_options = {k: rest.pop(k) for k in MODEL_OPTION_NAMES if k in rest}
+    hub = {k: rest.pop(k) for k in HUB_OPTION_NAMES if k in rest}
+    for name, reason in IGNORED.items():
+        if name in rest:
+            logger.info("%s: %s=%r accepted and ignored: %s", owner, name, rest.pop(name), reason)
+    for name in rest:
+        if name not in accepted:
+            raise ValueError(unsupported_message(owner, name, what))
+    if not model:
+        given = {k: v for k, v in model_options.items() if v is not None}
+        if given:
+            logger.info("%s: %s have no effect here (they apply to models)", owner, ", ".join(given))
+        return LoadingOptions(hub=hub, rest=rest)
+    dtype = merge_dtype(model_options.get("dtype"), model_options.get("torch_dtype"))
+    device = merge_device(model_options.get("device"), model_options.get("device_map"))
+    attn = model_options.get("attn_implementation") or "sdpa"
+    return LoadingOptions(dtype=dtype, attn_implementation=attn, device=device, hub=hub, rest=rest)
+
+
+def unsupported_message(owner: str, name: str, what: str) -> str:
+    """The error for an argument `owner` does not take: what to do instead, or what it does take."""
+    if name in UNSUPPORTED:
+        return f"{owner} does not support {name}=: {UNSUPPORTED[name]}"
+    return (
+        f"{owner} got an unsupported argument {name!r}: it is neither {what} nor one of the loading "
+        f"arguments ({', '.join([*MODEL_OPTION_NAMES, *HUB_OPTION_NAMES, *IGNORED])})"
+    )
+
+
+def merge_dtype(dtype: Any, torch_dtype: Any) -> Any:
+    """`dtype`, or its older name `torch_dtype` (one warning per process; `dtype` wins when both are given)."""
+    if torch_dtype is None:
+        return dtype
+    if "torch_dtype" not in _warned:
+        _warned.add("torch_dtype")
+        clash = f"; dtype={dtype!r} was given too and is used" if dtype not in (None, torch_dtype) else ""
+        logger.warning("torch_dtype is the older name of dtype: pass dtype= instead%s", clash)
+    return torch_dtype if dtype is None else dtype
+
+
+def merge_device(device: Any, device_map: Any) -> torch.device | None:
+    """The one device of `device` and/or `device_map` (None when neither is given)."""
+    from_map = None if device_map is None else resolve_device_map(device_map)
+    if device is None:
+        return from_map
+    target = resolve_device(device)
+    if from_map is not None and from_map != target:
+        raise ValueError(f"device={device!r} and device_map={device_map!r} disagree; pass only one of them")
+    return target
+
+
+__all__ = [
+    "IGNORED",
+    "MODEL_OPTION_NAMES",
+    "UNSUPPORTED",
+    "LoadingOptions",
+    "merge_device",
+    "merge_dtype",
+    "normalise_loading_kwargs",
+    "unsupported_message",
+]

@@ -1,0 +1,138 @@
+"""What a request may be, and how a bad one is answered: `Limits` and `parse_request`.
+
+A request body is `{"inputs": X, "parameters": {...}}` where X is one input or a non-empty list of
+inputs. A string input is read as `albert run` reads a line (`parse_input`, e.g. `albert.cli.parse_line`:
+text, or a JSON object when it starts with "{"); a JSON object input is used as it is. Every problem
+raises `RequestError(status, message)`, which the app answers as `{"error": message}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Parameters that would make an answer that is not JSON (feature-extraction's torch tensors).
+NOT_OVER_HTTP = ("return_tensors",)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of one server (the CLI options of `albert serve` of the same names)."""
+
+    max_batch_size: int = 32  # inputs per forward pass of the model worker
+    max_wait_ms: float = 5.0  # how long the worker waits for more requests before a partial batch
+    max_queue: int = 256  # inputs waiting for the worker; beyond: 429
+    max_items: int = 64  # inputs per request; beyond: 413
+    max_body_bytes: int = 1_000_000  # request body; beyond: 413
+    max_input_chars: int = 100_000  # characters of all the strings of one input; beyond: 413
+    timeout_s: float = 30.0  # from arrival to answer; beyond: 503 and the input leaves the queue
+
+    def __post_init__(self) -> None:
+        for name in ("max_batch_size", "max_queue", "max_items", "max_body_bytes", "max_input_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_wait_ms < 0 or self.timeout_s <= 0:
+            raise ValueError(
+                f"max_wait_ms must be >= 0 and timeout_s > 0, got {self.max_wait_ms}, {self.timeout_s}"
+            )
+
+
+class RequestError(Exception):
+    """A request the server refuses: HTTP `status` and a message naming the problem and the fix."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class ParsedRequest:
+    items: list[Any]  # pipeline inputs
+    single: bool  # `inputs` was one input (answer: one output), not a list
+    parameters: dict[str, Any]  # as sent; validated by the pipeline afterwards
+
+
+def parse_request(
+    body: bytes, task: str, limits: Limits, parse_input: Callable[[str, str], Any]
+) -> ParsedRequest:
+    """Check a request body against `limits` and read its inputs; raises RequestError."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RequestError(400, f"malformed JSON body: {e}") from None
+    if not isinstance(data, dict):
+        raise RequestError(
+            422, f'the body must be a JSON object {{"inputs": ..., "parameters": {{...}}}}, got {_kind(data)}'
+        )
+    unknown = sorted(set(data) - {"inputs", "parameters"})
+    if unknown:
+        raise RequestError(
+            422, f'unknown field(s) {unknown}; the body has "inputs" and optionally "parameters"'
+        )
+    if "inputs" not in data:
+        raise RequestError(422, 'missing field "inputs": one input (a string or an object) or a list of them')
+    inputs, single = data["inputs"], not isinstance(data["inputs"], list)
+    raw_items = [inputs] if single else inputs
+    if not raw_items:
+        raise RequestError(422, '"inputs" is an empty list; send at least one input')
+    if len(raw_items) > limits.max_items:
+        raise RequestError(
+            413,
+            f'"inputs" has {len(raw_items)} items; this server takes at most {limits.max_items} per request',
+        )
+    items = [_read_item(x, i, single, task, limits, parse_input) for i, x in enumerate(raw_items)]
+    parameters = data.get("parameters")
+    if parameters is None:
+        parameters = {}
+    if not isinstance(parameters, dict):
+        raise RequestError(422, f'"parameters" must be a JSON object, got {_kind(parameters)}')
+    refused = [name for name in NOT_OVER_HTTP if name in parameters]
+    if refused:
+        raise RequestError(422, f"parameter(s) {refused} are not available over HTTP (answers are JSON)")
+    return ParsedRequest(items, single, parameters)
+
+
+def _read_item(
+    value: Any, index: int, single: bool, task: str, limits: Limits, parse_input: Callable[[str, str], Any]
+) -> Any:
+    where = '"inputs"' if single else f'"inputs"[{index}]'
+    if isinstance(value, str):
+        try:
+            value = parse_input(value, task)
+        except ValueError as e:
+            raise RequestError(422, f"{where}: {e}") from None
+    elif not isinstance(value, dict):
+        raise RequestError(422, f"{where} must be a string or a JSON object, got {_kind(value)}")
+    chars = _chars(value)
+    if chars > limits.max_input_chars:
+        raise RequestError(
+            413,
+            f"{where} has {chars} characters; this server takes at most {limits.max_input_chars} per input",
+        )
+    return value
+
+
+def _chars(value: Any) -> int:
+    """Characters of all the strings inside a JSON value."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_chars(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_chars(v) for v in value)
+    return 0
+
+
+def _kind(value: Any) -> str:
+    names = {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
+    return "null" if value is None else names.get(type(value), type(value).__name__)
