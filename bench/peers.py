@@ -10,7 +10,6 @@ inputs they all run on.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -179,5 +178,6 @@ def flops_per_token(config: AlbertConfig, t: int) -> float:
 
 
 def set_threads(threads: int) -> None:
+    """Intra-op threads of torch. (OMP_NUM_THREADS would have to be set before torch is imported to
+    matter; run the script with it set in the environment instead.)"""
     torch.set_num_threads(threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import pytest
 import albert
 from albert import cli
 from albert.config import PRESETS
-from tests.pipelines.tiny_models import assert_same, our_tokenizer_class, subprocess_env, tiny_model_dirs
+from albert.tokenizer import AlbertTokenizerFast
+from tests.pipelines.tiny_models import assert_same, tiny_model_dirs
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +26,8 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
-    return subprocess_env(tmp_path_factory.mktemp("cli-env"))
+def env() -> dict[str, str]:
+    return dict(os.environ)
 
 
 def albert_cmd(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -62,15 +64,55 @@ def test_run_fill_mask_keeps_order_and_reports_bad_lines(dirs, env):
     assert len(out) == len(lines)  # output line N answers input line N
     assert [o.get("line") for o in out if isinstance(o, dict)] == [2, 4, 5]
     assert "line 2: no mask token" in proc.stderr and "line 4: invalid JSON" in proc.stderr
-    assert re.search(r"line 5: input is \d+ tokens long but the model accepts at most 512", proc.stderr)
+    assert re.search(r"line 5: input is \d+ tokens long but the model accepts at most 512; shorten it or pass "
+                     r"--truncation\n", proc.stderr)  # fmt: skip
+    assert out[4]["error"].endswith("shorten it or pass --truncation")
     assert "Traceback" not in proc.stderr
     assert len(out[0]) == 2 and len(out[2]) == 2 and out[5][0]["sequence"].startswith("last")
 
     from albert.pipelines import pipeline
 
-    fill = pipeline("fill-mask", dirs["fill-mask"], our_tokenizer_class().from_pretrained(dirs["fill-mask"]))
+    fill = pipeline("fill-mask", dirs["fill-mask"], AlbertTokenizerFast.from_pretrained(dirs["fill-mask"]))
     expected = fill([lines[0], "[MASK] and [MASK]", lines[5]], top_k=2)
     assert_same([out[0], out[2], out[5]], expected, tol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "locale_env",
+    [{"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii:strict"}, {"LC_ALL": "C.UTF-8"},
+     {"PYTHONUTF8": "0", "LC_ALL": "POSIX", "PYTHONIOENCODING": "latin-1"}],
+    ids=["C-ascii", "C.UTF-8", "latin-1"],
+)  # fmt: skip
+def test_run_non_utf8_line_gets_its_own_error_row(dirs, env, locale_env):
+    """50 good lines, one that is not UTF-8 (latin-1 "café"), 3 more: every line answered, in order."""
+    good = [f"line {i} is [MASK] here.".encode() for i in range(50)]
+    stdin = b"\n".join([*good, "caf\xe9 [MASK]".encode("latin-1"), "naïve [MASK] ok".encode(), b"x [MASK]"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "albert", "run", "--task", "fill-mask", "--model", str(dirs["fill-mask"])],
+        input=stdin + b"\n", capture_output=True, env={**env, **locale_env}, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == cli.EXIT_SOME_LINES_FAILED, proc.stderr
+    out = [json.loads(line) for line in proc.stdout.decode("utf-8").splitlines()]
+    assert len(out) == 53 and all(isinstance(row, list) for i, row in enumerate(out) if i != 50)
+    assert out[50]["line"] == 51 and "not valid UTF-8 (byte 0xe9" in out[50]["error"]
+    assert out[51][0]["sequence"].startswith("naive")  # non-ASCII results are written as UTF-8
+    assert b"line 51: not valid UTF-8" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+def test_run_keeps_finished_rows_when_reading_fails_later(dirs, monkeypatch, capsys):
+    class FailingStdin(io.StringIO):
+        def __iter__(self):
+            yield "first [MASK]\n"
+            yield "second [MASK]\n"
+            raise OSError("device went away")
+
+    monkeypatch.setattr(sys, "stdin", FailingStdin())
+    status = cli.main(["run", "--task", "fill-mask", "--model", str(dirs["fill-mask"])])
+    captured = capsys.readouterr()
+    assert status == cli.EXIT_ERROR
+    rows = json_lines(captured.out)
+    assert [row[0]["sequence"].split()[0] for row in rows] == ["first", "second"]
+    assert "reading stdin failed after line 2: device went away" in captured.err
 
 
 def test_run_question_answering(dirs, env):
@@ -94,6 +136,19 @@ def test_fill_mask_table(dirs, env):
     assert len(lines) == 2 * (2 + 3)
 
 
+def test_fill_mask_truncation(dirs, env):
+    model = ["--model", str(dirs["fill-mask"])]
+    long_text = "[MASK] " + "word " * 600
+    proc = albert_cmd(env, "fill-mask", long_text, *model)
+    assert proc.returncode == cli.EXIT_ERROR and "--truncation" in proc.stderr
+    proc = albert_cmd(env, "fill-mask", long_text, *model, "--truncation", "--top-k", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].split() == ["rank", "score", "token", "sequence"]
+    proc = albert_cmd(env, "fill-mask", "word " * 600 + "[MASK]", *model, "--truncation")
+    assert proc.returncode == cli.EXIT_ERROR
+    assert proc.stderr.startswith("albert: error: truncation to 512 tokens removed every mask token")
+
+
 def test_fatal_error_exits_non_zero_without_traceback(env, tmp_path):
     proc = albert_cmd(
         env, "run", "--task", "fill-mask", "--model", str(tmp_path / "missing"), stdin="a [MASK]\n"
@@ -113,11 +168,6 @@ def test_fatal_error_exits_non_zero_without_traceback(env, tmp_path):
 @pytest.fixture
 def run_main(monkeypatch, capsys, dirs):
     """Call cli.main with `stdin` text; returns (exit status, stdout, stderr)."""
-    import albert.pipelines
-
-    monkeypatch.setattr(
-        albert.pipelines, "load_tokenizer", lambda path: our_tokenizer_class().from_pretrained(path)
-    )
 
     def call(*args: str, stdin: str = ""):
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -174,6 +224,19 @@ def test_usage_and_single_input_errors(run_main, dirs, capsys):
     assert "invalid choice: 'summarization'" in capsys.readouterr().err
     status, _, err = run_main("fill-mask", "no mask here", "--model", str(dirs["fill-mask"]))
     assert status == cli.EXIT_ERROR and err.strip() == "albert: error: no mask token ([MASK]) in the input"
+
+
+def test_messages_speak_cli(run_main, dirs, monkeypatch):
+    """Errors name flags (--model DIR, --device cpu, --truncation), never Python arguments."""
+    import torch
+
+    status, _, err = run_main("run", "--task", "ner", stdin="a\n")
+    assert status == cli.EXIT_ERROR and "pass --model DIR" in err and "model=" not in err
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    status, _, err = run_main("fill-mask", "a [MASK]", "--model", str(dirs["fill-mask"]), "--device", "cuda")
+    assert status == cli.EXIT_ERROR and err.strip().endswith("use --device cpu") and "device=" not in err
+    status, _, err = run_main("fill-mask", "[MASK] " + "word " * 600, "--model", str(dirs["fill-mask"]))
+    assert status == cli.EXIT_ERROR and err.strip().endswith("pass --truncation") and "=True" not in err
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch):
@@ -243,3 +306,71 @@ def test_info_checkpoint(capsys, dirs):
     assert cli.main(["info", str(dirs["question-answering"]), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["checkpoint_parameters"] == data["parameters"]["total"] - data["parameters"]["pooler"] + 66
+
+
+def help_defaults(parser) -> dict[str, str]:
+    """dest -> what `--help` says its default is, for every option whose help names one."""
+    claims = {}
+    for group in [
+        parser,
+        *[a for a in parser._actions if hasattr(a, "choices") and isinstance(a.choices, dict)],
+    ]:
+        for action in group._actions:
+            found = re.search(r"\(default: (.*)\)\s*$", action.help or "", re.S)
+            if found:
+                claims[action.dest] = " ".join(found.group(1).split())
+    return claims
+
+
+@pytest.mark.parametrize("command", ["finetune", "pretrain"])
+def test_every_training_help_default_is_the_real_one(command, tmp_path):
+    import argparse
+    import dataclasses
+
+    from albert.training.args import TrainArgs
+    from albert.training.options import build_options
+
+    from albert.tasks import TASKS
+    from albert.training.finetune import finetune_train_args
+    from albert.training.pretrain import PRETRAIN_DEFAULTS
+
+    parser = argparse.ArgumentParser()
+    cli.COMMANDS[command].add_arguments(parser)
+    claims = help_defaults(parser)
+    if command == "finetune":
+        runs = [
+            finetune_train_args(task, {}, output_dir=str(tmp_path), has_eval=True) for task in TASKS.values()
+        ]
+    else:
+        runs = [
+            build_options(TrainArgs, {**PRETRAIN_DEFAULTS, "output_dir": str(tmp_path)}, argparse.Namespace())
+        ]
+    for run in runs:
+        for field in dataclasses.fields(TrainArgs):
+            value = getattr(run, field.name)
+            if field.name == "output_dir":
+                continue
+            if field.name not in claims:
+                assert value is None, f"--{field.name}: help names no default, the run uses {value!r}"
+            else:
+                assert str(value) in claims[field.name], (
+                    f"--{field.name}: help says {claims[field.name]!r}, run uses {value!r}"
+                )
+
+
+def test_info_warns_when_config_and_weights_disagree(capsys, dirs, tmp_path):
+    import shutil
+
+    assert cli.main(["info", str(dirs["fill-mask"]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config_weight_disagreements"] == []
+    broken = tmp_path / "broken"
+    shutil.copytree(dirs["fill-mask"], broken)
+    config = json.loads((broken / "config.json").read_text())
+    (broken / "config.json").write_text(json.dumps({**config, "vocab_size": config["vocab_size"] + 7,
+                                                    "num_hidden_groups": 2}))  # fmt: skip
+    assert cli.main(["info", str(broken)]) == cli.EXIT_ERROR
+    captured = capsys.readouterr()
+    assert "parameters (encoder + pooler, from the config)" in captured.out  # the report is still printed
+    assert "config.json and the weights disagree" in captured.err
+    assert f"embeddings.word.weight: shape ({config['vocab_size']}, 16) in the weights" in captured.err
+    assert "encoder.groups.1." in captured.err and "the weights lack it" in captured.err

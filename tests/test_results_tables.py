@@ -37,3 +37,20 @@ def test_docs_show_the_commands_the_tool_runs():
     for run in tool.RUNS:
         for command in tool.commands(run, Path("runs/finetune"), tool.DATA, None):
             assert tool.display(command, tool.DATA) in docs, run.name
+
+
+def test_learned_nothing_column_is_the_dev_sets_majority():
+    """Classification and multiple-choice floors are the most frequent label (class or answer position)
+    of the dev set, as `finetune_table.py floors` computes them (needs ../shared/data)."""
+    import pytest
+
+    tool = load_tool()
+    checked = 0
+    for run in tool.RUNS:
+        if run.task in ("text-classification", "multiple-choice") and (tool.DATA / run.dev).is_file():
+            floor = tool.majority_floor(run, tool.DATA)
+            if run.metrics[0] == "accuracy":
+                assert run.baseline.startswith(f"{floor} "), (run.name, floor, run.baseline)
+            checked += 1
+    if not checked:
+        pytest.skip("the dev sets are not available")

@@ -10,7 +10,7 @@ name order. Training itself is `albert pretrain --config configs/pretrain/defaul
 card has the exact command).
 
     python tools/build_default_model.py vocab
-    python tools/build_default_model.py package --checkpoint runs/default/checkpoints/step-00001600
+    python tools/build_default_model.py package --checkpoint runs/default/checkpoints/step-00002200
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ of `albert evaluate`). `table` only reads those files: every number in it was me
     python tools/finetune_table.py readme-table   # the README's shorter one
     python tools/finetune_table.py archive        # copy the measurements (no weights) to results/finetune
     python tools/finetune_table.py table --work results/finetune   # the tables again, from the copies
+    python tools/finetune_table.py floors         # majority class / answer position of each dev set
 
 The hyperparameters are ours, chosen once for a 3M-parameter model on a 2-core CPU budget (higher learning
 rates than the paper's, which suit a 12M+ model; subsets where a full epoch would take hours). They were not
@@ -40,7 +41,7 @@ class Run:
     dev: str
     flags: str  # `albert finetune` flags besides task, files and output
     metrics: tuple[str, ...]  # dev metrics shown; the first is the one the best checkpoint is picked by
-    baseline: str  # what a model that learned nothing scores on the dev set (from its label counts)
+    baseline: str  # what a model that learned nothing scores on the dev set (from its label counts; `floors`)
     paper: str  # the paper's numbers, for context only
 
 
@@ -69,10 +70,10 @@ RUNS = (
         ("f1", "exact_match"), "–", "ALBERT-base 89.3 / 82.3 (v1), 90.2 / 83.2 (v2)"),
     Run("csqa", "CommonsenseQA", "multiple-choice", "commonsenseqa/train.jsonl", "commonsenseqa/dev.jsonl",
         "--epochs 2 --batch-size 16 --max-length 64 --lr 1e-4",
-        ("accuracy",), "20.0 (chance)", "not reported; RACE: ALBERT-base 64.0 (v1), 66.8 (v2)"),
+        ("accuracy",), "20.9 (majority position)", "not reported; RACE: ALBERT-base 64.0 (v1), 66.8 (v2)"),
     Run("dream", "DREAM", "multiple-choice", "dream/train.json", "dream/dev.json",
         "--epochs 1 --batch-size 16 --max-length 256 --lr 1e-4 --dropout 0.1",
-        ("accuracy",), "33.3 (chance)", "not reported; RACE: ALBERT-base 64.0 (v1), 66.8 (v2)"),
+        ("accuracy",), "34.5 (majority position)", "not reported; RACE: ALBERT-base 64.0 (v1), 66.8 (v2)"),
 )  # fmt: skip
 
 
@@ -161,6 +162,19 @@ def compact_table(work: Path) -> str:
     return "\n".join(rows)
 
 
+def majority_floor(run: Run, data: Path) -> float | None:
+    """Accuracy (%) of always answering the dev set's most frequent label (class, or answer position for
+    multiple choice); None for tasks whose floor is not a label count (regression, NER, QA)."""
+    from collections import Counter
+
+    from albert.tasks import DataOptions, get_task
+
+    if run.task not in ("text-classification", "multiple-choice"):
+        return None
+    labels = [e.label for e in get_task(run.task).read(data / run.dev, DataOptions())]
+    return round(100 * Counter(labels).most_common(1)[0][1] / len(labels), 1)
+
+
 ARCHIVED = ("eval_results.json", "dev_metrics.json", "metrics.jsonl", "finetune_config.json", "train_args.json",
             "curves.png")  # fmt: skip
 
@@ -181,7 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("stage", choices=["run", "table", "readme-table", "commands", "archive"])
+    parser.add_argument("stage", choices=["run", "table", "readme-table", "commands", "archive", "floors"])
     parser.add_argument("--only", default=None, help="comma-separated run names (default: all)")
     parser.add_argument("--work", type=Path, default=Path("runs/finetune"))
     parser.add_argument("--data", type=Path, default=DATA)
@@ -199,6 +213,9 @@ def main() -> None:
     elif args.stage == "commands":
         for run in runs:
             print("\n".join(display(c, args.data) for c in commands(run, args.work, args.data, args.model)))
+    elif args.stage == "floors":
+        for run in runs:
+            print(f"{run.name}: {majority_floor(run, args.data)}  (table: {run.baseline})")
     elif args.stage == "archive":
         archive(args.work, args.to)
     elif args.stage == "readme-table":

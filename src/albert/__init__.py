@@ -37,9 +37,19 @@ from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
 __version__ = "0.1.0"
 
-# Classes of the other frameworks, imported on first use so that `import albert` never imports them:
-# name -> module that defines it. (Left out of __all__: `from albert import *` stays framework-free.)
-_LAZY_EXPORTS: dict[str, str] = {
+# Names resolved on first use (module `__getattr__`) so that `import albert` never imports an optional
+# framework. One line per name: name -> the module that defines it. (Left out of __all__: `from albert
+# import *` stays framework-free.)
+_LAZY: dict[str, str] = {
+    "TFAlbertPreTrainedModel": "albert.tf",
+    "TFAlbertModel": "albert.tf",
+    "TFAlbertForPreTraining": "albert.tf",
+    "TFAlbertForMaskedLM": "albert.tf",
+    "TFAlbertForSequenceClassification": "albert.tf",
+    "TFAlbertForMultipleChoice": "albert.tf",
+    "TFAlbertForTokenClassification": "albert.tf",
+    "TFAlbertForQuestionAnswering": "albert.tf",
+    "FlaxAlbertPreTrainedModel": "albert.flax",
     "FlaxAlbertModel": "albert.flax",
     "FlaxAlbertForPreTraining": "albert.flax",
     "FlaxAlbertForMaskedLM": "albert.flax",
@@ -48,11 +58,11 @@ _LAZY_EXPORTS: dict[str, str] = {
     "FlaxAlbertForTokenClassification": "albert.flax",
     "FlaxAlbertForQuestionAnswering": "albert.flax",
 }
-_EXTRAS = {"albert.flax": "flax"}  # module -> the pip extra that installs what it needs
+_EXTRAS = {"albert.tf": "tf", "albert.flax": "flax"}  # module -> the pip extra that installs its framework
 
 
 def __getattr__(name: str):
-    module_name = _LAZY_EXPORTS.get(name)
+    module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'albert' has no attribute {name!r}")
     import importlib
@@ -70,7 +80,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY_EXPORTS])
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

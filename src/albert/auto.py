@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from albert.checkpoint.hub import HUB_OPTION_NAMES, hub_options, resolve_file
 from albert.config import CONFIG_NAME, PRESETS, AlbertConfig
+from albert.hub import HUB_OPTION_NAMES, hub_options, resolve_file
 
 # Auto class name -> (module, class) it builds; the class is imported on first use. The Flax and
 # TensorFlow Auto classes are rows of this table once albert.flax / albert.tf have their classes, e.g.
@@ -191,7 +191,7 @@ class AutoModelBase(_NotInstantiable):
         from albert.checkpoint import resolve_dtype
 
         model = cls.model_class()(config, attn_implementation=options.attn_implementation)
-        return model.to(dtype=resolve_dtype(options.dtype, {}), device=options.device)
+        return model.to(dtype=resolve_dtype(options.dtype, model.dtype) or model.dtype, device=options.device)
 
 
 def _auto_model_class(name: str) -> type[AutoModelBase]:

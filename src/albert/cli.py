@@ -52,8 +52,25 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu (default), cuda, cuda:N or a GPU index N")
     parser.add_argument(
         "--dtype", choices=("auto", "float32", "float16", "bfloat16"),
-        help="weights dtype; auto = bf16/fp16 on a GPU that supports it, float32 on CPU (default float32)",
+        help="weights dtype; auto = the dtype the weights are stored in (default float32)",
     )  # fmt: skip
+
+
+# The library's messages name Python arguments; on the command line they name the flags.
+CLI_WORDING = (
+    ("pass model='path/to/checkpoint_dir' (or a hub id, or a loaded model with tokenizer=...)",
+     "pass --model DIR (a fine-tuned checkpoint directory or hub id)"),
+    ("use device='cpu'", "use --device cpu"),
+    ("pass truncation=True (CLI: --truncation)", "pass --truncation"),
+)  # fmt: skip
+
+
+def cli_message(error: BaseException) -> str:
+    """An error's message in command-line terms (flags instead of Python arguments)."""
+    message = str(error)
+    for python, flags in CLI_WORDING:
+        message = message.replace(python, flags)
+    return message
 
 
 def build_pipeline(args: argparse.Namespace, task: str, **params: Any) -> Any:
@@ -154,27 +171,35 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
     pipe = build_pipeline(args, task, **pipeline_params(args))
     lines: deque[tuple[int, Any]] = deque()  # (line number, input or parse error), oldest first
 
+    read_failure: list[Exception] = []  # raised once the lines read before it are answered
+    lines_read = 0
+
     def items() -> Iterator[Any]:
-        for number, line in enumerate(stdin, start=1):
-            try:
-                item: Any = parse_line(line, task)
-            except ValueError as e:
-                item = e
-            lines.append((number, item))
-            if not isinstance(item, Exception):
-                yield item
+        nonlocal lines_read
+        try:
+            for number, line in enumerate(read_lines(stdin), start=1):
+                lines_read = number
+                try:
+                    item: Any = line if isinstance(line, ValueError) else parse_line(line, task)
+                except ValueError as e:
+                    item = e
+                lines.append((number, item))
+                if not isinstance(item, Exception):
+                    yield item
+        except (OSError, UnicodeError) as e:
+            read_failure.append(e)
 
     progress = _progress_bar()
     failures = 0
+    write = utf8_writer(stdout)
 
     def emit(number: int, result: Any) -> None:
         nonlocal failures
         if isinstance(result, Exception):
             failures += 1
             _line_error(progress, number, result, args.debug)
-            result = {"error": str(result), "line": number}
-        stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        stdout.flush()
+            result = {"error": cli_message(result), "line": number}
+        write(json.dumps(result, ensure_ascii=False) + "\n")
         if progress is not None:
             progress.update(1)
 
@@ -188,10 +213,46 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | 
         emit(*lines.popleft())
     if progress is not None:
         progress.close()
+    if read_failure:
+        raise OSError(f"reading stdin failed after line {lines_read}: {read_failure[0]}")
     if failures:
         print(f"albert: {failures} input line(s) failed (see above)", file=sys.stderr)
         return EXIT_SOME_LINES_FAILED
     return EXIT_OK
+
+
+def read_lines(stdin: TextIO) -> Iterator[str | ValueError]:
+    """The lines of stdin decoded as UTF-8 one by one, whatever the locale or PYTHONIOENCODING says; a line
+    that is not valid UTF-8 becomes a ValueError (its own error row) instead of ending the run."""
+    binary = getattr(stdin, "buffer", None)
+    if binary is None:  # a text stream with no bytes underneath (io.StringIO): already decoded
+        yield from stdin
+        return
+    for raw in binary:
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield ValueError(
+                f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at character {e.start + 1}); "
+                "the input must be UTF-8 text"
+            )
+
+
+def utf8_writer(stdout: TextIO) -> Callable[[str], None]:
+    """Write and flush each line at once (results stream out; a later failure loses nothing written),
+    as UTF-8 bytes whatever the locale or PYTHONIOENCODING says (JSON lines are UTF-8)."""
+    binary = getattr(stdout, "buffer", None)
+
+    def write(line: str) -> None:
+        if binary is None:
+            stdout.write(line)
+            stdout.flush()
+        else:
+            stdout.flush()  # anything written as text before goes first
+            binary.write(line.encode("utf-8"))
+            binary.flush()
+
+    return write
 
 
 def _progress_bar() -> Any:
@@ -204,7 +265,7 @@ def _progress_bar() -> Any:
 
 
 def _line_error(progress: Any, number: int, error: Exception, debug: bool) -> None:
-    message = f"albert: line {number}: {error}"
+    message = f"albert: line {number}: {cli_message(error)}"
     if debug:
         message += "\n" + "".join(traceback.format_exception(error)).rstrip()
     if progress is not None:
@@ -225,12 +286,19 @@ def add_fill_mask_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--targets", help="comma-separated candidate tokens to score instead of the whole vocabulary"
     )
+    parser.add_argument(
+        "--truncation",
+        action="store_true",
+        help="cut a text longer than the model accepts instead of failing",
+    )
     parser.add_argument("--json", action="store_true", help="print the pipeline's JSON instead of a table")
 
 
 def fill_mask(args: argparse.Namespace) -> int:
     """Print the best fillers of each [MASK] in one text as a table."""
     params: dict[str, Any] = {"top_k": args.top_k}
+    if args.truncation:
+        params["truncation"] = True
     if args.targets:
         params["targets"] = [t.strip() for t in args.targets.split(",") if t.strip()]
     result = build_pipeline(args, "fill-mask")(args.text, **params)
@@ -364,6 +432,7 @@ def info(args: argparse.Namespace) -> int:
     config = AlbertConfig.from_pretrained(args.model)
     counts = parameter_report(config)
     stored = None
+    disagreements: list[str] = []
     if args.model.removeprefix("albert/") not in PRESETS:
         from albert.checkpoint import read_state_dict
 
@@ -372,6 +441,8 @@ def info(args: argparse.Namespace) -> int:
             stored = sum(t.numel() for t in tensors.values() if t.is_floating_point())
         except FileNotFoundError:
             logging.getLogger(__name__).info("no weights in %s; counts come from the config only", args.model)
+        else:
+            disagreements = config_weight_disagreements(config, tensors)
     if args.json:
         config_dict = config.to_dict()
         print(
@@ -381,10 +452,11 @@ def info(args: argparse.Namespace) -> int:
                     "config": config_dict,
                     "parameters": counts,
                     "checkpoint_parameters": stored,
+                    "config_weight_disagreements": disagreements,
                 }
             )
         )
-        return EXIT_OK
+        return warn_disagreements(args.model, disagreements)
     print(f"model: {args.model}")
     print("config:")
     for key, value in config.to_dict().items():
@@ -410,7 +482,49 @@ def info(args: argparse.Namespace) -> int:
         print(label if value is None else f"{label:<{width}}  {value:>14,}")
     ratio = c["total"] / c["unshared_bert_total"]
     print(f"ALBERT has {ratio:.1%} of that BERT's parameters ({1 / ratio:.1f}x fewer)")
-    return EXIT_OK
+    return warn_disagreements(args.model, disagreements)
+
+
+def config_weight_disagreements(config: Any, tensors: dict[str, Any]) -> list[str]:
+    """Where a checkpoint's encoder weights disagree with what its config.json implies (shapes, tensors
+    missing or left over), one line each; heads and a missing pooler are not counted (any task's head may
+    be there, and masked-LM checkpoints have no pooler)."""
+    import torch
+
+    from albert.checkpoint.hf import from_hf_state_dict
+    from albert.model import AlbertModel
+
+    state, _ = from_hf_state_dict(tensors)
+    weights = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+    with torch.device("meta"):  # shapes only: nothing allocated
+        expected = AlbertModel(config).state_dict()
+    shapes, missing, extra = [], [], []
+    for key in sorted(set(expected) | set(weights)):
+        if key not in weights and key.startswith("pooler."):
+            continue  # masked-LM and token-level checkpoints have no pooler
+        if key not in weights:
+            missing.append(f"{key}: the config implies it, the weights lack it")
+        elif key not in expected:
+            extra.append(f"{key}: in the weights, but the config has no place for it")
+        elif tuple(weights[key].shape) != tuple(expected[key].shape):
+            shapes.append(f"{key}: shape {tuple(weights[key].shape)} in the weights, {tuple(expected[key].shape)} "
+                         "from the config")  # fmt: skip
+    return shapes + missing + extra
+
+
+def warn_disagreements(model: str, disagreements: list[str]) -> int:
+    """Exit status of `albert info`: 1 (after saying where) when config.json and the weights disagree."""
+    if not disagreements:
+        return EXIT_OK
+    print(
+        f"albert: warning: {model}: config.json and the weights disagree (loading will fail):",
+        file=sys.stderr,
+    )
+    for line in disagreements[:10]:
+        print(f"  {line}", file=sys.stderr)
+    if len(disagreements) > 10:
+        print(f"  ... and {len(disagreements) - 10} more", file=sys.stderr)
+    return EXIT_ERROR
 
 
 # ----- the command table -------------------------------------------------------------------------
@@ -455,6 +569,70 @@ def evaluate(args: argparse.Namespace) -> int:
     return run_evaluate(args)
 
 
+# ----- albert convert-tf-checkpoint / albert export (TensorFlow) ------------------------------------
+
+
+def add_convert_tf_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "checkpoint", help="TF1 checkpoint prefix of google-research/albert, e.g. model.ckpt-best"
+    )
+    parser.add_argument("--config", required=True, help="its albert_config.json")
+    parser.add_argument("--output", required=True, help="directory to write config.json + model.safetensors")
+    parser.add_argument(
+        "--spm-model", help="its SentencePiece model (30k-clean.model), copied as spiece.model"
+    )
+
+
+def convert_tf_checkpoint(args: argparse.Namespace) -> int:
+    """Convert an original ALBERT TensorFlow checkpoint into a model directory that albert (PyTorch or
+    TensorFlow classes) and transformers load."""
+    from albert.checkpoint.original_tf import convert_original_checkpoint
+
+    out = convert_original_checkpoint(args.checkpoint, args.config, args.output, spm_model=args.spm_model)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+EXPORT_FORMATS = ("saved_model",)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="model directory or hub id")
+    parser.add_argument(
+        "--format", required=True, choices=EXPORT_FORMATS, help="saved_model: a TF SavedModel"
+    )
+    parser.add_argument("--output", required=True, help="directory to write")
+    parser.add_argument(
+        "--class", dest="model_class",
+        help="TF class to export, e.g. TFAlbertForSequenceClassification (default: from config.json's "
+        "architectures, else TFAlbertModel)",
+    )  # fmt: skip
+
+
+def export(args: argparse.Namespace) -> int:
+    """Export a model for serving (SavedModel with a `serving_default` signature)."""
+    import albert.tf
+    from albert.tf.export import export_saved_model
+
+    name = args.model_class or _tf_class_from_config(args.model)
+    if name not in albert.tf.__all__ or name == "TFAlbertPreTrainedModel":
+        choices = ", ".join(n for n in albert.tf.__all__ if n != "TFAlbertPreTrainedModel")
+        raise ValueError(f"unknown --class {name!r}; choose one of {choices}")
+    model = getattr(albert.tf, name).from_pretrained(args.model)
+    print(f"wrote {export_saved_model(model, args.output)} ({name})")
+    return EXIT_OK
+
+
+def _tf_class_from_config(model: str) -> str:
+    from albert.hub import resolve_file
+
+    architectures = json.loads(resolve_file(model, "config.json").read_text()).get("architectures") or []
+    known = ("AlbertModel", "AlbertForPreTraining", "AlbertForMaskedLM", "AlbertForSequenceClassification",
+             "AlbertForMultipleChoice", "AlbertForTokenClassification", "AlbertForQuestionAnswering")  # fmt: skip
+    first = architectures[0].removeprefix("TF") if architectures else "AlbertModel"
+    return "TF" + (first if first in known else "AlbertModel")
+
+
 COMMANDS: dict[str, Command] = {
     "run": Command(run, add_run_arguments, "run a pipeline on stdin (one input per line), JSON lines out"),
     "fill-mask": Command(fill_mask, add_fill_mask_arguments, "show the best fillers for [MASK] in a text"),
@@ -462,6 +640,10 @@ COMMANDS: dict[str, Command] = {
     "pretrain": Command(pretrain, add_pretrain_arguments, "pretrain ALBERT (MLM + SOP) on a text corpus"),
     "finetune": Command(finetune, add_finetune_arguments, "fine-tune a model for a task on your files"),
     "evaluate": Command(evaluate, add_evaluate_arguments, "score a fine-tuned model (JSON on stdout)"),
+    "convert-tf-checkpoint": Command(
+        convert_tf_checkpoint, add_convert_tf_checkpoint_arguments, "convert an original ALBERT TF checkpoint"
+    ),
+    "export": Command(export, add_export_arguments, "export a model for serving (TF SavedModel)"),
     "serve": Command(serve, add_serve_arguments, "serve a pipeline over HTTP (needs albert-lite[serve])"),
 }
 
@@ -509,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if args.debug:
             raise
-        print(f"albert: error: {e}", file=sys.stderr)
+        print(f"albert: error: {cli_message(e)}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from albert.atomic_files import atomic_write_json
+
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
@@ -140,19 +142,8 @@ class AlbertConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise ValueError(f"AlbertConfig.{name} must be a number, got {value!r}")
-        for name in (
-            "vocab_size",
-            "embedding_size",
-            "hidden_size",
-            "num_hidden_layers",
-            "num_hidden_groups",
-            "num_attention_heads",
-            "intermediate_size",
-            "inner_group_num",
-            "max_position_embeddings",
-            "type_vocab_size",
-        ):
-            if getattr(self, name) <= 0:
+        for name in _INT_FIELDS:
+            if name != "chunk_size_feed_forward" and getattr(self, name) <= 0:
                 raise ValueError(f"AlbertConfig.{name} must be positive, got {getattr(self, name)}")
         if self.hidden_size % self.num_attention_heads != 0:
             raise ValueError(
@@ -211,11 +202,6 @@ class AlbertConfig:
     def head_size(self) -> int:
         """Width of one attention head, D = H / N."""
         return self.hidden_size // self.num_attention_heads
-
-    @property
-    def layers_per_group(self) -> int:
-        """How many consecutive layer applications use one group (HF: int(L / G))."""
-        return int(self.num_hidden_layers / self.num_hidden_groups)
 
     def group_index(self, layer: int) -> int:
         """The parameter group used by layer application `layer` (0-based).
@@ -300,9 +286,7 @@ class AlbertConfig:
         if torch_dtype:
             d["torch_dtype"] = torch_dtype
         path = directory / CONFIG_NAME
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(d, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_json(path, d, sort_keys=True)
         return path
 
     @classmethod
@@ -310,7 +294,7 @@ class AlbertConfig:
         """Load from a directory with config.json, a config.json path, a preset name or a hub id.
 
         `overrides` are fields to change, or loading arguments (`revision`, ...: see `albert.loading`)."""
-        from albert.checkpoint.hub import hub_options, resolve_file  # hub resolution lives with the file I/O
+        from albert.hub import hub_options, resolve_file  # hub resolution lives with the file I/O
         from albert.loading import normalise_loading_kwargs
 
         fields = {f.name for f in dataclasses.fields(cls)} - {"extra"}

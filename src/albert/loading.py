@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
-from albert.checkpoint.hub import HUB_OPTION_NAMES
 from albert.devices import resolve_device, resolve_device_map
+from albert.hub import HUB_OPTION_NAMES
 
 logger = logging.getLogger(__name__)
 

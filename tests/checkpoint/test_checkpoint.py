@@ -71,7 +71,8 @@ def test_sharded_safetensors_round_trip(tmp_path):
     assert not (tmp_path / "many" / "model.safetensors").exists()
     loaded = albert.AlbertForPreTraining.from_pretrained(tmp_path / "many")
     torch.testing.assert_close(loaded(IDS).prediction_logits, model(IDS).prediction_logits, rtol=0, atol=0)
-    transformers = pytest.importorskip("transformers")
+    import transformers
+
     ref = transformers.AlbertForPreTraining.from_pretrained(tmp_path / "many").eval()
     torch.testing.assert_close(ref(IDS).prediction_logits, model(IDS).prediction_logits, atol=1e-5, rtol=1e-5)
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+import transformers
 
 import albert
 from tests.conftest import MODEL_CLASSES, tiny_kwargs
-
-transformers = pytest.importorskip("transformers", reason="transformers is the parity reference (test extra)")
 
 ATOL = 1e-5
 CLASSES = MODEL_CLASSES

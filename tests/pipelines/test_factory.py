@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import albert.pipelines as pipelines
 from albert.model import AlbertForMaskedLM, AlbertForQuestionAnswering
 from albert.pipelines import TASKS, pipeline
 
@@ -33,7 +32,9 @@ def test_tasks_without_a_default_model_say_what_to_pass(task):
 @pytest.mark.parametrize("task", ["fill-mask", "feature-extraction"])
 def test_default_model(task, monkeypatch, tmp_path, model_dirs, tokenizer):
     """`model=None` loads albert/assets/default (faked here by pointing importlib.resources elsewhere)."""
-    monkeypatch.setattr(pipelines.importlib.resources, "files", lambda package: tmp_path)
+    import albert.hub
+
+    monkeypatch.setattr(albert.hub.importlib.resources, "files", lambda package: tmp_path)
     with pytest.raises(FileNotFoundError, match="no built-in default model.*pass model="):
         pipeline(task)
     (tmp_path / "assets").mkdir()
@@ -57,14 +58,13 @@ def test_missing_model_directory(tmp_path):
         pipeline("fill-mask", tmp_path / "missing", tokenizer=object())
 
 
-def test_tokenizer_loaded_from_the_model_directory(model_dirs):
-    try:
-        from albert.tokenizer import AlbertTokenizerFast  # noqa: F401
-    except ImportError:
-        pytest.skip("albert.tokenizer.AlbertTokenizerFast is not written yet")
+def test_tokenizer_loaded_from_the_model_directory(model_dirs, tokenizer):
+    from albert.tokenizer import AlbertTokenizerFast
 
     fill = pipeline("fill-mask", model_dirs["fill-mask"])
-    assert fill("a [MASK] b")[0]["sequence"]
+    assert isinstance(fill.tokenizer, AlbertTokenizerFast)
+    assert fill.tokenizer.get_vocab() == tokenizer.get_vocab()
+    assert fill("a [MASK] b") == pipeline("fill-mask", model_dirs["fill-mask"], tokenizer)("a [MASK] b")
 
 
 def test_every_task_is_registered():

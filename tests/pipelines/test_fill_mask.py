@@ -50,3 +50,14 @@ def test_too_long_input_needs_truncation(make_pipelines):
     with pytest.raises(PipelineError, match="at most 512"):
         ours(text)
     assert len(ours(text, truncation=True)) == 5
+
+
+def test_truncation_that_removes_every_mask_says_so(make_pipelines):
+    _, ours = make_pipelines("fill-mask")
+    text = "word " * 600 + "[MASK]"
+    with pytest.raises(
+        PipelineError, match=r"truncation to 512 tokens removed every mask token \(\[MASK\]\)"
+    ):
+        ours(text, truncation=True)
+    with pytest.raises(PipelineError, match="at most 512"):
+        ours(text)

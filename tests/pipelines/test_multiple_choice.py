@@ -66,3 +66,16 @@ def test_question_items_need_string_fields(mc):
         mc({"context": 3, "question": "q", "choices": ["a"]})
     with pytest.raises(PipelineError, match="question"):
         mc({"context": "c", "choices": ["a"]})
+
+
+def test_truncation_cuts_as_fine_tuning_does(mc, tokenizer):
+    """Too long for the model: an error, or with truncation=True exactly fine-tuning's cut."""
+    context, question = "The man opened the fridge. " * 120, "What next? " * 80
+    item = {"context": context, "question": question, "choices": ["took out milk", "flew away"]}
+    example = ChoiceExample("q1", context, question, item["choices"], label=None)
+    (feature,) = encode_multiple_choice([example], tokenizer, max_length=mc.max_length)
+    (row,) = mc.preprocess(item, {"truncation": True})
+    assert row.features["input_ids"] == feature["input_ids"]
+    assert max(map(len, row.features["input_ids"])) == mc.max_length
+    with pytest.raises(PipelineError, match="truncation=True"):
+        mc(item)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from albert.pipelines import PipelineError
-from tests.pipelines.tiny_models import assert_same
+from tests.pipelines.tiny_models import assert_same, assert_same_ids
 
+# Texts that transformers' converted tokenizer splits into the same pieces as ours (checked below): not
+# "(x" or "x-ray", where its converter puts a "▁" after the symbol (docs/tokenizers.md).
 CONTEXT = (
     "My name is Wolfgang and I live in Berlin. " * 3
-    + "The Eiffel tower (built 1887-1889) stands in Paris, France; it is 330 m tall. 生活的真谛是 x-ray."
+    + "The Eiffel tower, built 1887 - 1889, stands in Paris, France; it is 330 m tall. 生活的真谛是 x ray."
 )
 LONG = " ".join(f"Sentence number {i} talks about topic{i} and place{i}." for i in range(36))
 CASES = [
@@ -26,6 +28,7 @@ CASES = [
 @pytest.mark.parametrize(("question", "context", "kwargs"), CASES, ids=[str(k) for _, _, k in CASES])
 def test_matches_transformers(make_pipelines, question, context, kwargs):
     theirs, ours = make_pipelines("question-answering")
+    assert_same_ids([question, context], theirs.tokenizer, ours.tokenizer)
     expected = theirs(question=question, context=context, **kwargs)
     assert_same(ours({"question": question, "context": context}, **kwargs), expected)
     assert_same(ours(question=question, context=context, **kwargs), expected)
@@ -46,6 +49,7 @@ def test_answers_are_context_slices(make_pipelines):
     _, ours = make_pipelines("question-answering")
     for answer in ours(question="Which topic?", context=LONG, top_k=10, max_seq_len=64, doc_stride=16):
         assert LONG[answer["start"] : answer["end"]] == answer["answer"]
+        assert not answer["answer"][1:2].isspace()  # at most the one space before the first word
 
 
 def test_word_alignment_without_word_ids(make_pipelines, tokenizer):

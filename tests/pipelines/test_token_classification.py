@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pipelines.tiny_models import assert_same
+from tests.pipelines.tiny_models import assert_same, assert_same_ids, reference_tokenizer
 
+# Texts that transformers' converted tokenizer splits into the same pieces as ours (checked below): not
+# "(x" or "x-ray", where its converter puts a "▁" after the symbol (docs/tokenizers.md).
 TEXTS = [
     "My name is Wolfgang and I live in Berlin, Germany.",
-    "生活的真谛是 x-ray (tm) Xtreme ok.  Double  spaces\tand tabs; 92000, 3.5 km!",
+    "生活的真谛是 x ray - tm Xtreme ok.  Double  spaces\tand tabs; 92000, 3 km! He joined NATO.",
     "",
 ]
 STRATEGIES = ["none", "simple", "first", "average", "max"]
@@ -18,6 +20,7 @@ STRATEGIES = ["none", "simple", "first", "average", "max"]
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_matches_transformers(make_pipelines, strategy):
     theirs, ours = make_pipelines("token-classification")
+    assert_same_ids(TEXTS, theirs.tokenizer, ours.tokenizer)
     for text in TEXTS:
         assert_same(ours(text, aggregation_strategy=strategy), theirs(text, aggregation_strategy=strategy))
     assert_same(ours(TEXTS, aggregation_strategy=strategy), theirs(TEXTS, aggregation_strategy=strategy))
@@ -48,7 +51,8 @@ def test_stride_windows_match_transformers(model_dirs, tokenizer):
     from albert.pipelines import pipeline
 
     path = model_dirs["token-classification"]
-    hf_tokenizer = transformers.AlbertTokenizerFast.from_pretrained(path, model_max_length=24)
+    hf_tokenizer = reference_tokenizer(str(path / "spiece.model"))
+    hf_tokenizer = transformers.AlbertTokenizerFast(vocab_file=hf_tokenizer.vocab_file, model_max_length=24)
     theirs = transformers.pipeline("ner", model=str(path), tokenizer=hf_tokenizer)
     ours = pipeline("ner", path, type(tokenizer).from_pretrained(path, model_max_length=24))
     text = " ".join(f"Person{i} visited City{i} in Country{i}." for i in range(8))

@@ -1,21 +1,24 @@
-"""Builders of tiny random ALBERT checkpoints (written by `transformers`) with the real vocabulary.
+"""Builders of tiny random ALBERT checkpoints (written by `transformers`) with a tiny trained vocabulary.
 
-Each directory holds config.json + model.safetensors and the fast tokenizer files, so one directory
-feeds both `transformers.pipeline` and `albert.pipeline`. Used by the pipeline fixtures and the CLI tests.
+Each directory holds config.json + model.safetensors and the tokenizer files, so one directory feeds both
+`transformers.pipeline` and `albert.pipeline`. Everything is built during the test session (a few
+seconds): the vocabulary is trained by `albert.tokenizer.train_sentencepiece` on generated sentences made
+of the words the pipeline and CLI tests use. Used by the pipeline fixtures and the CLI tests.
 """
 
 from __future__ import annotations
 
-import os
+import functools
+import random
 import shutil
 from pathlib import Path
 
-import pytest
+import torch
+import transformers
 
-SPM = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "spm" / "albert-30k-clean.model"
+from albert.tokenizer import AlbertTokenizerFast, train_sentencepiece
 
 TINY = dict(
-    vocab_size=30000,
     embedding_size=16,
     hidden_size=32,
     num_hidden_layers=2,
@@ -28,31 +31,47 @@ TINY = dict(
 NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "MISC"]
 SENTIMENT = {0: "negative", 1: "neutral", 2: "positive"}
 
+_WORDS = (  # noqa: SIM905 (the words of the pipeline and CLI tests, and some filler)
+    "the a an of and to in is was it my name i live do where who which what how tall topic place "
+    "sentence number talks about capital france paris london rome berlin germany wolfgang eiffel tower "
+    "built stands m cat sat on mat sitting love terrible really bad one two three hello world how are "
+    "you doing today only list man opened fridge took out milk flew away then slept dinner late he door "
+    "left person visited city country much longer with some punctuation digits x y z ray tm xtreme ok "
+    "double spaces tabs km last line word nobody sleeps plants create through process known as "
+    "photosynthesis question answer because why anything softmax off"
+).split()
+_EXTRA = ["1887-1889", "330", "92000,", "3.5", "1234", "(tm)", "x-ray", "生活的真谛是", "é", "naïve", "£5"]
 
-def require_transformers():
-    return pytest.importorskip("transformers", reason="transformers is the reference for parity tests")
+
+def tiny_corpus(count: int = 1500, seed: int = 0) -> list[str]:
+    """Generated sentences over the test words, with numbers, brackets and a few non-ASCII characters."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(count):
+        words = rng.choices(_WORDS, k=rng.randint(3, 14))
+        if rng.random() < 0.3:
+            words.insert(rng.randrange(len(words)), rng.choice(_EXTRA))
+        lines.append(" ".join(words).capitalize() + rng.choice([".", "?", ",", "!", ""]))
+    return lines
 
 
 def build_tokenizer_dir(path: Path) -> Path:
-    """The real ALBERT vocabulary saved by our fast tokenizer (skips when the vocabulary is absent).
+    """A ~300-piece vocabulary with ALBERT's layout, saved by our tokenizer (spiece.model + tokenizer.json).
 
     Its tokenizer.json makes transformers' AlbertTokenizerFast give our ids, offsets and words, so both
-    pipelines see the same tokens and the comparison is about the pipelines. Until albert.tokenizer
-    exists, transformers' own tokenizer is saved instead.
-    """
-    if not SPM.is_file():
-        pytest.skip(f"the real ALBERT vocabulary is not available at {SPM}")
-    our_tokenizer_class()(vocab_file=str(SPM)).save_pretrained(path)
+    pipelines see the same tokens and the comparison is about the pipelines."""
+    train_sentencepiece(
+        None, path, sentences=tiny_corpus(), vocab_size=300, num_threads=1, hard_vocab_limit=False
+    )
     return path
 
 
 def build_model_dir(class_name: str, path: Path, tokenizer_dir: Path, seed: int, **config) -> Path:
     """A randomly initialised `transformers.<class_name>` saved with the tokenizer files into `path`."""
-    import torch
-
-    transformers = require_transformers()
+    vocab_size = len(AlbertTokenizerFast.from_pretrained(tokenizer_dir))
     torch.manual_seed(seed)
-    model = getattr(transformers, class_name)(transformers.AlbertConfig(**TINY, **config)).eval()
+    hf_config = transformers.AlbertConfig(vocab_size=vocab_size, **TINY, **config)
+    model = getattr(transformers, class_name)(hf_config).eval()
     model.save_pretrained(path)
     for file in tokenizer_dir.iterdir():
         shutil.copy(file, path / file.name)
@@ -87,34 +106,20 @@ def tiny_model_dirs(root: Path) -> dict[str, Path]:
     return dirs
 
 
-def our_tokenizer_class():
-    """albert.tokenizer.AlbertTokenizerFast, or transformers' (same call API) until ours exists."""
-    try:
-        from albert.tokenizer import AlbertTokenizerFast
-    except ImportError:
-        AlbertTokenizerFast = require_transformers().AlbertTokenizerFast
-    return AlbertTokenizerFast
+SPAN_TASKS = ("question-answering", "token-classification", "ner")
 
 
-def subprocess_env(tmp_path: Path) -> dict[str, str]:
-    """Environment for `python -m albert` in a subprocess. While albert.tokenizer is not written yet, a
-    sitecustomize stand-in makes `albert.tokenizer.AlbertTokenizerFast` transformers' class (tests only)."""
-    env = dict(os.environ)
-    try:
-        from albert.tokenizer import AlbertTokenizerFast  # noqa: F401
-    except ImportError:
-        shim = tmp_path / "tokenizer_shim"
-        shim.mkdir(exist_ok=True)
-        (shim / "sitecustomize.py").write_text(
-            "import sys, types\n"
-            "class _Stand_in(types.ModuleType):\n"
-            "    def __getattr__(self, name):  # import transformers only when a tokenizer is needed\n"
-            "        import transformers\n"
-            "        return getattr(transformers, name)\n"
-            "sys.modules['albert.tokenizer'] = _Stand_in('albert.tokenizer')\n"
-        )
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), env.get("PYTHONPATH")]))
-    return env
+@functools.cache
+def reference_tokenizer(spm_path: str):
+    """transformers' own fast ALBERT tokenizer for a SentencePiece model (its converter's tokenizer.json),
+    which the span tests compare against rather than transformers running our tokenizer.json."""
+    return transformers.AlbertTokenizerFast(vocab_file=spm_path)
+
+
+def assert_same_ids(texts, theirs, ours) -> None:
+    """The texts tokenize to the same ids in both tokenizers (so the models see the same input)."""
+    for text in texts:
+        assert theirs(text)["input_ids"] == ours(text)["input_ids"], f"tokenizers differ on {text!r}"
 
 
 def assert_same(ours, theirs, tol: float = 1e-4, where: str = "result") -> float:

@@ -29,6 +29,11 @@ def inputs_for(cls: str, batch: int = 3, seq: int = 7) -> dict:
     return dict(input_ids=ids, attention_mask=mask)
 
 
+def relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
+    """||got - expected|| / ||expected|| (Frobenius)."""
+    return ((got - expected).norm() / expected.norm()).item()
+
+
 def test_fp32_mode_matches_the_reference() -> None:
     model = build("AlbertForMaskedLM")
     inputs = inputs_for("AlbertForMaskedLM")
@@ -52,7 +57,12 @@ def test_reduced_precision_modes_are_close(precision: str) -> None:
             warnings.simplefilter("ignore")
             reduced = prepare_for_inference(model, precision=precision)
         got = reduced(**inputs).logits[keep].float()
-    assert (got - expected).abs().max() < 0.05  # approximate by design; the bench measures the real cost
+    # Approximate by design (the bench measures the real cost), so the checks are relative to the signal
+    # (logits here have a standard deviation of ~0.06): measured 0.7% (bf16) and 1.3% (int8) error.
+    assert relative_error(got, expected) < 0.05
+    assert (got.argmax(-1) == expected.argmax(-1)).float().mean() >= 0.9  # the same top prediction
+    top5 = expected.topk(5, dim=-1).indices
+    assert (top5 == got.argmax(-1, keepdim=True)).any(-1).all()  # and never outside the reference's top 5
     if precision == "int8":
         assert reduced is not model  # a quantised copy; the fp32 model is untouched
         qkv = reduced.backbone.encoder.groups[0].layers[0].attention.qkv
@@ -67,8 +77,6 @@ def test_unknown_precision_is_rejected() -> None:
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_onnx_export_round_trip(cls: str, tmp_path) -> None:
-    pytest.importorskip("onnx", reason="the onnx extra is not installed")
-    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
     from albert.runtime import export_onnx, load_onnx
 
     model = build(cls)
@@ -86,15 +94,18 @@ def test_onnx_export_round_trip(cls: str, tmp_path) -> None:
 
 
 def test_onnx_int8_runs(tmp_path) -> None:
-    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
     from albert.runtime import export_onnx, load_onnx
 
     model = build("AlbertModel")
     runner = load_onnx(export_onnx(model, tmp_path / "int8.onnx", precision="int8"))
     inputs = inputs_for("AlbertModel")
+    keep = inputs["attention_mask"].bool()
     with torch.no_grad():
-        expected = model(**inputs).last_hidden_state
-    assert (runner(**inputs).last_hidden_state - expected).abs().max() < 0.5
+        expected = model(**inputs).last_hidden_state[keep]
+    got = runner(**inputs).last_hidden_state[keep]
+    # Hidden states have a standard deviation of ~1; measured: 1.8% relative error, cosine >= 0.9988.
+    assert relative_error(got, expected) < 0.05
+    assert torch.nn.functional.cosine_similarity(got, expected, dim=-1).min() > 0.99
 
 
 def test_load_onnx_reports_a_missing_file(tmp_path) -> None:

@@ -60,13 +60,13 @@ def test_text_classification_overfits_and_saves_a_loadable_model(tmp_path, base_
         "finetune_config.json",
     ):
         assert (out / name).is_file(), name
-    pytest.importorskip("matplotlib")
     assert (out / "curves.png").is_file()
 
     # the same numbers from the saved directory, and the same logits in transformers
     again = evaluate("text-classification", out, data, tokenizer=tokenizer)
     assert again == pytest.approx(result.metrics, rel=1e-4)
-    transformers = pytest.importorskip("transformers")
+    import transformers
+
     theirs = transformers.AlbertForSequenceClassification.from_pretrained(out).eval()
     ours = __import__("albert").AlbertForSequenceClassification.from_pretrained(out)
     batch = tokenizer(["john visited paris"], ["mary works for google"], return_tensors="pt")

@@ -1,6 +1,8 @@
 """Fixtures for the tokenizer tests.
 
-* `small_spm_dir`: a small ALBERT-layout SentencePiece vocabulary trained here (no data needed);
+* `small_spm_dir`: a small ALBERT-layout SentencePiece vocabulary trained here (no data needed), with
+  `hf_small_slow` / `hf_small_fast` (transformers' tokenizers on it) and `parity_lines` (generated text):
+  what the parity tests run on, on any machine;
 * `real_spm`: the real ALBERT 30k vocabulary from `<repo>/../shared/data` (tests skip without it);
 * `real_lines`: a few thousand real lines (Wikipedia paragraphs, SQuAD contexts/questions, CoNLL
   sentences) from the same place.
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast, train_sentencepiece
+from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -123,7 +125,7 @@ def make_synthetic_corpus(n_lines: int = 3000, seed: int = 0) -> list[str]:
 def small_spm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 400-piece vocabulary with ALBERT's layout, trained on a synthetic corpus (about a second)."""
     out = tmp_path_factory.mktemp("small_spm")
-    train_sentencepiece(None, out, sentences=make_synthetic_corpus(), vocab_size=400, num_threads=2)
+    AlbertTokenizer.train(None, out, sentences=make_synthetic_corpus(), vocab_size=400, num_threads=2)
     return out
 
 
@@ -140,6 +142,38 @@ def small_slow(small_spm_dir: Path) -> AlbertTokenizer:
 @pytest.fixture(scope="session")
 def small_fast(small_spm_dir: Path) -> AlbertTokenizerFast:
     return AlbertTokenizerFast.from_pretrained(small_spm_dir)
+
+
+# Lines the synthetic corpus never has: other scripts, controls, odd spaces, ALBERT's quotes and brackets.
+TRICKY_LINES = [
+    "  Café\t\tÜBER  [MASK]  x ",
+    "a\x0bb\x1cc\x85d  ``q'' (x) - y – £5 €10.",
+    "İSTANBUL ΟΔΟΣ ﬁne ½ Ⅻ ｆｕｌｌｗｉｄｔｈ",
+    "生活的真谛是 x-ray; 92000, 3.5 km! 😀 \u200b\u00ad soft",
+    "In 2010, 2011, 1,000,000 people said: ``yes''.",
+    "e\u0301 n\u0303 a\u030a combining marks",
+]
+
+
+@pytest.fixture(scope="session")
+def parity_lines() -> list[str]:
+    """2,000 generated lines (another seed than the vocabulary's training text) and the tricky ones."""
+    return make_synthetic_corpus(2000, seed=7) + TRICKY_LINES
+
+
+@pytest.fixture(scope="session")
+def small_spm(small_spm_dir: Path) -> Path:
+    return small_spm_dir / "spiece.model"
+
+
+@pytest.fixture(scope="session")
+def hf_small_slow(hf, small_spm: Path):
+    return hf.AlbertTokenizer(str(small_spm))
+
+
+@pytest.fixture(scope="session")
+def hf_small_fast(hf, small_spm: Path):
+    return hf.AlbertTokenizerFast(vocab_file=str(small_spm))
 
 
 @pytest.fixture(scope="session")
@@ -161,8 +195,9 @@ def real_fast(real_spm: Path) -> AlbertTokenizerFast:
 
 @pytest.fixture(scope="session")
 def hf():
-    """transformers (the reference implementation), or skip."""
-    transformers = pytest.importorskip("transformers")
+    """transformers (the reference implementation; a test dependency, so missing is an error)."""
+    import transformers
+
     transformers.logging.set_verbosity_error()
     return transformers
 

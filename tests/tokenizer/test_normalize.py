@@ -119,7 +119,8 @@ def test_parse_spm_model_real(real_spm):
 
 
 def test_parse_spm_model_matches_protobuf(small_spm_dir):
-    pb = pytest.importorskip("sentencepiece.sentencepiece_model_pb2")
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
     data = (small_spm_dir / "spiece.model").read_bytes()
     proto = pb.ModelProto()
     proto.ParseFromString(data)

@@ -73,14 +73,14 @@ def test_digit_comma_offsets(real_fast):
     assert spans(real_fast, "In 2010, we") == [("▁in", "In"), ("▁2010", "2010"), (",", ","), ("▁we", "we")]
 
 
-def test_offsets_on_real_text(real_fast, real_lines):
+def check_offsets(tok, lines: list[str]) -> None:
     """Each piece equals its span of the original text once normalised (lowercase, accents, NFKC)."""
-    enc = real_fast(real_lines, return_offsets_mapping=True, add_special_tokens=False)
+    enc = tok(lines, return_offsets_mapping=True, add_special_tokens=False)
     total = good = 0
-    for text, ids, offsets in zip(real_lines, enc["input_ids"], enc["offset_mapping"]):
+    for text, ids, offsets in zip(lines, enc["input_ids"], enc["offset_mapping"]):
         assert all(0 <= a <= b <= len(text) for a, b in offsets)
         assert [a for a, _ in offsets] == sorted(a for a, _ in offsets)
-        for piece, (a, b) in zip(real_fast.convert_ids_to_tokens(ids), offsets):
+        for piece, (a, b) in zip(tok.convert_ids_to_tokens(ids), offsets):
             if piece in ("<unk>", "▁"):
                 continue
             total += 1
@@ -90,34 +90,50 @@ def test_offsets_on_real_text(real_fast, real_lines):
     assert good >= 0.999 * total
 
 
-@pytest.fixture(params=["slow", "fast"])
-def real_tok(request, real_slow, real_fast):
-    return real_slow if request.param == "slow" else real_fast
-
-
-def test_decode_inverts_encode_on_real_text(real_tok, real_lines):
+def check_decode_inverts_encode(tok, lines: list[str]) -> None:
     checked = 0
-    for text in real_lines:
-        ids = real_tok.encode(text)
-        if real_tok.unk_token_id in ids or any(unicodedata.category(c) in ("Cf", "Co") for c in text):
+    for text in lines:
+        ids = tok.encode(text)
+        if tok.unk_token_id in ids or any(unicodedata.category(c) in ("Cf", "Co") for c in text):
             continue  # <unk> loses the text; format characters are mapped by the charsmap
         expected = " ".join(unicodedata.normalize("NFKC", preprocess_text(text)).split())
-        assert real_tok.decode(ids, skip_special_tokens=True) == expected, text
+        assert tok.decode(ids, skip_special_tokens=True) == expected, text
         checked += 1
-    assert checked > 0.8 * len(real_lines)
+    assert checked > 0.8 * len(lines)
 
 
-def test_decode_matches_transformers(real_slow, real_fast, hf_slow, hf_fast):
+def check_decode_matches_transformers(ours_slow, ours_fast, hf_slow, hf_fast) -> None:
     import random
 
     rng = random.Random(0)
     for _ in range(50):
-        ids = [rng.randrange(30000) for _ in range(rng.randrange(1, 20))] + rng.sample([0, 1, 2, 3, 4], 3)
+        ids = [rng.randrange(len(ours_slow)) for _ in range(rng.randrange(1, 20))] + rng.sample(range(5), 3)
         rng.shuffle(ids)
         for skip in (False, True):
-            assert real_slow.decode(ids, skip_special_tokens=skip) == hf_slow.decode(
+            assert ours_slow.decode(ids, skip_special_tokens=skip) == hf_slow.decode(
                 ids, skip_special_tokens=skip
             )
-            assert real_fast.decode(ids, skip_special_tokens=skip) == hf_fast.decode(
+            assert ours_fast.decode(ids, skip_special_tokens=skip) == hf_fast.decode(
                 ids, skip_special_tokens=skip
             )
+
+
+def test_offsets_on_generated_text(small_fast, parity_lines):
+    check_offsets(small_fast, parity_lines)
+
+
+@pytest.mark.parametrize("kind", ["slow", "fast"])
+def test_decode_inverts_encode(kind, small_slow, small_fast, parity_lines):
+    check_decode_inverts_encode(small_slow if kind == "slow" else small_fast, parity_lines)
+
+
+def test_decode_matches_transformers(small_slow, small_fast, hf_small_slow, hf_small_fast):
+    check_decode_matches_transformers(small_slow, small_fast, hf_small_slow, hf_small_fast)
+
+
+def test_offsets_and_decoding_on_the_real_vocabulary(real_slow, real_fast, hf_slow, hf_fast, real_lines):
+    """The checks above on the real 30k vocabulary and real text of ../shared/data."""
+    check_offsets(real_fast, real_lines)
+    for tok in (real_slow, real_fast):
+        check_decode_inverts_encode(tok, real_lines)
+    check_decode_matches_transformers(real_slow, real_fast, hf_slow, hf_fast)

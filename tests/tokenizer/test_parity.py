@@ -1,6 +1,9 @@
-"""Parity on real text: ours (slow) == transformers (slow); ours (fast) == ours (slow); random Unicode.
+"""Parity: ours (slow) == transformers (slow); ours (fast) == ours (slow); random Unicode.
 
-The agreement rates are printed (`pytest -s` shows them).
+The tests run on a small vocabulary trained in the session and generated text, so they run anywhere;
+`test_parity_on_the_real_vocabulary` repeats the line checks on the real 30k vocabulary and real text of
+`../shared/data` (it skips, with the reason, where that is absent). The agreement rates are printed
+(`pytest -s` shows them).
 """
 
 from __future__ import annotations
@@ -9,12 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 from albert.tokenizer.spm_proto import parse_spm_model
-
-
-@pytest.fixture(scope="session")
-def real_scores(real_spm):
-    return parse_spm_model(real_spm.read_bytes()).scores
 
 
 def _diff(a: list, b: list) -> tuple[int, int, int]:
@@ -42,31 +41,92 @@ def assert_is_score_tie(slow, fast, text: str, scores) -> None:
     assert -1e-6 <= gap < 1e-3, (text, pieces_s, pieces_f, gap)
 
 
-def test_ours_slow_equals_transformers_slow(real_slow, hf_slow, real_lines):
-    ours = real_slow(real_lines, add_special_tokens=True)["input_ids"]
-    theirs = [hf_slow.encode(t) for t in real_lines]
-    same = sum(a == b for a, b in zip(ours, theirs))
-    print(
-        f"\nours slow == transformers slow: {same}/{len(real_lines)} lines ({100 * same / len(real_lines):.2f}%)"
-    )
-    assert same == len(real_lines), [t for t, a, b in zip(real_lines, ours, theirs) if a != b][:3]
-    # tokenize() too, on a part (upstream's is slow)
-    for text in real_lines[:300]:
-        assert real_slow.tokenize(text) == hf_slow.tokenize(text)
+# ----- the checks, on any vocabulary ---------------------------------------------------------------
 
 
-def test_ours_fast_equals_ours_slow(real_slow, real_fast, real_lines, real_spm):
-    slow = real_slow(real_lines)["input_ids"]
-    fast = real_fast(real_lines)["input_ids"]
-    fast_offsets = real_fast(real_lines, return_offsets_mapping=True)["input_ids"]
-    assert fast == fast_offsets  # the offsets path gives the same ids
-    same = sum(a == b for a, b in zip(slow, fast))
-    print(f"\nours fast == ours slow: {same}/{len(real_lines)} lines ({100 * same / len(real_lines):.2f}%)")
-    scores = parse_spm_model(real_spm.read_bytes()).scores
-    for text, a, b in zip(real_lines, slow, fast):
+def check_slow_equals_transformers_slow(ours, theirs, lines: list[str]) -> None:
+    got = ours(lines, add_special_tokens=True)["input_ids"]
+    expected = [theirs.encode(t) for t in lines]
+    same = sum(a == b for a, b in zip(got, expected))
+    print(f"\nours slow == transformers slow: {same}/{len(lines)} lines ({100 * same / len(lines):.2f}%)")
+    assert same == len(lines), [t for t, a, b in zip(lines, got, expected) if a != b][:3]
+    for text in lines[:300]:  # tokenize() too, on a part (upstream's is slow)
+        assert ours.tokenize(text) == theirs.tokenize(text)
+
+
+def check_fast_equals_slow(slow, fast, lines: list[str], spm_path) -> None:
+    ids_slow = slow(lines)["input_ids"]
+    ids_fast = fast(lines)["input_ids"]
+    assert ids_fast == fast(lines, return_offsets_mapping=True)["input_ids"]  # the offsets path agrees
+    same = sum(a == b for a, b in zip(ids_slow, ids_fast))
+    print(f"\nours fast == ours slow: {same}/{len(lines)} lines ({100 * same / len(lines):.2f}%)")
+    scores = parse_spm_model(spm_path.read_bytes()).scores
+    for text, a, b in zip(lines, ids_slow, ids_fast):
         if a != b:
-            assert_is_score_tie(real_slow, real_fast, text, scores)
-    assert same >= 0.999 * len(real_lines)
+            assert_is_score_tie(slow, fast, text, scores)
+    assert same >= 0.999 * len(lines)
+
+
+def check_fast_vs_transformers_fast(ours, theirs, slow, lines: list[str]) -> None:
+    """Reported, not required: transformers' fast tokenizer (converted from spiece.model) splits the
+    user-defined symbols ( ) " - . off as added tokens, penalises digit-comma pieces and turns trailing
+    whitespace into a "▁" piece, so it differs from the slow one on many lines. On the other lines all three
+    agree."""
+    got = ours(lines)["input_ids"]
+    expected = theirs(lines)["input_ids"]
+    same = sum(a == b for a, b in zip(got, expected))
+    slow_same = sum(a == b for a, b in zip(slow(lines)["input_ids"], expected))
+    print(f"\nours fast == transformers fast: {same}/{len(lines)} ({100 * same / len(lines):.2f}%); "
+          f"transformers fast == slow: {slow_same}/{len(lines)}")  # fmt: skip
+    plain = [i for i, t in enumerate(lines) if not any(c in t for c in '()"-.,–£€') and t == t.strip()]
+    assert plain and all(got[i] == expected[i] for i in plain)
+
+
+def check_options_match_transformers(hf, spm_path, lines: list[str], kw: dict) -> None:
+    reference = hf.AlbertTokenizer(str(spm_path), **kw)
+    expected = [reference.encode(t) for t in lines]
+    slow, fast = AlbertTokenizer(spm_path, **kw), AlbertTokenizerFast(spm_path, **kw)
+    assert slow(lines)["input_ids"] == expected
+    scores = parse_spm_model(spm_path.read_bytes()).scores
+    for text, a, b in zip(lines, expected, fast(lines)["input_ids"]):
+        if a != b:
+            assert_is_score_tie(slow, fast, text, scores)
+
+
+OPTIONS = [{"keep_accents": True}, {"do_lower_case": False}, {"remove_space": False}]
+
+
+# ----- a vocabulary trained here, generated text ----------------------------------------------------
+
+
+def test_ours_slow_equals_transformers_slow(small_slow, hf_small_slow, parity_lines):
+    check_slow_equals_transformers_slow(small_slow, hf_small_slow, parity_lines)
+
+
+def test_ours_fast_equals_ours_slow(small_slow, small_fast, parity_lines, small_spm):
+    check_fast_equals_slow(small_slow, small_fast, parity_lines, small_spm)
+
+
+def test_ours_fast_vs_transformers_fast(small_fast, hf_small_fast, small_slow, parity_lines):
+    check_fast_vs_transformers_fast(small_fast, hf_small_fast, small_slow, parity_lines)
+
+
+@pytest.mark.parametrize("kw", OPTIONS)
+def test_options_match_transformers(hf, small_spm, parity_lines, kw):
+    check_options_match_transformers(hf, small_spm, parity_lines[::10], kw)
+
+
+# ----- the real vocabulary and real text (../shared/data) -------------------------------------------
+
+
+def test_parity_on_the_real_vocabulary(real_slow, real_fast, hf, real_spm, real_lines):
+    """Every check above on the real 30k vocabulary and a few thousand real lines."""
+    check_slow_equals_transformers_slow(real_slow, hf.AlbertTokenizer(str(real_spm)), real_lines)
+    check_fast_equals_slow(real_slow, real_fast, real_lines, real_spm)
+    hf_fast = hf.AlbertTokenizerFast(vocab_file=str(real_spm))
+    check_fast_vs_transformers_fast(real_fast, hf_fast, real_slow, real_lines)
+    for kw in OPTIONS:
+        check_options_match_transformers(hf, real_spm, real_lines[::10], kw)
 
 
 def test_known_score_tie_example(real_slow, real_fast, real_spm):
@@ -84,22 +144,7 @@ def test_known_score_tie_example(real_slow, real_fast, real_spm):
         assert_is_score_tie(real_slow, real_fast, paragraph, scores)
 
 
-def test_ours_fast_vs_transformers_fast(real_fast, hf_fast, real_slow, real_lines):
-    """Reported, not required: transformers' fast tokenizer (converted from spiece.model) splits the
-    user-defined symbols ( ) " - . off as added tokens, penalises digit-comma pieces and turns trailing
-    whitespace into a "▁" piece, so it differs from the slow one on many lines. On the other lines all three
-    agree."""
-    ours = real_fast(real_lines)["input_ids"]
-    theirs = hf_fast(real_lines)["input_ids"]
-    same = sum(a == b for a, b in zip(ours, theirs))
-    slow_same = sum(a == b for a, b in zip(real_slow(real_lines)["input_ids"], theirs))
-    print(f"\nours fast == transformers fast: {same}/{len(real_lines)} ({100 * same / len(real_lines):.2f}%); "
-          f"transformers fast == slow: {slow_same}/{len(real_lines)}")  # fmt: skip
-    plain = [i for i, t in enumerate(real_lines) if not any(c in t for c in '()"-.,–£€') and t == t.strip()]
-    assert plain and all(ours[i] == theirs[i] for i in plain)
-
-
-# ----- random text --------------------------------------------------------------------------------
+# ----- random text ----------------------------------------------------------------------------------
 
 _ALPHABET = st.characters(codec="utf-8")
 _TEXT = st.text(
@@ -110,34 +155,32 @@ _TEXT = st.text(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT, pair=st.one_of(st.none(), _TEXT))
-def test_random_unicode_slow_equals_fast(real_slow, real_fast, real_scores, text, pair):
-    a = real_slow(text, pair)
-    b = real_fast(text, pair, return_offsets_mapping=True)
+def test_random_unicode_slow_equals_fast(small_slow, small_fast, small_spm, text, pair):
+    a = small_slow(text, pair)
+    b = small_fast(text, pair, return_offsets_mapping=True)
     if a["input_ids"] != b["input_ids"]:  # e.g. "<{RRR": "rr r" (slow) vs "r rr" (fast), an exact tie
         for part in (text, pair):
             if part is not None:
-                assert_is_score_tie(real_slow, real_fast, part, real_scores)
+                assert_is_score_tie(small_slow, small_fast, part, small_slow._model.scores)
     else:
         assert a["token_type_ids"] == b["token_type_ids"]
     n = len(text)
     for start, end in b["offset_mapping"]:
         assert 0 <= start <= end <= max(n, len(pair or ""))
-    assert isinstance(real_fast.decode(b["input_ids"]), str) and isinstance(
-        real_slow.decode(a["input_ids"]), str
+    assert isinstance(small_fast.decode(b["input_ids"]), str) and isinstance(
+        small_slow.decode(a["input_ids"]), str
     )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT)
-def test_random_unicode_matches_transformers_slow(real_slow, hf_slow, text):
-    assert real_slow.encode(text) == hf_slow.encode(text)
+def test_random_unicode_matches_transformers_slow(small_slow, hf_small_slow, text):
+    assert small_slow.encode(text) == hf_small_slow.encode(text)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=40), keep_accents=st.booleans(), lower=st.booleans(), space=st.booleans())
 def test_random_unicode_options_small_vocab(small_spm_dir, text, keep_accents, lower, space):
-    from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
-
     kw = {"keep_accents": keep_accents, "do_lower_case": lower, "remove_space": space}
     slow, fast = _cached(AlbertTokenizer, small_spm_dir, kw), _cached(AlbertTokenizerFast, small_spm_dir, kw)
     if slow.encode(text) != fast.encode(text):
@@ -152,18 +195,3 @@ def _cached(cls, directory, kw):
     if key not in _CACHE:
         _CACHE[key] = cls.from_pretrained(directory, **kw)
     return _CACHE[key]
-
-
-@pytest.mark.parametrize("kw", [{"keep_accents": True}, {"do_lower_case": False}, {"remove_space": False}])
-def test_options_match_transformers(hf, real_spm, real_lines, kw):
-    from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
-
-    lines = real_lines[::10] + ["  Café\t\tÜBER  [MASK]  x ", "a\x0bb\x1cc\x85d  ``q''", "İSTANBUL ΟΔΟΣ"]
-    reference = hf.AlbertTokenizer(str(real_spm), **kw)
-    theirs = [reference.encode(t) for t in lines]
-    slow, fast = AlbertTokenizer(real_spm, **kw), AlbertTokenizerFast(real_spm, **kw)
-    assert slow(lines)["input_ids"] == theirs
-    scores = parse_spm_model(real_spm.read_bytes()).scores
-    for text, a, b in zip(lines, theirs, fast(lines)["input_ids"]):
-        if a != b:
-            assert_is_score_tie(slow, fast, text, scores)

@@ -67,10 +67,10 @@ def test_train_errors(tmp_path):
         train_sentencepiece(None, tmp_path / "out", sentences=["a b c"] * 10, vocab_size=5000)
 
 
-def test_subword_sampling(real_spm, hf):
+def test_subword_sampling(small_spm):
     kwargs = {"enable_sampling": True, "nbest_size": -1, "alpha": 0.1}
-    tok = AlbertTokenizer(real_spm, sp_model_kwargs=kwargs)
-    text = "unbelievably, 1,000,000 tokenization experiments in 2010, 2011, 2012,"
+    tok = AlbertTokenizer(small_spm, sp_model_kwargs=kwargs)
+    text = "unbelievably, 1,000,000 national universities in 2010, 2011, 2012,"
     samples = {tuple(tok.encode(text, add_special_tokens=False)) for _ in range(30)}
     assert len(samples) > 1  # sampling is on
     for ids in samples:
@@ -78,6 +78,6 @@ def test_subword_sampling(real_spm, hf):
             is_digit_comma_piece(p) for p in tok.convert_ids_to_tokens(list(ids))
         )  # rule still applied
         assert tok.decode(list(ids)) == text.lower()
-    deterministic = AlbertTokenizer(real_spm)
+    deterministic = AlbertTokenizer(small_spm)
     assert len({tuple(deterministic.encode(text)) for _ in range(5)}) == 1
-    assert AlbertTokenizer.from_pretrained(real_spm, sp_model_kwargs=kwargs).sp_model_kwargs == kwargs
+    assert AlbertTokenizer.from_pretrained(small_spm, sp_model_kwargs=kwargs).sp_model_kwargs == kwargs

@@ -10,12 +10,11 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
+import albert.model as model_mod
+from albert.checkpoint.hf import to_hf_state_dict
+from albert.config import AlbertConfig
 from albert.training import TrainArgs, param_groups, train
 from tests.training.helpers import train_losses
-
-model_mod = pytest.importorskip("albert.model")
-from albert.checkpoint.hf import to_hf_state_dict  # noqa: E402
-from albert.config import AlbertConfig  # noqa: E402
 
 VOCAB, SEQ = 40, 12
 

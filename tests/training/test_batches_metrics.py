@@ -14,7 +14,7 @@ from torch.utils.data import IterableDataset
 
 from albert.training import ShardedBatches, TrainArgs, train
 from albert.training.batches import as_batch_source, source_length
-from albert.training.metrics import MetricsWriter, plot_curves, read_metrics
+from albert.training.metrics_log import MetricsWriter, plot_curves, read_metrics
 from tests.training.helpers import ShiftDataset, make_model
 
 

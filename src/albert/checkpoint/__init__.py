@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
+from albert.atomic_files import atomic_write_json, umask_mode
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
-from albert.checkpoint.hub import resolve_file
 from albert.config import CONFIG_NAME, AlbertConfig
+from albert.hub import resolve_file
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ TORCH_NAME = "pytorch_model.bin"
 TORCH_INDEX_NAME = "pytorch_model.bin.index.json"
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16, "fp32": torch.float32,
-           "fp16": torch.float16, "bf16": torch.bfloat16}  # fmt: skip
+           "fp16": torch.float16, "half": torch.float16, "bf16": torch.bfloat16}  # fmt: skip
 
 
 def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
@@ -81,20 +82,25 @@ def read_state_dict(name_or_path: str | os.PathLike) -> dict[str, torch.Tensor]:
     )
 
 
-def resolve_dtype(dtype: torch.dtype | str | None, state: dict[str, torch.Tensor]) -> torch.dtype:
-    """None -> float32 (as transformers 4.x); "auto" -> the dtype the weights were stored in."""
-    if dtype is None:
-        return torch.float32
-    if isinstance(dtype, torch.dtype):
+def resolve_dtype(dtype: torch.dtype | str | None, stored: torch.dtype | None = None) -> torch.dtype | None:
+    """The one reading of a `dtype=` argument (transformers'): None -> None (the caller's default: float32
+    when loading), "auto" -> `stored` (the dtype the weights are stored in, or a loaded model's own), a
+    name ("float32", "fp16", "bf16", ...) or a torch.dtype as given."""
+    if dtype is None or isinstance(dtype, torch.dtype):
         return dtype
     if dtype == "auto":
-        floats = [t.dtype for t in state.values() if t.is_floating_point()]
-        return floats[0] if floats else torch.float32
+        return stored
     if dtype in _DTYPES:
         return _DTYPES[dtype]
     raise ValueError(
         f"unknown dtype {dtype!r}; use None, 'auto', 'float32', 'float16', 'bfloat16' or a torch.dtype"
     )
+
+
+def stored_dtype(state: dict[str, torch.Tensor]) -> torch.dtype:
+    """The dtype floating-point weights were saved in (float32 if there are none)."""
+    floats = [t.dtype for t in state.values() if t.is_floating_point()]
+    return floats[0] if floats else torch.float32
 
 
 def load_model(
@@ -112,19 +118,17 @@ def load_model(
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
     """
-    from albert.model import AlbertModel
-
     if config is None:
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
         config = config.replace(**config_overrides)
     hf_state = read_state_dict(name_or_path)
-    target_dtype = resolve_dtype(dtype, hf_state)
+    target_dtype = resolve_dtype(dtype, stored_dtype(hf_state)) or torch.float32
     state, unknown = from_hf_state_dict(hf_state)
-    if issubclass(cls, AlbertModel):  # a bare encoder: drop the prefix and any head
-        state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
     model = cls(config, attn_implementation=attn_implementation)
     expected = model.state_dict()
+    if not any(k.startswith("backbone.") for k in expected):  # a bare encoder: drop the prefix and heads
+        state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
     # Shapes must match exactly (a config that disagrees with its weights is a user-visible error).
     for key, tensor in state.items():
         if key in expected and expected[key].shape != tensor.shape:
@@ -148,17 +152,6 @@ def load_model(
     model.tie_weights()
     model.to(dtype=target_dtype, device=device)
     return model.eval()
-
-
-def umask_mode(*, directory: bool = False) -> int:
-    """The permissions `open()` / `mkdir()` give under the current umask (0o644 / 0o755 for umask 022).
-
-    safetensors' `save_file`, `tempfile.mkstemp` and `mkdtemp` create owner-only files (0o600 / 0o700);
-    model and checkpoint files get these usual permissions instead, so that others can read them where
-    the umask allows (a model directory shared on a cluster)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return (0o777 if directory else 0o666) & ~mask
 
 
 def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
@@ -189,7 +182,7 @@ def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | Non
             "metadata": {"total_size": sum(t.numel() * t.element_size() for t in hf.values())},
             "weight_map": {k: name for name, shard in zip(names, shards) for k in shard},
         }
-        _write_json(directory / SAFETENSORS_INDEX_NAME, index)
+        atomic_write_json(directory / SAFETENSORS_INDEX_NAME, index, sort_keys=True)
     stale = directory / (SAFETENSORS_INDEX_NAME if len(shards) == 1 else SAFETENSORS_NAME)
     stale.unlink(missing_ok=True)
     config.save_pretrained(
@@ -213,14 +206,9 @@ def _split(state: dict[str, torch.Tensor], max_bytes: int | None) -> list[dict[s
     return shards
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 __all__ = [
     "load_model",
+    "resolve_dtype",
     "read_state_dict",
     "resolve_file",
     "save_model",

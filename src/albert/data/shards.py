@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from albert.atomic_files import atomic_write, atomic_write_json
 from albert.data.sentence_order import SopInstance
 
 FORMAT_VERSION = 1
@@ -35,24 +36,13 @@ def token_dtype(vocab_size: int) -> np.dtype:
 
 
 def save_array_atomic(path: Path, array: np.ndarray) -> None:
-    """`np.save` to a temporary file in the same directory, fsync, then `os.replace` onto `path`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        np.save(f, array)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """`np.save` onto `path` atomically."""
+    atomic_write(path, lambda f: np.save(f, array), binary=True)
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """JSON to a temporary file, fsync, then `os.replace` onto `path`."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """JSON onto `path` atomically."""
+    atomic_write_json(path, data)
 
 
 def write_shard(

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from albert.checkpoint import load_model, save_model
 from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
 from albert.loading import LoadingOptions, normalise_loading_kwargs
 from albert.model.fast import FastPaths, activation_for
@@ -190,8 +191,7 @@ class AlbertPreTrainedModel(nn.Module):
         Also takes transformers' spellings (`torch_dtype`, `device_map`, `revision`, ...; `albert.loading`
         lists them) and any `AlbertConfig` field as an override (e.g. `num_labels=3`).
         """
-        from albert.checkpoint import load_model
-        from albert.checkpoint.hub import hub_options
+        from albert.hub import hub_options
 
         options = _normalise_loading_kwargs(
             cls, dict(kwargs, dtype=dtype, attn_implementation=attn_implementation, device=device)
@@ -209,8 +209,6 @@ class AlbertPreTrainedModel(nn.Module):
 
     def save_pretrained(self, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
         """Write config.json + model.safetensors with HF key names (loadable by transformers)."""
-        from albert.checkpoint import save_model
-
         return save_model(self, directory, max_shard_size=max_shard_size)
 
 

@@ -11,22 +11,23 @@ question-answering, multiple-choice, feature-extraction. See docs/pipelines.md.
 
 from __future__ import annotations
 
-import importlib.resources
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
 
+from albert.checkpoint import resolve_dtype
+from albert.hub import default_model_dir
 from albert.loading import merge_device, merge_dtype
 from albert.model import AlbertPreTrainedModel
-from albert.pipelines.base import Pipeline, PipelineError, resolve_device, resolve_dtype
+from albert.pipelines.base import Pipeline, PipelineError, resolve_device
 from albert.pipelines.feature_extraction import FeatureExtractionPipeline
 from albert.pipelines.fill_mask import FillMaskPipeline
 from albert.pipelines.multiple_choice import MultipleChoicePipeline
 from albert.pipelines.question_answering import QuestionAnsweringPipeline
 from albert.pipelines.text_classification import TextClassificationPipeline
 from albert.pipelines.token_classification import TokenClassificationPipeline
+from albert.tokenizer import load_tokenizer
 
 TASKS: dict[str, type[Pipeline]] = {
     cls.task: cls
@@ -42,24 +43,6 @@ TASKS: dict[str, type[Pipeline]] = {
 ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
 # Tasks that a general pretrained (masked-LM) checkpoint serves; the others need a fine-tuned head.
 DEFAULT_MODEL_TASKS = ("fill-mask", "feature-extraction")
-
-
-def default_model_dir() -> Path:
-    """The built-in model shipped in `albert/assets/default/` (HF layout), or FileNotFoundError."""
-    root = importlib.resources.files("albert") / "assets" / "default"
-    if not (root / "config.json").is_file():
-        raise FileNotFoundError(
-            "no built-in default model is installed (expected albert/assets/default/config.json); pass "
-            "model='path/to/checkpoint_dir' or a Hugging Face hub id such as 'albert/albert-base-v2'"
-        )
-    return Path(str(root))
-
-
-def load_tokenizer(name_or_path: str | os.PathLike) -> Any:
-    """The fast ALBERT tokenizer of a checkpoint (fast: character offsets are needed by ner and QA)."""
-    from albert.tokenizer import AlbertTokenizerFast
-
-    return AlbertTokenizerFast.from_pretrained(name_or_path)
 
 
 def pipeline(
@@ -80,8 +63,8 @@ def pipeline(
             for the built-in default model (fill-mask and feature-extraction only).
         tokenizer: a tokenizer object or path; default: the model's directory/id.
         device: "cpu" (default), "cuda", "cuda:N", an index N (-1 = cpu) or a torch.device.
-        dtype: None (float32, or an already-loaded model's own dtype), "auto" (bf16/fp16 on a GPU that
-            supports it, float32 on CPU), "float32", "float16", "bfloat16" or a torch.dtype.
+        dtype: None (float32, or an already-loaded model's own dtype), "auto" (the dtype the weights are
+            stored in, as transformers), "float32", "float16", "bfloat16" or a torch.dtype.
             transformers' `torch_dtype=` and `device_map=` are read as `dtype` and `device`.
         batch_size: inputs per forward pass (inputs are grouped by length to limit padding).
         **kwargs: default call parameters of the task (e.g. `top_k=3`, `aggregation_strategy="simple"`).
@@ -94,7 +77,7 @@ def pipeline(
         raise ValueError(f"unknown task {task!r}; available tasks: {known}")
     cls = TASKS[name]
     target_device = resolve_device(device)
-    target_dtype = resolve_dtype(dtype, target_device)
+    resolve_dtype(dtype)  # a bad name fails before anything is loaded
     if model is None:
         if name not in DEFAULT_MODEL_TASKS:
             raise ValueError(
@@ -104,14 +87,14 @@ def pipeline(
         model = default_model_dir()
     if isinstance(model, (str, os.PathLike)):
         tokenizer = model if tokenizer is None else tokenizer
-        model = cls.model_class.from_pretrained(model, dtype=target_dtype, device=target_device)
+        model = cls.model_class.from_pretrained(model, dtype=dtype, device=target_device)
     elif isinstance(model, torch.nn.Module):
         if not isinstance(model, cls.model_class):
             raise TypeError(f"task {name!r} needs a {cls.model_class.__name__}, got a {type(model).__name__}")
         if tokenizer is None:
             raise ValueError("a model object was passed without tokenizer=; pass the tokenizer (or its path)")
         if device is not None or dtype is not None:
-            model = model.to(device=target_device, dtype=target_dtype)
+            model = model.to(device=target_device, dtype=resolve_dtype(dtype, model.dtype))
     else:
         raise TypeError(f"model must be a path, a hub id or a model object, got {type(model).__name__}")
     if isinstance(tokenizer, (str, os.PathLike)):

@@ -1,4 +1,4 @@
-"""What every pipeline shares: device/dtype choice, length-grouped batching, streaming, input order.
+"""What every pipeline shares: device choice, length-grouped batching, streaming, input order.
 
 A task pipeline is three steps:
 
@@ -30,44 +30,9 @@ logger = logging.getLogger(__name__)
 # hold back results (and memory) longer when streaming.
 WINDOW_BATCHES = 16
 
-_DTYPE_NAMES = {
-    "float32": torch.float32,
-    "fp32": torch.float32,
-    "float16": torch.float16,
-    "fp16": torch.float16,
-    "half": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "bf16": torch.bfloat16,
-}
-
 
 class PipelineError(ValueError):
     """A problem with one input (no [MASK], too long, malformed); other inputs are unaffected."""
-
-
-# ----- device and dtype --------------------------------------------------------------------------
-
-
-def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype | None:
-    """None -> None (keep the model's dtype; float32 when loading); "auto" -> bf16 on a GPU that supports
-    it, else fp16 on a GPU, else float32; a name ("float16", "bf16", ...) or a torch.dtype as given."""
-    if dtype is None or isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype == "auto":
-        if device.type == "cuda":
-            with torch.cuda.device(device):
-                # Native support only: older GPUs emulate bf16 slowly, fp16 is the better choice there.
-                return (
-                    torch.bfloat16
-                    if torch.cuda.is_bf16_supported(including_emulation=False)
-                    else torch.float16
-                )
-        return torch.float32  # half precision on CPU is slower and less accurate
-    if dtype in _DTYPE_NAMES:
-        return _DTYPE_NAMES[dtype]
-    raise ValueError(
-        f"unknown dtype {dtype!r}; use 'auto', 'float32', 'float16', 'bfloat16' or a torch.dtype"
-    )
 
 
 # ----- rows and batches --------------------------------------------------------------------------

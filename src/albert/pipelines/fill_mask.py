@@ -80,8 +80,20 @@ class FillMaskPipeline(Pipeline):
         self.check_length(len(ids))
         positions = [i for i, t in enumerate(ids) if t == self.tokenizer.mask_token_id]
         if not positions:
-            raise PipelineError(f"no mask token ({self.tokenizer.mask_token}) in the input")
+            raise PipelineError(self.no_mask_message(text, bool(params.get("truncation", False))))
         return [make_row(enc, mask_positions=positions)]
+
+    def no_mask_message(self, text: str, truncation: bool) -> str:
+        """Why no mask is left: there was none, or truncation cut off every one (then where the first was)."""
+        mask = self.tokenizer.mask_token
+        full = list(self.tokenizer(text)["input_ids"]) if truncation else []
+        if self.tokenizer.mask_token_id not in full:
+            return f"no mask token ({mask}) in the input"
+        first = full.index(self.tokenizer.mask_token_id)
+        return (
+            f"truncation to {self.max_length} tokens removed every mask token ({mask}): the first is token "
+            f"{first + 1} of {len(full)}; put a {mask} earlier in the text or shorten it"
+        )
 
     @torch.inference_mode()
     def forward(self, batch: dict[str, torch.Tensor], rows: list[Row]) -> list[dict[str, torch.Tensor]]:

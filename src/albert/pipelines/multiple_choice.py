@@ -6,8 +6,11 @@ scores. The result lists every choice, best first: `[{"choice", "index", "score"
 the choice's position in the input); `top_k=N` keeps the N best.
 
 Items written like the fine-tuning files, `{"question", "choices"}` with an optional `"context"`, are packed
-as `albert finetune multiple-choice` packs them (RACE style), so a fine-tuned model sees what it was trained
-on: `[CLS] context [SEP] question choice [SEP]`, or `[CLS] question [SEP] choice [SEP]` without a context.
+by the code that packs them for `albert finetune multiple-choice` (`albert.tasks.preprocess.pack_choices`,
+RACE style), so a fine-tuned model sees what it was trained on: `[CLS] context [SEP] question choice [SEP]`
+(question + choice keep their last 128 tokens), or `[CLS] question [SEP] choice [SEP]` without a context.
+With `truncation=True`, pairs too long for the model are cut longest-first, as in fine-tuning; without it
+they are an error.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import torch
 
 from albert.model import AlbertForMultipleChoice
 from albert.pipelines.base import Pipeline, PipelineError, Row
+from albert.tasks.preprocess import MAX_QA_LENGTH, choice_texts, pack_choices, tokenize
 
 
 class MultipleChoicePipeline(Pipeline):
@@ -45,21 +49,25 @@ class MultipleChoicePipeline(Pipeline):
         return out
 
     def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
-        prompt, seconds = self._pairs(item)
-        kwargs = self.truncation_kwargs(params.get("truncation", False))
-        encodings = [self.tokenizer(prompt, second, **kwargs) for second in seconds]
-        features: dict[str, list] = {"input_ids": [], "token_type_ids": [], "attention_mask": []}
-        for enc in encodings:
-            ids = list(enc["input_ids"])
+        first, seconds, max_qa_length = self._texts(item)
+        (first_ids,), _ = tokenize(self.tokenizer, [first])
+        second_ids, _ = tokenize(self.tokenizer, seconds)
+        truncation = params.get("truncation", False)
+        feature = pack_choices(
+            self.tokenizer,
+            first_ids,
+            second_ids,
+            max_length=self.max_length if truncation else None,
+            max_qa_length=max_qa_length,
+        )
+        for ids in feature["input_ids"]:
             self.check_length(len(ids), "prompt + choice")
-            features["input_ids"].append(ids)
-            features["token_type_ids"].append(list(enc.get("token_type_ids") or [0] * len(ids)))
-            features["attention_mask"].append(list(enc.get("attention_mask") or [1] * len(ids)))
-        return [Row(features)]
+        feature["attention_mask"] = [[1] * len(ids) for ids in feature["input_ids"]]
+        return [Row(feature)]
 
     @staticmethod
-    def _pairs(item: Any) -> tuple[str, list[str]]:
-        """The first text and the C second texts of an item (see the module docstring)."""
+    def _texts(item: Any) -> tuple[str, list[str], int | None]:
+        """The first text, the C second texts and the `max_qa_length` of an item (module docstring)."""
         keys = set(item) if isinstance(item, dict) else None
         if keys not in ({"prompt", "choices"}, {"question", "choices"}, {"context", "question", "choices"}):
             raise PipelineError(
@@ -73,10 +81,9 @@ class MultipleChoicePipeline(Pipeline):
         if not isinstance(choices, list) or not choices or not all(isinstance(c, str) for c in choices):
             raise PipelineError('"choices" must be a non-empty list of strings')
         if "prompt" in item:
-            return item["prompt"], choices
-        if item.get("context"):  # RACE packing, as albert.tasks.preprocess.encode_multiple_choice
-            return item["context"], [f"{item['question']} {c}" for c in choices]
-        return item["question"], choices
+            return item["prompt"], choices, None
+        first, seconds = choice_texts(item["question"], choices, item.get("context"))
+        return first, seconds, MAX_QA_LENGTH if item.get("context") else None
 
     def postprocess(self, item: Any, rows: list[Row], outputs: list[dict], params: dict[str, Any]) -> Any:
         scores = torch.softmax(outputs[0]["logits"], dim=-1).tolist()  # (C,)

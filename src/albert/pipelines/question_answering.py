@@ -18,10 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from albert.model import AlbertForQuestionAnswering
-from albert.pipelines.base import Pipeline, PipelineError, Row, make_row
+from albert.pipelines.base import Pipeline, PipelineError, Row
+from albert.tasks.preprocess import tokenize
+from albert.tasks.qa_spans import (
+    DOC_STRIDE,
+    MAX_ANSWER_LEN,
+    decode_answers,
+    pack_windows,
+    tokenize_contexts,
+)
 
 
 class QuestionAnsweringPipeline(Pipeline):
@@ -75,112 +81,36 @@ class QuestionAnsweringPipeline(Pipeline):
             if not isinstance(item[key], str) or not item[key]:
                 raise PipelineError(f"{key} must be a non-empty string")
         max_seq_len = params.get("max_seq_len") or min(384, self.max_length)
-        stride = params.get("doc_stride", min(max_seq_len // 2, 128))
+        stride = params.get("doc_stride", min(max_seq_len // 2, DOC_STRIDE))
         if stride > max_seq_len:
             raise PipelineError(f"doc_stride ({stride}) is larger than max_seq_len ({max_seq_len})")
-        try:
-            enc = self.tokenizer(
-                item["question"],
-                item["context"],
-                truncation="only_second",
-                max_length=max_seq_len,
-                stride=stride,
-                return_token_type_ids=True,  # they tell question from context
-                return_overflowing_tokens=True,
-                return_offsets_mapping=True,
-                return_special_tokens_mask=True,
+        (question,), _ = tokenize(self.tokenizer, [item["question"]])
+        context = tokenize_contexts(self.tokenizer, [item["context"]])[item["context"]]
+        try:  # the question is never cut, as upstream
+            features, windows = pack_windows(
+                self.tokenizer, question, context, max_length=max_seq_len, doc_stride=stride
             )
-        # The Rust tokenizer raises a bare Exception when the question leaves no room for the context.
-        except Exception as e:
+        except ValueError as e:
             raise PipelineError(
                 f"cannot fit the question and a piece of the context into max_seq_len={max_seq_len} tokens "
-                f"with doc_stride={stride} (is the question too long?): {e}"
+                f"with doc_stride={stride}: {e}"
             ) from e
-        rows = []
-        for i in range(len(enc["input_ids"])):
-            ids = list(enc["input_ids"][i])
-            special = list(enc["special_tokens_mask"][i])
-            types = list(enc["token_type_ids"][i])
-            # Context tokens (second sequence) and [CLS] may start or end the answer; nothing else.
-            in_context = [not s and t == 1 for s, t in zip(special, types)]
-            allowed = [c or t == self.tokenizer.cls_token_id for c, t in zip(in_context, ids)]
-            offsets = [tuple(o) for o in enc["offset_mapping"][i]]
-            words = self._word_ids(enc, i, ids, special, types, offsets, (item["question"], item["context"]))
-            rows.append(
-                make_row(
-                    enc, i, allowed=allowed, spans=_word_spans(words, in_context, offsets), offsets=offsets
-                )
-            )
-        return rows
-
-    def _word_ids(
-        self,
-        enc: Any,
-        i: int,
-        ids: list[int],
-        special: list[int],
-        types: list[int],
-        offsets: list[tuple[int, int]],
-        texts: tuple[str, str],
-    ) -> list[int | None]:
-        """Word index of each token of window `i` (None for [CLS]/[SEP]), numbered per sequence.
-
-        The tokenizer's own `word_ids()` when its output has one; otherwise words are rebuilt as the
-        tokenizer defines them: whitespace-separated, with each special token ([MASK], ...) a word.
-        """
-        method = getattr(enc, "word_ids", None)
-        if method is not None:
-            return list(method(i))
-        specials = set(self.tokenizer.all_special_ids) - {self.tokenizer.unk_token_id}
-        out: list[int | None] = []
-        word, previous = -1, None  # previous: (token id, end offset) of the last token of this sequence
-        for token_id, is_special, sequence, (start, end) in zip(ids, special, types, offsets):
-            if is_special:
-                out.append(None)
-                word, previous = -1, None  # the [SEP] ending the question: the context counts from 0
-                continue
-            text = texts[sequence]
-            new_word = (
-                previous is None
-                or token_id in specials
-                or previous[0] in specials
-                or any(c.isspace() for c in text[previous[1] : start])
-                or (start < end and text[start].isspace())
-            )
-            word += int(new_word)
-            out.append(word)
-            previous = (token_id, end)
-        return out
+        return [
+            Row({**f, "attention_mask": [1] * len(f["input_ids"])}, {"window": w})
+            for f, w in zip(features, windows)
+        ]
 
     def postprocess(self, item: Any, rows: list[Row], outputs: list[dict], params: dict[str, Any]) -> Any:
-        top_k = params.get("top_k", 1)
-        align = params.get("align_to_words", True)
-        max_answer_len = params.get("max_answer_len", 15)
-        context = item["context"]
-        null_score = 1e6  # the lowest [CLS]-[CLS] score over the windows
-        answers: list[dict] = []
-        for row, out in zip(rows, outputs):
-            allowed = np.array(row.extras["allowed"]) & np.array(row.features["attention_mask"], dtype=bool)
-            start = _masked_softmax(out["start_logits"].numpy(), allowed)
-            end = _masked_softmax(out["end_logits"].numpy(), allowed)
-            null_score = min(null_score, float(start[0] * end[0]))
-            start[0] = end[0] = 0.0  # [CLS] is never part of a span
-            # Some candidates merge after word alignment, so look at more than top_k.
-            candidates = top_k * 2 + 10 if align else top_k
-            for s, e, score in _best_spans(start, end, candidates, max_answer_len, allowed):
-                if align and row.extras["spans"][s] is not None and row.extras["spans"][e] is not None:
-                    begin, finish = row.extras["spans"][s][0], row.extras["spans"][e][1]
-                else:
-                    begin, finish = row.extras["offsets"][s][0], row.extras["offsets"][e][1]
-                text = context[begin:finish]
-                same = next((a for a in answers if a["answer"].lower() == text.lower()), None)
-                if same is not None:
-                    same["score"] += score
-                else:
-                    answers.append({"score": score, "start": begin, "end": finish, "answer": text})
-        if params.get("handle_impossible_answer", False):
-            answers.append({"score": null_score, "start": 0, "end": 0, "answer": ""})
-        answers = sorted(answers, key=lambda a: a["score"], reverse=True)[:top_k]
+        answers = decode_answers(
+            item["context"],
+            [row.extras["window"] for row in rows],
+            [out["start_logits"].numpy() for out in outputs],
+            [out["end_logits"].numpy() for out in outputs],
+            top_k=params.get("top_k", 1),
+            max_answer_len=params.get("max_answer_len", MAX_ANSWER_LEN),
+            align_to_words=params.get("align_to_words", True),
+            handle_impossible_answer=params.get("handle_impossible_answer", False),
+        )
         return answers[0] if len(answers) == 1 else answers
 
     def list_result(self, items: Any, results: list[Any], params: dict[str, Any]) -> Any:
@@ -198,46 +128,3 @@ def _pairs(question: Any, context: Any) -> Any:
             raise ValueError(f"{len(question)} questions but {len(context)} contexts")
         return [{"question": q, "context": c} for q, c in zip(question, context)]
     raise TypeError("question-answering needs question= and context= (strings or lists of strings)")
-
-
-def _word_spans(
-    words: list[int | None], in_context: list[bool], offsets: list[tuple[int, int]]
-) -> list[tuple[int, int] | None]:
-    """For each context token, the character span of its whole word (as far as this window holds it)."""
-    first: dict[int, int] = {}
-    last: dict[int, int] = {}
-    for i, (w, c) in enumerate(zip(words, in_context)):
-        if c and w is not None:
-            first.setdefault(w, i)
-            last[w] = i
-    return [
-        (offsets[first[w]][0], offsets[last[w]][1]) if w is not None and w in first else None for w in words
-    ]
-
-
-def _masked_softmax(logits: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Softmax over the allowed positions (others get logit -10000, as upstream)."""
-    x = np.where(allowed, logits, np.float32(-10000.0)).astype(np.float32)
-    x = np.exp(x - x.max())
-    return x / x.sum()
-
-
-def _best_spans(
-    start: np.ndarray, end: np.ndarray, k: int, max_answer_len: int, allowed: np.ndarray
-) -> list[tuple[int, int, float]]:
-    """The k highest p_start * p_end spans with 0 <= end - start < max_answer_len, as (s, e, score);
-    spans whose ends are not allowed positions are dropped afterwards (so fewer than k may remain)."""
-    scores = np.tril(np.triu(np.outer(start, end)), max_answer_len - 1)  # (T, T): [s, e]
-    flat = scores.ravel()
-    if k == 1:
-        order = np.array([np.argmax(flat)])
-    elif flat.size < k:
-        order = np.argsort(-flat)
-    else:
-        top = np.argpartition(-flat, k)[:k]
-        order = top[np.argsort(-flat[top])]
-    starts, ends = np.unravel_index(order, scores.shape)
-    # Position 0 ([CLS]) stays eligible here, as it does upstream; its probability is already 0.
-    ok = allowed.copy()
-    ok[0] = True
-    return [(int(s), int(e), float(scores[s, e])) for s, e in zip(starts, ends) if ok[s] and ok[e]]

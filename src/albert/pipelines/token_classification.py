@@ -23,6 +23,7 @@ import numpy as np
 
 from albert.model import AlbertForTokenClassification
 from albert.pipelines.base import Pipeline, PipelineError, Row, make_row, tokens_to_string
+from albert.tokenizer.offsets import with_leading_space
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
 
@@ -84,7 +85,10 @@ class TokenClassificationPipeline(Pipeline):
         for encoding, i in windows:
             offsets = encoding["offset_mapping"] if i is None else encoding["offset_mapping"][i]
             special = encoding["special_tokens_mask"] if i is None else encoding["special_tokens_mask"][i]
-            rows.append(make_row(encoding, i, offsets=[tuple(o) for o in offsets], special=list(special)))
+            ids = encoding["input_ids"] if i is None else encoding["input_ids"][i]
+            pieces = self.tokenizer.convert_ids_to_tokens(list(ids))
+            offsets = with_leading_space(text, pieces, [tuple(o) for o in offsets])  # as upstream's
+            rows.append(make_row(encoding, i, offsets=offsets, special=list(special)))
         return rows
 
     def postprocess(self, item: Any, rows: list[Row], outputs: list[dict], params: dict[str, Any]) -> Any:

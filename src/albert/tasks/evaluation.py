@@ -20,9 +20,10 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from albert.tasks.arguments import add_dataclass_arguments, given
+from albert.cli_options import add_dataclass_arguments, given
 from albert.tasks.preprocess import Collator, Feature
 from albert.tasks.task import TASKS, DataOptions, Encoded, Task, get_task
+from albert.tokenizer import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -88,13 +89,6 @@ def make_eval_fn(
         return score(task, model, encoded, options, pad_token_id=pad_token_id, batch_size=batch_size)
 
     return eval_fn
-
-
-def load_tokenizer(name_or_path: str | os.PathLike[str]) -> Any:
-    """The fast ALBERT tokenizer saved with a model (character offsets are needed for NER and QA)."""
-    from albert.tokenizer import AlbertTokenizerFast
-
-    return AlbertTokenizerFast.from_pretrained(name_or_path)
 
 
 def saved_options(model_dir: str | os.PathLike[str]) -> DataOptions:

@@ -1,7 +1,7 @@
 """Tokenization and packing of examples into model features, and the collate function that pads them.
 
 Every text is tokenized without special tokens and packed here as `[CLS] A [SEP] (B [SEP])`, so that
-truncation, word alignment and SQuAD windows (`albert.tasks.squad`) are under our control and only the
+truncation, word alignment and SQuAD windows (`albert.tasks.qa_spans`) are under our control and only the
 tokenizer's basic call is assumed: `tokenizer(texts, add_special_tokens=False,
 return_offsets_mapping=True)` plus `cls_token_id`, `sep_token_id`, `pad_token_id`. Offsets are character
 spans in the original text (they may include the space before a word, as ALBERT's Metaspace gives them).
@@ -166,32 +166,63 @@ def encode_tokens(
 # ----- multiple choice -------------------------------------------------------------------------------
 
 
+MAX_QA_LENGTH = 128
+
+
+def choice_texts(question: str, choices: Sequence[str], context: str | None) -> tuple[str, list[str]]:
+    """The first text and the C second texts of a multiple-choice item, RACE packing: `context` and
+    `question choice` with a context, `question` and `choice` without one (an empty context is none)."""
+    if context:
+        return context, [f"{question} {c}" for c in choices]
+    return question, list(choices)
+
+
+def pack_choices(
+    tokenizer: Any,
+    first: list[int],
+    seconds: Sequence[list[int]],
+    *,
+    max_length: int | None,
+    max_qa_length: int | None = None,
+) -> Feature:
+    """`[CLS] first [SEP] second [SEP]` per choice, as (C, T) lists: each second part keeps its last
+    `max_qa_length` tokens (None: all), then each pair is cut longest-first to `max_length` (None: not cut).
+    The one packing of fine-tuning, evaluation and `pipeline("multiple-choice")`."""
+    rows = []
+    for second in seconds:
+        if max_qa_length is not None:
+            second = second[-max_qa_length:]
+        pair = truncate_pair(first, second, max_length - 3) if max_length is not None else (first, second)
+        rows.append(pack(tokenizer, *pair))
+    return {key: [r[key] for r in rows] for key in ("input_ids", "token_type_ids")}
+
+
 def encode_multiple_choice(
-    examples: Sequence[ChoiceExample], tokenizer: Any, *, max_length: int, max_qa_length: int = 128
+    examples: Sequence[ChoiceExample], tokenizer: Any, *, max_length: int, max_qa_length: int = MAX_QA_LENGTH
 ) -> list[Feature]:
-    """One `[CLS] context [SEP] question + choice [SEP]` per option (RACE packing): the question+choice part
-    keeps its last `max_qa_length` tokens, then the context is cut from the end to fit. Without context
-    the pair is `[CLS] question [SEP] choice [SEP]`. All questions must have the same number of options."""
+    """One `[CLS] context [SEP] question + choice [SEP]` per option (`choice_texts`, `pack_choices`): the
+    question+choice part keeps its last `max_qa_length` tokens, then the context is cut from the end to
+    fit. Without context the pair is `[CLS] question [SEP] choice [SEP]`. All questions must have the same
+    number of options."""
     count = len(examples[0].choices)
     for example in examples:
         if len(example.choices) != count:
             raise DataError(
                 example.source, f"{len(example.choices)} choices, but the first question has {count}"
             )
-    firsts = sorted({e.context or e.question for e in examples})  # contexts repeat: tokenize each once
+    texts = [choice_texts(e.question, e.choices, e.context) for e in examples]
+    firsts = sorted({first for first, _ in texts})  # contexts repeat: tokenize each once
     first_ids = dict(zip(firsts, tokenize(tokenizer, firsts)[0]))
-    seconds = [f"{e.question} {c}" if e.context else c for e in examples for c in e.choices]
-    second_ids = iter(tokenize(tokenizer, seconds)[0])
+    second_ids = iter(tokenize(tokenizer, [s for _, seconds in texts for s in seconds])[0])
     features = []
-    for example in examples:
-        first = first_ids[example.context or example.question]
-        rows = []
-        for _ in example.choices:
-            second = next(second_ids)
-            if example.context:
-                second = second[-max_qa_length:]
-            rows.append(pack(tokenizer, *truncate_pair(first, second, max_length - 3)))
-        feature: Feature = {key: [r[key] for r in rows] for key in ("input_ids", "token_type_ids")}
+    for example, (first, seconds) in zip(examples, texts):
+        feature = pack_choices(
+            tokenizer,
+            first_ids[first],
+            [next(second_ids) for _ in seconds],
+            max_length=max_length,
+            max_qa_length=max_qa_length if example.context else None,
+        )
         if example.label is not None:
             feature["labels"] = example.label
         features.append(feature)

@@ -23,12 +23,13 @@ from albert.model import (
 from albert.tasks import metrics, readers
 from albert.tasks.examples import DataError, label_vocabulary
 from albert.tasks.preprocess import (
+    MAX_QA_LENGTH,
     Feature,
     encode_classification,
     encode_multiple_choice,
     encode_tokens,
 )
-from albert.tasks.squad import decode, encode_qa
+from albert.tasks.qa_spans import DOC_STRIDE, MAX_ANSWER_LEN, decode, encode_qa
 
 
 @dataclass
@@ -53,15 +54,13 @@ class DataOptions:
     """token-classification JSON lines: the field with the words (default `tokens`)."""
     tags_column: str | None = None
     """token-classification JSON lines: the field with the tags (default `ner_tags`)."""
-    doc_stride: int = 128
-    """question-answering: tokens between the starts of consecutive context windows."""
+    doc_stride: int = DOC_STRIDE
+    """question-answering: tokens of overlap between consecutive context windows (transformers' meaning)."""
     max_query_length: int = 64
     """question-answering: questions are cut to this many tokens."""
-    max_answer_length: int = 30
-    """question-answering: longest answer in tokens at decoding."""
-    n_best: int = 20
-    """question-answering: start and end candidates per window at decoding."""
-    max_qa_length: int = 128
+    max_answer_length: int = MAX_ANSWER_LEN
+    """question-answering: longest answer in tokens at decoding (the pipeline's `max_answer_len`)."""
+    max_qa_length: int = MAX_QA_LENGTH
     """multiple-choice: question + choice keep their last this many tokens."""
 
 
@@ -205,7 +204,7 @@ class TokenClassification(Task):
 
 
 class QuestionAnswering(Task):
-    """Extractive QA (SQuAD v1.1): windows over the context, n-best span decoding; EM and F1."""
+    """Extractive QA (SQuAD v1.1): windows over the context, decoded as the pipeline decodes; EM and F1."""
 
     name = "question-answering"
     model_class = AlbertForQuestionAnswering
@@ -229,11 +228,11 @@ class QuestionAnswering(Task):
     def score(self, encoded, outputs, config, options):
         predictions = decode(
             encoded.examples, encoded.alignment,
-            [o["start_logits"] for o in outputs], [o["end_logits"] for o in outputs],
-            n_best=options.n_best, max_answer_length=options.max_answer_length,
+            [o["start_logits"].float().numpy() for o in outputs], [o["end_logits"].float().numpy() for o in outputs],
+            max_answer_len=options.max_answer_length,
         )  # fmt: skip
         references = [[a.text for a in e.answers] for e in encoded.examples]
-        return metrics.squad_metrics([p.text for p in predictions], references)
+        return metrics.squad_metrics(predictions, references)
 
 
 class MultipleChoice(Task):

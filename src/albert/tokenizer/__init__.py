@@ -9,13 +9,14 @@ offsets), both giving transformers' slow-tokenizer ids, and `train_sentencepiece
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import BatchEncoding
-from albert.tokenizer.fast import AlbertTokenizerFast
+from albert.tokenizer.fast import AlbertTokenizerFast, load_tokenizer
 from albert.tokenizer.files import SpecialToken
 from albert.tokenizer.normalize import preprocess_text, split_digit_comma_piece
 from albert.tokenizer.slow import AlbertTokenizer
 from albert.tokenizer.train import ALBERT_USER_DEFINED_SYMBOLS, train_sentencepiece
 
 __all__ = [
+    "load_tokenizer",
     "ALBERT_USER_DEFINED_SYMBOLS",
     "AlbertTokenizer",
     "AlbertTokenizerBase",

@@ -30,7 +30,7 @@ from albert.tokenizer.files import (
 from albert.tokenizer.inputs import as_id_list, check_text
 from albert.tokenizer.normalize import lowercase_outside, split_on_tokens, token_regex
 from albert.tokenizer.rows import VERY_LARGE_INTEGER
-from albert.tokenizer.spm_proto import SpmModel
+from albert.tokenizer.spm_proto import USER_DEFINED, SpmModel
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,12 @@ class AlbertTokenizerBase(CallAPI):
     @property
     def special_tokens_map(self) -> dict[str, str]:
         return {name: tok.content for name, tok in self._specials.items()}
+
+    @property
+    def user_defined_symbol_ids(self) -> frozenset[int]:
+        """Ids of the vocabulary's user-defined symbols ("(", ".", "-", ... in ALBERT's): SentencePiece
+        always makes each a piece of its own, and transformers' converter makes them added tokens."""
+        return frozenset(i for i, kind in enumerate(self._model.types) if kind == USER_DEFINED)
 
     def get_added_vocab(self) -> dict[str, int]:
         """The added tokens (the special tokens, as in transformers 4.56) -> id."""
@@ -345,7 +351,7 @@ class AlbertTokenizerBase(CallAPI):
         Keyword arguments override tokenizer_config.json (e.g. `do_lower_case=False`); the loading
         arguments of `albert.loading` (`revision`, `cache_dir`, ...) are accepted too.
         """
-        from albert.checkpoint.hub import hub_options
+        from albert.hub import hub_options
         from albert.loading import normalise_loading_kwargs
 
         owner = f"{cls.__name__}.from_pretrained"

@@ -17,6 +17,7 @@ from typing import Any
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
+from albert.tokenizer.files import read_model_file
 from albert.tokenizer.normalize import (
     SPIECE_UNDERLINE,
     lowercase_chars,
@@ -29,7 +30,8 @@ from albert.tokenizer.offsets import (
     spans_in_original,
     split_offsets,
 )
-from albert.tokenizer.pipeline import (
+from albert.tokenizer.rows import VERY_LARGE_INTEGER
+from albert.tokenizer.rust_backend import (
     build_pipeline,
     check_supported,
     digit_comma_table,
@@ -41,8 +43,6 @@ from albert.tokenizer.pipeline import (
     unigram_model,
     whitespace_fix_chars,
 )
-from albert.tokenizer.rows import VERY_LARGE_INTEGER
-from albert.tokenizer.slow import read_model_file
 from albert.tokenizer.spm_proto import parse_spm_model
 
 logger = logging.getLogger(__name__)
@@ -370,3 +370,9 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
         if vocab_file is not None:
             return cls(vocab_file=vocab_file, **init)
         return cls(tokenizer_file=tokenizer_file, **init)
+
+
+def load_tokenizer(name_or_path: str | os.PathLike[str]) -> AlbertTokenizerFast:
+    """The fast ALBERT tokenizer saved with a model (the fast one: the pipelines and the NER and QA tasks
+    need character offsets)."""
+    return AlbertTokenizerFast.from_pretrained(name_or_path)

@@ -107,7 +107,7 @@ class TokenizerFiles:
 def _hub_file(name: str, filename: str) -> Path | None:
     """`filename` of hub repository `name` (None if the repository lacks it). Offline -> a clear error."""
     try:
-        from albert.checkpoint.hub import resolve_file
+        from albert.hub import resolve_file
     except ImportError:  # pragma: no cover - the shared helper ships with the package
         resolve_file = None
     if resolve_file is not None:
@@ -196,3 +196,13 @@ def init_kwargs_from_config(config: dict[str, Any]) -> dict[str, Any]:
 def write_json(path: Path, data: dict[str, Any]) -> str:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return str(path)
+
+
+def read_model_file(vocab_file: str | os.PathLike) -> bytes:
+    """The bytes of a SentencePiece model file, with a clear error when it is missing."""
+    if not isinstance(vocab_file, (str, os.PathLike)):
+        raise TypeError(f"vocab_file must be a path, got {type(vocab_file).__name__}")
+    path = Path(vocab_file)
+    if not path.is_file():
+        raise FileNotFoundError(f"SentencePiece model file not found: {path}")
+    return path.read_bytes()

@@ -3,13 +3,28 @@ TypeErrors for anything else."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_text(text: Any, name: str) -> str:
-    """`text` itself if it is a str; TypeError otherwise."""
+    """`text` itself if it is a str of Unicode text; TypeError or ValueError (a lone surrogate) otherwise."""
     if not isinstance(text, str):
         raise TypeError(f"{name} must be a str, got {describe(text)}")
+    return check_unicode(text, name)
+
+
+def check_unicode(text: str, name: str) -> str:
+    """ValueError for a lone surrogate (U+D800-U+DFFF): Python strings may hold one (e.g. from
+    `errors="surrogateescape"`), but it is not text and neither SentencePiece nor `tokenizers` take it."""
+    found = _SURROGATE.search(text)
+    if found:
+        raise ValueError(
+            f"{name} contains a lone surrogate U+{ord(found.group()):04X} at character {found.start()}, which "
+            "is not Unicode text; remove it, or decode the bytes with errors='replace'"
+        )
     return text
 
 
@@ -24,7 +39,7 @@ def as_batch(value: Any, name: str, split_words: bool) -> tuple[bool, list]:
     """(batched?, list of texts or of word lists) with clear TypeErrors for anything else."""
     if not split_words:
         if isinstance(value, str):
-            return False, [value]
+            return False, [check_unicode(value, name)]
         if isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
@@ -32,14 +47,16 @@ def as_batch(value: Any, name: str, split_words: bool) -> tuple[bool, list]:
                         f"{name} must be a str or a list of str; item {i} is {describe(item)} "
                         "(to pass words, use is_split_into_words=True; ids are not accepted as text)"
                     )
+                check_unicode(item, f"{name} item {i}")
             return True, list(value)
         raise TypeError(f"{name} must be a str or a list of str, got {describe(value)}")
     if isinstance(value, (list, tuple)) and all(isinstance(w, str) for w in value):
-        return False, [list(value)]
+        return False, [[check_unicode(w, f"{name} word {j}") for j, w in enumerate(value)]]
     if isinstance(value, (list, tuple)) and all(
         isinstance(ws, (list, tuple)) and all(isinstance(w, str) for w in ws) for ws in value
     ):
-        return True, [list(ws) for ws in value]
+        return True, [[check_unicode(w, f"{name} item {i} word {j}") for j, w in enumerate(ws)]
+                      for i, ws in enumerate(value)]  # fmt: skip
     raise TypeError(f"with is_split_into_words=True, {name} must be a list of str or a list of lists of str")
 
 

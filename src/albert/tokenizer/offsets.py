@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from albert.tokenizer.normalize import SPIECE_UNDERLINE, char_class, combining_ranges
@@ -81,4 +82,21 @@ def split_offsets(pieces: list[str], span: tuple[int, int]) -> list[tuple[int, i
         out.append((min(cursor, comma), min(cursor + max(n, 1), comma)))
         cursor += n
     out.append((comma, end))
+    return out
+
+
+def with_leading_space(
+    text: str, pieces: Sequence[str], offsets: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """`offsets` in the convention of transformers' converted ALBERT tokenizer, which maps a piece's "▁" to
+    the whitespace character before the word: a piece starting with "▁" that follows whitespace starts at
+    the last whitespace character, and a lone "▁" covers just that character. (Our offsets start at the
+    word itself; the pipelines use these so that their `start`/`end` are transformers'.)"""
+    out = []
+    for piece, (start, end) in zip(pieces, offsets):
+        if piece.startswith(SPIECE_UNDERLINE) and 0 < start <= len(text) and text[start - 1].isspace():
+            start -= 1
+            if piece == SPIECE_UNDERLINE:
+                end = start + 1
+        out.append((start, end))
     return out

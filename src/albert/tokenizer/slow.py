@@ -17,26 +17,18 @@ import sentencepiece as spm
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
+from albert.tokenizer.files import read_model_file
 from albert.tokenizer.normalize import apply_digit_comma_rule, lowercase_chars, preprocess_text
-from albert.tokenizer.pipeline import (
+from albert.tokenizer.rows import VERY_LARGE_INTEGER
+from albert.tokenizer.rust_backend import (
     check_supported,
     digit_comma_table,
     whitespace_fix_chars,
 )
-from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.spm_proto import parse_spm_model
+from albert.tokenizer.train import train_sentencepiece
 
 logger = logging.getLogger(__name__)
-
-
-def read_model_file(vocab_file: str | os.PathLike) -> bytes:
-    """The bytes of a SentencePiece model file, with a clear error when it is missing."""
-    if not isinstance(vocab_file, (str, os.PathLike)):
-        raise TypeError(f"vocab_file must be a path, got {type(vocab_file).__name__}")
-    path = Path(vocab_file)
-    if not path.is_file():
-        raise FileNotFoundError(f"SentencePiece model file not found: {path}")
-    return path.read_bytes()
 
 
 class AlbertTokenizer(AlbertTokenizerBase):
@@ -230,7 +222,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
         except ValueError as e:
             logger.warning("not writing tokenizer.json: %s", e)
             return []
-        from albert.tokenizer.pipeline import tokenizer_json_for
+        from albert.tokenizer.rust_backend import tokenizer_json_for
 
         path = directory / "tokenizer.json"
         path.write_text(tokenizer_json_for(self, whitespace_fix_chars(self._model)), encoding="utf-8")
@@ -244,7 +236,5 @@ class AlbertTokenizer(AlbertTokenizerBase):
     def train(cls, files: Any, output_dir: str | os.PathLike, **kwargs: Any) -> AlbertTokenizer:
         """Train a new vocabulary with ALBERT's settings (see `albert.tokenizer.train_sentencepiece`) and
         load it. The directory then holds a complete tokenizer (`from_pretrained(output_dir)`)."""
-        from albert.tokenizer.train import train_sentencepiece
-
         train_sentencepiece(files, output_dir, **kwargs)
         return cls.from_pretrained(output_dir)  # type: ignore[return-value]

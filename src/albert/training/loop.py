@@ -19,7 +19,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,9 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from albert.training import distributed as dist_utils
-from albert.training.args import TrainArgs, flag
 from albert.training.batches import Batch, as_batch_source, source_length
 from albert.training.distributed import DistInfo
-from albert.training.metrics import (
+from albert.training.metrics_log import (
     METRICS_NAME,
     PLOT_NAME,
     IntervalStats,
@@ -53,6 +52,7 @@ from albert.training.state import (
     restore_rng_state,
     save_checkpoint,
 )
+from albert.training.train_args import TrainArgs, flag
 
 logger = logging.getLogger(__name__)
 
@@ -124,219 +124,266 @@ def train(
     rank's RNG states come from the checkpoint, so the following steps equal those of an uninterrupted
     run. Under torchrun the process group is joined here; leave it with `distributed.cleanup()`.
     """
-    info = dist_utils.setup(args.device)
-    model.to(info.device)
-    source = as_batch_source(
-        train_data,
-        batch_size=args.batch_size,
-        collate_fn=collate_fn,
-        shuffle=args.shuffle,
-        drop_last=args.drop_last,
-        seed=args.seed,
-        rank=info.rank,
-        world_size=info.world_size,
-        num_workers=args.num_workers,
-        pin_memory=info.device.type == "cuda",
-    )
-    total_steps = _total_steps(args, source_length(source))
-    warmup = args.warmup_for(total_steps)
-    optimizer = build_optimizer(model, args)
-    scaler = torch.amp.GradScaler(info.device.type, enabled=args.mixed_precision == "fp16")
-    autocast = _autocast(args, info.device)
-    out = Path(args.output_dir) if args.output_dir else None
-    root = out / "checkpoints" if out else None
-
-    set_seed(args.seed + info.rank)  # one RNG stream per process (dropout); the data order uses its own
-    st = LoopState()
-    resume_from = resolve_resume(args.resume, args.output_dir)
-    saved_rng = None
-    if resume_from is not None:
-        saved = load_training_state(resume_from)
-        load_model_weights(model, resume_from)
-        optimizer.load_state_dict(saved["optimizer"])
-        if saved.get("scaler") and scaler.is_enabled():
-            scaler.load_state_dict(saved["scaler"])
-        st = LoopState(**saved["loop"])
-        rngs = saved["rng"]
-        if len(rngs) != info.world_size:
-            logger.warning("resuming %d processes from a %d-process checkpoint: data position and RNG streams "
-                           "are approximate", info.world_size, len(rngs))  # fmt: skip
-        saved_rng = rngs[min(info.rank, len(rngs) - 1)]
-        logger.info("resumed from %s at step %d (epoch %d, batch %d)", resume_from, st.step, st.epoch,
-                    st.batch_in_epoch)  # fmt: skip
-    ddp_model = dist_utils.wrap_model(
-        model,
-        info,
-        find_unused_parameters=args.ddp_find_unused_parameters,
-        static_graph=args.ddp_static_graph,
-    )
-
-    writer = None
-    if out is not None and info.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "train_args.json", json.dumps(args.to_dict(), indent=2) + "\n")
-        writer = MetricsWriter(out / METRICS_NAME, truncate_after_step=st.step if resume_from else None)
-    show_bar = args.progress_bar and info.is_main and sys.stderr.isatty()
-    bar = tqdm(total=total_steps, initial=st.step, unit="step", disable=not show_bar, file=sys.stderr)
-    history: list[dict[str, Any]] = []
-    best_path = read_pointer(root, "best") if root is not None else None
-    last_path: Path | None = resume_from
-    stop = False
-
-    def emit(record: dict[str, Any]) -> None:
-        history.append(record)
-        if writer is not None:
-            writer.write(record)
-            for callback in callbacks:
-                callback(record)
-
-    def save(improved: bool) -> None:
-        nonlocal best_path, last_path
-        rngs = dist_utils.all_gather_object(capture_rng_state())  # collective: every rank's stream
-        if info.is_main and root is not None:
-            state = {
-                "loop": dataclasses.asdict(st),
-                "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict() if scaler.is_enabled() else None,
-                "rng": rngs,
-                "world_size": info.world_size,
-                "schedule": {
-                    "shape": args.schedule,
-                    "peak": args.lr,
-                    "warmup_steps": warmup,
-                    "total_steps": total_steps,
-                },
-                "args": args.to_dict(),
-            }
-            last_path = save_checkpoint(root, st.step, model, state, keep_last=args.keep_last, best=best_path)
-            if improved:
-                atomic_write_text(root / "best", last_path.name + "\n")
-                best_path = last_path
-        dist_utils.barrier()
-        last_path = dist_utils.broadcast_object(last_path)
-        best_path = dist_utils.broadcast_object(best_path)
-
-    def take(it: Iterator[Batch]) -> list[Batch]:
-        return [b for _, b in zip(range(args.grad_accum_steps), it)]
-
-    epoch_limit = args.epochs if args.max_steps is None else None  # max_steps overrides epochs
-    done = st.step >= total_steps or (epoch_limit is not None and st.epoch >= epoch_limit)
-    it = iter(source(st.epoch, st.batch_in_epoch))
-    window = [] if done else take(it)
-    if not done and not window and st.batch_in_epoch > 0:  # resumed at the very end of an epoch
-        st.epoch, st.batch_in_epoch = st.epoch + 1, 0
-        done = epoch_limit is not None and st.epoch >= epoch_limit
-        it = iter(source(st.epoch, 0))
-        window = [] if done else take(it)
-    if not done and not window:
-        raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
-    if saved_rng is not None:
-        restore_rng_state(saved_rng)  # last, so nothing above shifts the restored streams
-    # Log lines go above the bar instead of through it.
-    with logging_redirect_tqdm() if show_bar else contextlib.nullcontext():
+    run = _Run(model, train_data, args, collate_fn, callbacks)
+    with logging_redirect_tqdm() if run.show_bar else contextlib.nullcontext():  # logs above the bar
         try:
-            ddp_model.train()
-            interval = IntervalStats()
-            started = time.perf_counter() - st.elapsed_s
-            while not done and window:
-                loss, tokens = _accumulate(
-                    ddp_model, window, info.device, autocast, scaler, loss_fn, info.world_size > 1
-                )
-                st.batch_in_epoch += len(window)
-                lr = lr_at(
-                    st.step, peak=args.lr, warmup_steps=warmup, total_steps=total_steps, shape=args.schedule
-                )
-                set_lr(optimizer, lr)
-                scaler.unscale_(optimizer)
-                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm or math.inf)
-                scaler.step(optimizer)
-                scaler.update()
-                optimizer.zero_grad(set_to_none=True)
-                st.step += 1
-                interval.add(loss, grad_norm, tokens)
-                bar.update(1)
-
-                window = take(it)  # look ahead: an empty window means this step ended the epoch
-                epoch_end = not window
-                if epoch_end:
-                    st.epoch += 1
-                    st.batch_in_epoch = 0
-                finished = st.step >= total_steps or (
-                    epoch_limit is not None and epoch_end and st.epoch >= epoch_limit
-                )
-                eval_due = eval_fn is not None and (
-                    finished or (st.step % args.eval_every == 0 if args.eval_every else epoch_end)
-                )
-                save_due = finished or (st.step % args.save_every == 0 if args.save_every else epoch_end)
-                st.elapsed_s = time.perf_counter() - started
-                if st.step % args.log_every == 0 or eval_due or save_due:
-                    record = interval.flush(
-                        step=st.step,
-                        epoch=st.epoch,
-                        lr=lr,
-                        tokens_before=st.tokens,
-                        elapsed_s=st.elapsed_s,
-                        device=info.device,
-                    )
-                    st.tokens = record["tokens"]
-                    emit(record)
-                    if show_bar:
-                        bar.set_postfix(
-                            loss=f"{record['loss']:.4f}",
-                            lr=f"{lr:.2e}",
-                            tok_s=f"{record['tokens_per_s']:.0f}",
-                        )
-                    else:
-                        logger.info("step %d/%d  loss %.4f  lr %.3e  %.0f tok/s", st.step, total_steps, record["loss"], lr,
-                                    record["tokens_per_s"])  # fmt: skip
-                    if not math.isfinite(record["loss"]):
-                        raise FloatingPointError(f"training loss is {record['loss']} at step {st.step}")
-                improved = False
-                if eval_due:
-                    metrics = _evaluate(eval_fn, model, autocast, info)
-                    emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
-                    logger.info(
-                        "eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-                    )
-                    improved = _track_best(args, st, metrics)
-                    stop = (
-                        args.early_stopping_patience is not None
-                        and st.bad_evals >= args.early_stopping_patience
-                    )
-                    if stop:
-                        logger.info(
-                            "early stopping: no improvement of %s in %d evaluations",
-                            args.metric_for_best,
-                            st.bad_evals,
-                        )
-                if root is not None and (save_due or improved or stop):
-                    save(improved)
-                if eval_due or save_due:
-                    interval.since = time.perf_counter()  # keep evaluation/saving time out of tokens/s
-                if finished or stop:
-                    break
-                if epoch_end:
-                    it = iter(source(st.epoch, 0))
-                    window = take(it)
-                    if not window:
-                        raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
+            run.loop(eval_fn, loss_fn)
         finally:
-            bar.close()
-            if writer is not None:
-                writer.close()
-    if out is not None and info.is_main and args.plot:
-        plot_curves(read_metrics(out / METRICS_NAME), out / PLOT_NAME)
+            run.bar.close()
+            if run.writer is not None:
+                run.writer.close()
+    if run.out is not None and run.info.is_main and args.plot:
+        plot_curves(read_metrics(run.out / METRICS_NAME), run.out / PLOT_NAME)
+    st = run.st
     return TrainResult(
         step=st.step,
         epoch=st.epoch,
         tokens=st.tokens,
-        stopped_early=stop,
+        stopped_early=run.stop,
         best_value=st.best_value,
         best_step=st.best_step,
-        best_checkpoint=best_path,
-        last_checkpoint=last_path,
-        history=history,
+        best_checkpoint=run.best_path,
+        last_checkpoint=run.last_path,
+        history=run.history,
     )
+
+
+class _Run:
+    """The state of one `train` call: set up (data, optimizer, resume, DDP, outputs) in `__init__`, then
+    `loop` runs the optimizer steps with logging, evaluation and checkpoints in between."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train_data: Any,
+        args: TrainArgs,
+        collate_fn: Callable[[list[Any]], Batch] | None,
+        callbacks: Sequence[Callable[[dict[str, Any]], None]],
+    ) -> None:
+        self.model, self.args, self.callbacks = model, args, callbacks
+        self.info = info = dist_utils.setup(args.device)
+        model.to(info.device)
+        self.source = as_batch_source(
+            train_data,
+            batch_size=args.batch_size,
+            collate_fn=collate_fn,
+            shuffle=args.shuffle,
+            drop_last=args.drop_last,
+            seed=args.seed,
+            rank=info.rank,
+            world_size=info.world_size,
+            num_workers=args.num_workers,
+            pin_memory=info.device.type == "cuda",
+        )
+        self.total_steps = _total_steps(args, source_length(self.source))
+        self.warmup = args.warmup_for(self.total_steps)
+        self.optimizer = build_optimizer(model, args)
+        self.scaler = torch.amp.GradScaler(info.device.type, enabled=args.mixed_precision == "fp16")
+        self.autocast = _autocast(args, info.device)
+        self.out = Path(args.output_dir) if args.output_dir else None
+        self.root = self.out / "checkpoints" if self.out else None
+        set_seed(args.seed + info.rank)  # one RNG stream per process (dropout); the data order uses its own
+        self.resume_from = resolve_resume(args.resume, args.output_dir)
+        self.st, self.saved_rng = self._resume() if self.resume_from is not None else (LoopState(), None)
+        self.ddp_model = dist_utils.wrap_model(
+            model,
+            info,
+            find_unused_parameters=args.ddp_find_unused_parameters,
+            static_graph=args.ddp_static_graph,
+        )
+        self._open_outputs()
+        self.best_path = read_pointer(self.root, "best") if self.root is not None else None
+        self.last_path: Path | None = self.resume_from
+        self.stop = False
+
+    def _resume(self) -> tuple[LoopState, Any]:
+        """Weights, optimizer, scaler and counters from `resume_from`; returns the counters and this
+        process's saved RNG states (restored last, just before the first step)."""
+        saved = load_training_state(self.resume_from)
+        load_model_weights(self.model, self.resume_from)
+        self.optimizer.load_state_dict(saved["optimizer"])
+        if saved.get("scaler") and self.scaler.is_enabled():
+            self.scaler.load_state_dict(saved["scaler"])
+        st = LoopState(**saved["loop"])
+        rngs = saved["rng"]
+        if len(rngs) != self.info.world_size:
+            logger.warning("resuming %d processes from a %d-process checkpoint: data position and RNG streams "
+                           "are approximate", self.info.world_size, len(rngs))  # fmt: skip
+        logger.info("resumed from %s at step %d (epoch %d, batch %d)", self.resume_from, st.step, st.epoch,
+                    st.batch_in_epoch)  # fmt: skip
+        return st, rngs[min(self.info.rank, len(rngs) - 1)]
+
+    def _open_outputs(self) -> None:
+        """`train_args.json`, the metrics writer (rank 0, with an output directory) and the progress bar."""
+        self.writer = None
+        if self.out is not None and self.info.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.out / "train_args.json", json.dumps(self.args.to_dict(), indent=2) + "\n")
+            truncate = self.st.step if self.resume_from else None
+            self.writer = MetricsWriter(self.out / METRICS_NAME, truncate_after_step=truncate)
+        self.show_bar = self.args.progress_bar and self.info.is_main and sys.stderr.isatty()
+        self.bar = tqdm(
+            total=self.total_steps,
+            initial=self.st.step,
+            unit="step",
+            disable=not self.show_bar,
+            file=sys.stderr,
+        )
+        self.history: list[dict[str, Any]] = []
+
+    def emit(self, record: dict[str, Any]) -> None:
+        self.history.append(record)
+        if self.writer is not None:
+            self.writer.write(record)
+            for callback in self.callbacks:
+                callback(record)
+
+    def save(self, improved: bool) -> None:
+        """A checkpoint of everything needed to resume (collective: every rank's RNG streams)."""
+        args, st = self.args, self.st
+        rngs = dist_utils.all_gather_object(capture_rng_state())
+        if self.info.is_main and self.root is not None:
+            state = {
+                "loop": dataclasses.asdict(st),
+                "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else None,
+                "rng": rngs,
+                "world_size": self.info.world_size,
+                "schedule": {
+                    "shape": args.schedule,
+                    "peak": args.lr,
+                    "warmup_steps": self.warmup,
+                    "total_steps": self.total_steps,
+                },
+                "args": args.to_dict(),
+            }
+            self.last_path = save_checkpoint(
+                self.root, st.step, self.model, state, keep_last=args.keep_last, best=self.best_path
+            )
+            if improved:
+                atomic_write_text(self.root / "best", self.last_path.name + "\n")
+                self.best_path = self.last_path
+        dist_utils.barrier()
+        self.last_path = dist_utils.broadcast_object(self.last_path)
+        self.best_path = dist_utils.broadcast_object(self.best_path)
+
+    def take(self) -> list[Batch]:
+        """The next optimizer step's micro-batches (empty at the end of the epoch)."""
+        return [b for _, b in zip(range(self.args.grad_accum_steps), self.it)]
+
+    def _first_window(self) -> list[Batch]:
+        """The first step's micro-batches (none if the run is already complete), moving to the next epoch
+        when a resumed run stopped exactly at the end of one."""
+        st = self.st
+        done = st.step >= self.total_steps or (self.epoch_limit is not None and st.epoch >= self.epoch_limit)
+        self.it = iter(self.source(st.epoch, st.batch_in_epoch))
+        window = [] if done else self.take()
+        if not done and not window and st.batch_in_epoch > 0:  # resumed at the very end of an epoch
+            st.epoch, st.batch_in_epoch = st.epoch + 1, 0
+            done = self.epoch_limit is not None and st.epoch >= self.epoch_limit
+            self.it = iter(self.source(st.epoch, 0))
+            window = [] if done else self.take()
+        if not done and not window:
+            raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
+        return window
+
+    def loop(self, eval_fn: EvalFn | None, loss_fn: LossFn | None) -> None:
+        """Optimizer steps until `total_steps`, the epoch limit or early stopping."""
+        args, st = self.args, self.st
+        self.epoch_limit = args.epochs if args.max_steps is None else None  # max_steps overrides epochs
+        window = self._first_window()
+        if self.saved_rng is not None:
+            restore_rng_state(self.saved_rng)  # last, so nothing above shifts the restored streams
+        self.ddp_model.train()
+        self.interval = IntervalStats()
+        self.started = time.perf_counter() - st.elapsed_s
+        while window:
+            lr = self._step(window, loss_fn)
+            window = self.take()  # look ahead: an empty window means this step ended the epoch
+            epoch_end = not window
+            if epoch_end:
+                st.epoch += 1
+                st.batch_in_epoch = 0
+            finished = st.step >= self.total_steps or (
+                self.epoch_limit is not None and epoch_end and st.epoch >= self.epoch_limit
+            )
+            eval_due = eval_fn is not None and (
+                finished or (st.step % args.eval_every == 0 if args.eval_every else epoch_end)
+            )
+            save_due = finished or (st.step % args.save_every == 0 if args.save_every else epoch_end)
+            st.elapsed_s = time.perf_counter() - self.started
+            if st.step % args.log_every == 0 or eval_due or save_due:
+                self._log(lr)
+            improved = self._evaluate(eval_fn) if eval_due else False
+            if self.root is not None and (save_due or improved or self.stop):
+                self.save(improved)
+            if eval_due or save_due:
+                self.interval.since = time.perf_counter()  # keep evaluation/saving time out of tokens/s
+            if finished or self.stop:
+                break
+            if epoch_end:
+                self.it = iter(self.source(st.epoch, 0))
+                window = self.take()
+                if not window:
+                    raise ValueError(f"the training data yielded no batches in epoch {st.epoch}")
+
+    def _step(self, window: list[Batch], loss_fn: LossFn | None) -> float:
+        """One optimizer step on `window`; returns its learning rate."""
+        args, st, info = self.args, self.st, self.info
+        loss, tokens = _accumulate(
+            self.ddp_model, window, info.device, self.autocast, self.scaler, loss_fn, info.world_size > 1
+        )
+        st.batch_in_epoch += len(window)
+        lr = lr_at(
+            st.step, peak=args.lr, warmup_steps=self.warmup, total_steps=self.total_steps, shape=args.schedule
+        )
+        set_lr(self.optimizer, lr)
+        self.scaler.unscale_(self.optimizer)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), args.max_grad_norm or math.inf)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        st.step += 1
+        self.interval.add(loss, grad_norm, tokens)
+        self.bar.update(1)
+        return lr
+
+    def _log(self, lr: float) -> None:
+        """Write the interval's training record; a non-finite loss stops the run."""
+        st = self.st
+        record = self.interval.flush(
+            step=st.step,
+            epoch=st.epoch,
+            lr=lr,
+            tokens_before=st.tokens,
+            elapsed_s=st.elapsed_s,
+            device=self.info.device,
+        )
+        st.tokens = record["tokens"]
+        self.emit(record)
+        if self.show_bar:
+            self.bar.set_postfix(
+                loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{record['tokens_per_s']:.0f}"
+            )
+        else:
+            logger.info("step %d/%d  loss %.4f  lr %.3e  %.0f tok/s", st.step, self.total_steps, record["loss"], lr,
+                        record["tokens_per_s"])  # fmt: skip
+        if not math.isfinite(record["loss"]):
+            raise FloatingPointError(f"training loss is {record['loss']} at step {st.step}")
+
+    def _evaluate(self, eval_fn: EvalFn) -> bool:
+        """Evaluate, record, track the best metric and early stopping; returns whether it improved."""
+        args, st = self.args, self.st
+        metrics = _evaluate(eval_fn, self.model, self.autocast, self.info)
+        self.emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
+        logger.info("eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+        improved = _track_best(args, st, metrics)
+        self.stop = args.early_stopping_patience is not None and st.bad_evals >= args.early_stopping_patience
+        if self.stop:
+            logger.info(
+                "early stopping: no improvement of %s in %d evaluations", args.metric_for_best, st.bad_evals
+            )
+        return improved
 
 
 def _total_steps(args: TrainArgs, per_epoch: int | None) -> int:

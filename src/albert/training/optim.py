@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from albert.training.args import TrainArgs
+from albert.training.train_args import TrainArgs
 
 # Module types whose parameters are "LayerNorm" parameters in the sense of the original exclusion regex.
 NORM_TYPES: tuple[type[nn.Module], ...] = (nn.LayerNorm, nn.RMSNorm, nn.GroupNorm)

@@ -14,17 +14,19 @@ import argparse
 import itertools
 import logging
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
+from albert.cli_options import add_dataclass_arguments, add_dataclass_flags, build_options, read_config_file
 from albert.config import PRESETS, AlbertConfig
 from albert.training import distributed as dist_utils
-from albert.training.args import TrainArgs
+from albert.training.fingerprint import check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
-from albert.training.options import add_dataclass_flags, build_options, read_config_file
+from albert.training.train_args import TrainArgs
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,9 @@ class PretrainArgs:
     fast_paths: bool = True
     """Train with the model's fast paths (padding removed, MLM logits only at predicted positions, fused
     GELU): the same losses, less compute and memory (see albert.model.fast)."""
+    start_over: bool = False
+    """Delete the vocabulary, shards, checkpoints and model of an earlier run in the output directory first
+    (without it, a run refuses an output directory built from another corpus or other settings)."""
 
 
 def _sentences(sources: list[str]):
@@ -96,20 +101,47 @@ def _encoder(tokenizer: Any):
 
 def prepare_tokenizer(args: PretrainArgs, out: Path):
     """Load `args.tokenizer`, or train a vocabulary on the corpus into `<out>/tokenizer` (once)."""
-    from albert.tokenizer import AlbertTokenizerFast, train_sentencepiece
+    from albert.tokenizer import AlbertTokenizerFast
 
     directory = Path(args.tokenizer) if args.tokenizer else out / "tokenizer"
     if args.tokenizer is None and not (directory / "spiece.model").is_file():
         if dist_utils.is_main_process():
             logger.info("training a %d-piece vocabulary on %s", args.vocab_size, ", ".join(args.corpus))
-            tmp = out / "tokenizer.tmp"
-            train_sentencepiece(
-                None, tmp, vocab_size=args.vocab_size, sentences=_sentences(args.corpus),
-                input_sentence_size=args.vocab_sentences,
-            )  # fmt: skip
-            tmp.replace(directory)
+            train_vocabulary(args, out / "tokenizer.tmp", directory)
         dist_utils.barrier()
     return AlbertTokenizerFast.from_pretrained(directory)
+
+
+def train_vocabulary(args: PretrainArgs, tmp: Path, directory: Path) -> None:
+    """Train into `tmp`, then move it to `directory`; a failure leaves nothing behind and names the flag."""
+    from albert.tokenizer import train_sentencepiece
+    from albert.tokenizer.train import VocabularyTrainingError
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        train_sentencepiece(
+            None, tmp, vocab_size=args.vocab_size, sentences=_sentences(args.corpus),
+            input_sentence_size=args.vocab_sentences,
+        )  # fmt: skip
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, VocabularyTrainingError):
+            raise ValueError(vocabulary_error_message(args, e)) from None
+        raise
+    tmp.replace(directory)
+
+
+def vocabulary_error_message(args: PretrainArgs, error: Any) -> str:
+    """A failed vocabulary training in terms of the flags to change."""
+    corpus = " ".join(args.corpus)
+    if error.no_text:
+        return f"--corpus {corpus}: no text to train a vocabulary on"
+    if error.max_vocab_size is not None:
+        return (
+            f"--vocab-size {args.vocab_size} is more than --corpus {corpus} can give (at most "
+            f"{error.max_vocab_size} pieces): lower --vocab-size or add text"
+        )
+    return f"training a vocabulary on --corpus {corpus} failed: {error}"
 
 
 def prepare_shards(args: PretrainArgs, tokenizer: Any, corpus: list[str], directory: Path, seed: int) -> Path:
@@ -174,12 +206,16 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     if train_args.output_dir is None:
         raise ValueError("--output-dir is required for pretraining")
     out = Path(train_args.output_dir)
-    if not args.corpus and not (out / "data" / "train" / "metadata.json").is_file():
+    if not args.corpus and (args.start_over or not (out / "data" / "train" / "metadata.json").is_file()):
         raise ValueError(
             f"no corpus to train on: pass --corpus (no shards in {out / 'data' / 'train'} either)"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    if not args.start_over:
+        check_output_dir(out, args, resuming=train_args.resume is not None)
     dist_utils.setup(train_args.device)
+    if dist_utils.is_main_process():
+        record_run(out, args, start_over=args.start_over)
+    dist_utils.barrier()
     tokenizer = prepare_tokenizer(args, out)
     train_dir = prepare_shards(args, tokenizer, args.corpus, out / "data" / "train", args.data_seed)
     dataset = PretrainingDataset(train_dir)
@@ -258,7 +294,8 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", help="YAML file of options (model/data keys at top level, loop keys under `train:`)"
     )
     add_dataclass_flags(parser, PretrainArgs, "model and data")
-    add_dataclass_flags(parser, TrainArgs, "training loop")
+    # The help shows pretraining's defaults (LAMB, ...), which are not TrainArgs' own.
+    add_dataclass_arguments(parser.add_argument_group("training loop"), TrainArgs, defaults=PRETRAIN_DEFAULTS)
 
 
 def run_pretrain(ns: argparse.Namespace) -> int:
@@ -272,4 +309,16 @@ def run_pretrain(ns: argparse.Namespace) -> int:
         dist_utils.cleanup()
     logger.info("done: %d steps, %d tokens, best %s at step %s", result.step, result.tokens, result.best_value,
                 result.best_step)  # fmt: skip
+    if dist_utils.is_main_process():
+        sys.stdout.write(final_report(result, Path(train_args.output_dir) / "model") + "\n")
     return 0
+
+
+def final_report(result: TrainResult, model_dir: Path) -> str:
+    """The line `albert pretrain` ends with: where the model is (or that none was saved)."""
+    if not (model_dir / "config.json").is_file():
+        return f"pretraining stopped at step {result.step} before any checkpoint was saved: no model written"
+    best = (
+        f", best {result.best_value:.4g} at step {result.best_step}" if result.best_step is not None else ""
+    )
+    return f"model written to {model_dir} ({result.step} steps, {result.tokens:,} tokens{best})"

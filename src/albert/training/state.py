@@ -31,7 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from albert.checkpoint import umask_mode
+from albert.atomic_files import atomic_write_text, umask_mode
+from albert.atomic_files import fsync_dir as _fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -82,35 +83,6 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------------------------- writing
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that readers see either the old or the new content, never a mix."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        os.chmod(tmp, umask_mode())  # mkstemp's 0o600 would make e.g. eval_results.json owner-only
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_model(model: nn.Module, directory: Path) -> None:

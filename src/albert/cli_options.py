@@ -1,8 +1,10 @@
-"""Command-line flags generated from option dataclasses (`DataOptions`, `TrainArgs`), so that option names,
-types and help have one source: the field, its annotation and its attribute docstring.
+"""Command-line flags generated from option dataclasses (`DataOptions`, `TrainArgs`, ...), so that option
+names, types and help have one source: the field, its annotation and its attribute docstring. Used by every
+command of `albert.cli` (finetune, pretrain, ...).
 
 Generated flags default to "not given" (`argparse.SUPPRESS`): `given(namespace, cls)` returns only what
-the user typed, which the entry points lay over their own task-specific defaults.
+the user typed, which the entry points lay over their own task-specific defaults. `build_options` lays
+them over a YAML file's values (`read_config_file`); priority: dataclass default < YAML < command line.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import inspect
 import types
 import typing
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Literal
 
 
@@ -44,7 +47,7 @@ def _converter(annotation: Any) -> tuple[Any, dict[str, Any]]:
         return str, {"choices": list(args)}
     if origin is list:
         return str, {"nargs": "+"}
-    if origin is dict:  # KEY=VALUE pairs, parsed by the entry point (training.options.build_options)
+    if origin is dict:  # KEY=VALUE pairs, parsed by the entry point (build_options)
         return str, {"nargs": "+", "metavar": "KEY=VALUE", "type": str}
     if annotation in (int, float, str):
         return annotation, {"type": annotation}
@@ -82,3 +85,65 @@ def given(namespace: argparse.Namespace, cls: type) -> dict[str, Any]:
     """The fields of `cls` the user gave on the command line."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in vars(namespace).items() if k in names}
+
+
+def _base_type(annotation: Any) -> tuple[Any, bool]:
+    """(the non-None type, whether None is allowed) for `T | None`."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return (rest[0] if len(rest) == 1 else str), True
+    return annotation, False
+
+
+def _parse_mapping(items: list[str]) -> dict[str, Any]:
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected key=value, got {item!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, title: str) -> None:
+    """Add one flag per field of `cls` in a group `title` (default SUPPRESS: only given flags reach the
+    namespace, to be laid over the YAML values by `build_options`)."""
+    add_dataclass_arguments(parser.add_argument_group(title), cls)
+
+
+def build_options(cls: type, file_values: dict[str, Any], args: argparse.Namespace, **fixed: Any) -> Any:
+    """`cls` from YAML values overridden by the flags given on the command line."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(file_values) - names)
+    if unknown:
+        raise ValueError(f"unknown option(s) in the config file: {', '.join(unknown)}")
+    values = dict(file_values)
+    for name in names:
+        if hasattr(args, name):
+            value = getattr(args, name)
+            if typing.get_origin(_base_type(typing.get_type_hints(cls)[name])[0]) is dict:
+                value = {**values.get(name, {}), **_parse_mapping(value)}
+            values[name] = value
+    values.update(fixed)
+    return cls(**values)
+
+
+def read_config_file(path: str | None) -> dict[str, Any]:
+    """A YAML mapping (`{}` when no file is given)."""
+    if path is None:
+        return {}
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise ValueError(f"{p} is not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{p} must hold a mapping of option names to values")
+    return data

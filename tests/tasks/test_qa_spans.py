@@ -1,12 +1,14 @@
-"""SQuAD windows and offsets: gold character spans survive the trip to token spans and back, in every
-window (including later ones), and n-best decoding returns them."""
+"""QA windows and offsets: gold character spans survive the trip to token spans and back, in every
+window (including later ones), and decoding returns them. (The decoding's parity with transformers'
+pipeline is tested in tests/pipelines/test_question_answering.py and test_transformers_spans.py.)"""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from albert.tasks.examples import Answer, QAExample
-from albert.tasks.squad import _max_context, char_span, decode, encode_qa, window_starts
+from albert.tasks.qa_spans import char_span, decode, decode_answers, encode_qa, window_spans, word_ids
 
 SENTENCES = [
     "John visited Paris in the spring.",
@@ -28,16 +30,22 @@ def examples() -> list[QAExample]:
     return out
 
 
-def test_window_starts_step_by_stride():
-    assert window_starts(10, 4, 2) == [(0, 4), (2, 4), (4, 4), (6, 4)]
-    assert window_starts(3, 4, 2) == [(0, 3)]
-    assert window_starts(9, 4, 4) == [(0, 4), (4, 4), (8, 1)]
+def test_doc_stride_is_the_overlap():
+    assert window_spans(10, 4, 2) == [(0, 4), (2, 4), (4, 4), (6, 4)]  # step 4 - 2
+    assert window_spans(10, 4, 1) == [(0, 4), (3, 4), (6, 4)]  # step 3: the last ends at the end
+    assert window_spans(3, 4, 2) == [(0, 3)]
+    assert window_spans(9, 4, 0) == [(0, 4), (4, 4), (8, 1)]
+    with pytest.raises(ValueError, match="doc_stride=4 must be smaller than the 4"):
+        window_spans(9, 4, 4)
+    assert window_spans(4, 4, 128) == [(0, 4)]  # one window: the overlap does not matter
 
 
-def test_max_context_prefers_the_centred_window():
-    spans = [(0, 4), (2, 4)]
-    assert not _max_context(spans, 0, 3) and _max_context(spans, 1, 3)  # 0 tokens right vs 1 on each side
-    assert _max_context(spans, 0, 1) and not _max_context(spans, 1, 1)  # only window 0 has it
+def test_words_split_at_user_defined_symbols():
+    """ "NATO." is the words "NATO" and "." (the "." piece is a user-defined symbol, id 9 here)."""
+    text = "He joined NATO. Ok"
+    offsets = [(0, 2), (2, 9), (9, 14), (14, 15), (15, 18)]  # with the space before each word
+    assert word_ids(text, [5, 6, 7, 9, 8], offsets, frozenset({9})) == [0, 1, 2, 3, 4]
+    assert word_ids(text, [5, 6, 7, 10, 8], offsets, frozenset({9})) == [0, 1, 2, 2, 3]
 
 
 def test_gold_span_round_trip_in_every_window(tokenizer):
@@ -71,7 +79,7 @@ def test_question_is_cut_and_context_offsets_only_on_context_tokens(tokenizer):
     assert all(o is not None for o in window.offsets[7:-1])
 
 
-def test_decode_n_best_returns_gold_spans(tokenizer):
+def test_decode_returns_gold_spans(tokenizer):
     exs = examples()
     features, windows = encode_qa(exs, tokenizer, max_length=32, doc_stride=8, max_query_length=16)
     starts, ends = [], []
@@ -81,27 +89,28 @@ def test_decode_n_best_returns_gold_spans(tokenizer):
         if feature["start_positions"] or feature["end_positions"]:
             s[feature["start_positions"]], e[feature["end_positions"]] = 5.0, 5.0
         s[0] = e[0] = 9.0  # [CLS] scores highest but is not a context token: never an answer
-        starts.append(s)
-        ends.append(e)
-    predictions = decode(exs, windows, starts, ends, n_best=3, max_answer_length=30)
-    assert [p.text for p in predictions] == ANSWERS
-    assert [p.start for p in predictions] == [e.answers[0].start for e in exs]
+        starts.append(s.numpy())
+        ends.append(e.numpy())
+    predictions = decode(exs, windows, starts, ends, max_answer_len=30)
+    assert [p.strip() for p in predictions] == ANSWERS
 
 
-def test_decode_respects_max_answer_length_and_order(tokenizer):
+def test_decode_answers_max_answer_len_order_and_null(tokenizer):
     ex = QAExample("q", "who", "John visited Paris in the spring.", [Answer("John", 0)])
     (feature,), windows = encode_qa([ex], tokenizer, max_length=64)
     context_positions = [i for i, o in enumerate(windows[0].offsets) if o is not None]
     first, last = context_positions[0], context_positions[-1]
-    s, e = torch.zeros(len(feature["input_ids"])), torch.zeros(len(feature["input_ids"]))
+    s, e = torch.zeros(len(feature["input_ids"])).numpy(), torch.zeros(len(feature["input_ids"])).numpy()
     s[first], e[last] = 10.0, 10.0  # the best pair spans the whole context
     e[first] = 9.0
-    (whole,) = decode([ex], windows, [s], [e], max_answer_length=64)
-    assert (whole.text, whole.start) == (ex.context, 0)
-    (short,) = decode([ex], windows, [s], [e], max_answer_length=1)  # only the first piece fits
-    assert (short.text, short.start) == (ex.context[: windows[0].offsets[first][1]], 0)
-    s2 = torch.zeros_like(s)
-    s2[last], e2 = 10.0, torch.zeros_like(e)
-    e2[first] = 10.0  # end before start: not a span
-    (p,) = decode([ex], windows, [s2], [e2], n_best=1, max_answer_length=64)
-    assert p.text == ""
+    (whole,) = decode_answers(ex.context, windows, [s], [e], max_answer_len=64)
+    assert (whole["answer"], whole["start"], whole["end"]) == (ex.context, 0, len(ex.context))
+    (short,) = decode_answers(ex.context, windows, [s], [e], max_answer_len=1)  # only the first word fits
+    assert short["answer"] == "John"
+    s2, e2 = s * 0, e * 0
+    s2[last], e2[first] = 10.0, 10.0  # end before start: not a span
+    answers = decode_answers(ex.context, windows, [s2], [e2], top_k=50, handle_impossible_answer=True)
+    assert all(a["start"] <= a["end"] for a in answers) and ex.context not in [a["answer"] for a in answers]
+    assert [a for a in answers if a["answer"] == ""] == [
+        {"score": pytest.approx(answers[-1]["score"]), "start": 0, "end": 0, "answer": ""}
+    ]

@@ -10,8 +10,8 @@ import huggingface_hub
 import pytest
 from huggingface_hub.errors import LocalEntryNotFoundError
 
-from albert import AlbertConfig, AlbertForMaskedLM, AutoTokenizer
-from albert.checkpoint.hub import current_hub_options, hub_options
+from albert import AlbertConfig, AlbertForMaskedLM, AutoTokenizer, hub
+from albert.hub import current_hub_options, hub_options
 from tests.conftest import tiny_kwargs
 from tests.doc_checkpoints import build_tokenizer_dir
 
@@ -39,6 +39,7 @@ def calls(served, monkeypatch, tmp_path) -> list[dict]:
         return str(shutil.copy(source, target))
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(hub, "hub_unreachable", lambda: None)  # the stand-in hub is always reachable
     return seen
 
 

@@ -7,6 +7,7 @@ the error says so and suggests a local path.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,8 +86,12 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
         )
     except ImportError as e:  # pragma: no cover - huggingface_hub is a dependency
         raise FileNotFoundError(f"{repo_id!r} is not a local directory and huggingface_hub is missing") from e
+    options = current_hub_options()
+    no_network = None if options.get("local_files_only") else hub_unreachable()
+    if no_network:
+        options["local_files_only"] = True  # the cache only: no retries against an unreachable hub
     try:
-        return Path(hf_hub_download(repo_id=repo_id, filename=filename, **current_hub_options()))
+        return Path(hf_hub_download(repo_id=repo_id, filename=filename, **options))
     # LocalEntryNotFoundError subclasses EntryNotFoundError: test it first.
     except LocalEntryNotFoundError:
         if current_hub_options().get("local_files_only"):
@@ -96,8 +101,8 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
             ) from None
         raise FileNotFoundError(
             f"{repo_id!r} is not a local directory, and {filename} could not be downloaded from the "
-            "Hugging Face Hub (no network) nor found in its cache. Download it once with network access, "
-            "or pass the path of a local directory saved with save_pretrained()."
+            f"Hugging Face Hub ({no_network or 'no network'}) nor found in its cache. Download it once with "
+            "network access, or pass the path of a local directory saved with save_pretrained()."
         ) from None
     except EntryNotFoundError:
         if required:
@@ -109,3 +114,24 @@ def _hub_file(repo_id: str, filename: str, *, required: bool) -> Path | None:
         ) from None
     except OSError as e:  # other network failures surface as OSError subclasses
         raise FileNotFoundError(f"could not fetch {filename} of {repo_id!r}: {e}") from e
+
+
+def hub_unreachable() -> str | None:
+    """Why the hub cannot be reached ("offline mode", a failed connection), or None to go ahead."""
+    from huggingface_hub import constants
+
+    from albert.network import unreachable_reason
+
+    return "HF_HUB_OFFLINE is set" if constants.HF_HUB_OFFLINE else unreachable_reason(constants.ENDPOINT)
+
+
+def default_model_dir() -> Path:
+    """The built-in model shipped in `albert/assets/default/` (HF layout), or FileNotFoundError."""
+    root = Path(str(importlib.resources.files("albert") / "assets" / "default"))
+    if not (root / "config.json").is_file():
+        raise FileNotFoundError(
+            "no built-in default model is installed (expected albert/assets/default/config.json); pass "
+            "model='path/to/checkpoint_dir' (CLI: --model PATH) or a Hugging Face hub id such as "
+            "'albert/albert-base-v2'"
+        )
+    return root

@@ -1,0 +1,290 @@
+"""Weights for the TensorFlow classes, as NumPy arrays (no torch): file formats and name/layout mapping.
+
+Three namings meet here:
+- HF (PyTorch layout): the names and (out, in) weights of `model.safetensors` (see `hf.py`, whose name
+  tables are reused as they are);
+- ours: the PyTorch state-dict names of `albert.model` (Q/K/V fused into one `qkv`);
+- TF: the variable names of `albert.tf` (= ours with Keras leaf names: kernel (in, out), gamma, beta,
+  embeddings).
+`hf_to_tf` / `tf_to_hf` go between the first and the last; `read_h5_weights` turns transformers'
+`tf_model.h5` (Keras 2 weight names) into HF names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from albert.checkpoint.hf import (
+    _FROM_HF,
+    _HEAD_FROM_HF,
+    _HEAD_TO_HF,
+    _HF_QKV,
+    _OURS_QKV,
+    _QKV,
+    _TO_HF,
+    IGNORED_HF_SUFFIXES,
+    _rename,
+    normalize_hf_key,
+)
+from albert.config import CONFIG_NAME, AlbertConfig
+from albert.hub import resolve_file
+
+logger = logging.getLogger(__name__)
+
+SAFETENSORS_NAME = "model.safetensors"
+SAFETENSORS_INDEX_NAME = "model.safetensors.index.json"
+TF_H5_NAME = "tf_model.h5"
+# Our parameters that are embedding tables ((rows, width), no transpose) rather than Dense kernels.
+_EMBEDDING_STEMS = ("embeddings.word", "embeddings.position", "embeddings.token_type", "distance_embedding",
+                    "mlm_head.decoder")  # fmt: skip
+_TF_LEAVES = {"gamma": "weight", "beta": "bias", "embeddings": "weight", "kernel": "weight", "bias": "bias"}
+
+Arrays = dict[str, np.ndarray]
+
+
+# ----- HF (PyTorch layout) <-> our PyTorch names ---------------------------------------------------
+
+
+def hf_to_ours(hf: Arrays) -> tuple[Arrays, list[str]]:
+    """HF-named arrays -> our names (`backbone.` prefix on encoder weights), and the unrecognised names.
+    The NumPy twin of `hf.from_hf_state_dict` (same tables)."""
+    ours: Arrays = {}
+    unknown: list[str] = []
+    qkv_parts: dict[tuple[str, str, str], Arrays] = {}
+    decoder_bias = None
+    for raw_key, array in hf.items():
+        key = normalize_hf_key(raw_key)
+        if key.endswith("predictions.decoder.bias"):
+            decoder_bias = array
+        if key.endswith(IGNORED_HF_SUFFIXES):
+            continue
+        if key in _HEAD_FROM_HF:
+            ours[_HEAD_FROM_HF[key]] = array
+            continue
+        inner = key.removeprefix("albert.")
+        m = _HF_QKV.match(inner)
+        if m:
+            qkv_parts.setdefault((m["g"], m["i"], m["kind"]), {})[m["part"]] = array
+            continue
+        name = _rename(inner, _FROM_HF)
+        if name is None:
+            unknown.append(raw_key)
+        else:
+            ours["backbone." + name] = array
+    for (g, i, kind), parts in qkv_parts.items():
+        if set(parts) != set(_QKV):
+            missing = sorted(set(_QKV) - set(parts))
+            raise ValueError(
+                f"checkpoint has an incomplete attention block in group {g}, layer {i}: missing {missing}"
+            )
+        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = np.concatenate(
+            [parts[p] for p in _QKV]
+        )
+    if decoder_bias is not None and "mlm_head.bias" not in ours:
+        ours["mlm_head.bias"] = decoder_bias
+    return ours, unknown
+
+
+def ours_to_hf(ours: Arrays, *, tie_word_embeddings: bool = True) -> Arrays:
+    """Our names -> HF names, as `hf.to_hf_state_dict` (tied tensors omitted, Q/K/V split)."""
+    hf: Arrays = {}
+    for key, array in ours.items():
+        if key == "mlm_head.decoder.bias" or (key == "mlm_head.decoder.weight" and tie_word_embeddings):
+            continue
+        if key in _HEAD_TO_HF:
+            hf[_HEAD_TO_HF[key]] = array
+            continue
+        prefix, inner = (
+            ("albert.", key.removeprefix("backbone.")) if key.startswith("backbone.") else ("", key)
+        )
+        m = _OURS_QKV.match(inner)
+        if m:
+            layer = f"{prefix}encoder.albert_layer_groups.{m['g']}.albert_layers.{m['i']}.attention"
+            for part, chunk in zip(_QKV, np.split(array, 3, axis=0)):
+                hf[f"{layer}.{part}.{m['kind']}"] = chunk
+            continue
+        name = _rename(inner, _TO_HF)
+        if name is None:
+            raise KeyError(f"no HF name for parameter {key!r}")
+        hf[prefix + name] = array
+    return hf
+
+
+# ----- our PyTorch names <-> TF variable names ------------------------------------------------------
+
+
+def ours_to_tf(ours: Arrays) -> Arrays:
+    """PyTorch names/layouts -> TF variable names/layouts (Dense weights transposed to (in, out))."""
+    tf_arrays: Arrays = {}
+    for key, array in ours.items():
+        stem, leaf = key.rsplit(".", 1)
+        if stem.endswith("norm"):
+            tf_arrays[f"{stem}.{'gamma' if leaf == 'weight' else 'beta'}"] = array
+        elif stem.endswith(_EMBEDDING_STEMS):
+            tf_arrays[f"{stem}.embeddings"] = array
+        elif key == "mlm_head.bias":
+            tf_arrays[key] = array
+        elif leaf == "weight":
+            tf_arrays[f"{stem}.kernel"] = np.ascontiguousarray(array.T)
+        else:
+            tf_arrays[key] = array
+    return tf_arrays
+
+
+def tf_to_ours(tf_arrays: Arrays) -> Arrays:
+    """TF variable names/layouts -> PyTorch names/layouts (the inverse of `ours_to_tf`)."""
+    ours: Arrays = {}
+    for key, array in tf_arrays.items():
+        stem, leaf = key.rsplit(".", 1)
+        if leaf not in _TF_LEAVES:
+            raise KeyError(f"unexpected TF variable {key!r} (leaf {leaf!r})")
+        ours[f"{stem}.{_TF_LEAVES[leaf]}"] = np.ascontiguousarray(array.T) if leaf == "kernel" else array
+    return ours
+
+
+def hf_to_tf(hf: Arrays) -> tuple[Arrays, list[str]]:
+    """HF-named arrays -> TF variable arrays, and the HF names not recognised."""
+    ours, unknown = hf_to_ours(hf)
+    return ours_to_tf(ours), unknown
+
+
+def tf_to_hf(tf_arrays: Arrays, *, tie_word_embeddings: bool = True) -> Arrays:
+    return ours_to_hf(tf_to_ours(tf_arrays), tie_word_embeddings=tie_word_embeddings)
+
+
+# ----- transformers' tf_model.h5 --------------------------------------------------------------------
+
+
+def h5_name_to_hf(name: str) -> tuple[str, bool]:
+    """A Keras 2 weight name of transformers' TF classes -> (HF name, transpose?).
+
+    `tf_albert_for_masked_lm/albert/encoder/albert_layer_groups_._0/albert_layers_._0/ffn/kernel:0`
+    -> `albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight`, transposed."""
+    path = name.split("/", 1)[1].removesuffix(":0").replace("_._", "/")  # drop the model's own scope
+    stem, _, leaf = path.rpartition("/")
+    return f"{stem.replace('/', '.')}.{_TF_LEAVES.get(leaf, leaf)}", leaf == "kernel"
+
+
+def read_h5_weights(path: str | os.PathLike) -> Arrays:
+    """All weights of a transformers `tf_model.h5`, with HF names and PyTorch layouts.
+
+    transformers' TF MLM head keeps two output biases and uses `predictions/decoder/bias` for the logits;
+    that one becomes `predictions.bias`."""
+    import h5py
+
+    hf: Arrays = {}
+    try:
+        with h5py.File(path, "r") as f:
+            for layer in f.attrs["layer_names"]:
+                group = f[_text(layer)]
+                for weight in group.attrs["weight_names"]:
+                    name, transpose = h5_name_to_hf(_text(weight))
+                    array = np.asarray(group[_text(weight)])
+                    hf[name] = np.ascontiguousarray(array.T) if transpose else array
+    except (OSError, KeyError) as e:
+        raise ValueError(
+            f"{path} is not a Keras weights file as transformers writes (tf_model.h5): {e}"
+        ) from e
+    if "predictions.decoder.bias" in hf:
+        hf["predictions.bias"] = hf.pop("predictions.decoder.bias")
+    return hf
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+# ----- reading and writing model directories --------------------------------------------------------
+
+
+def _read_safetensors(path: Path) -> Arrays:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, TypeError, ValueError) as e:
+        raise ValueError(
+            f"{path} is not a safetensors file NumPy can read (corrupt, or bfloat16?): {e}"
+        ) from e
+
+
+def read_weights(name_or_path: str | os.PathLike) -> Arrays:
+    """HF-named NumPy arrays from `model.safetensors` (also sharded) or else `tf_model.h5`."""
+    import json
+
+    path = resolve_file(name_or_path, SAFETENSORS_NAME, required=False)
+    if path is not None:
+        return _read_safetensors(path)
+    index = resolve_file(name_or_path, SAFETENSORS_INDEX_NAME, required=False)
+    if index is not None:
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+        return {
+            k: v for shard in shards for k, v in _read_safetensors(resolve_file(name_or_path, shard)).items()
+        }
+    path = resolve_file(name_or_path, TF_H5_NAME, required=False)
+    if path is not None:
+        return read_h5_weights(path)
+    raise FileNotFoundError(
+        f"{name_or_path} has no {SAFETENSORS_NAME}, {SAFETENSORS_INDEX_NAME} or {TF_H5_NAME} for the TensorFlow "
+        "classes (a pytorch_model.bin needs torch: load it with albert.AlbertModel.from_pretrained and "
+        "save_pretrained it to get model.safetensors)"
+    )
+
+
+def write_hf_weights(
+    hf: Arrays, directory: str | os.PathLike, config: AlbertConfig, architecture: str
+) -> Path:
+    """Write `model.safetensors` (HF names, atomically, usual permissions) and `config.json`."""
+    from safetensors.numpy import save_file
+
+    from albert.checkpoint import umask_mode
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / (SAFETENSORS_NAME + ".tmp")
+    save_file({k: np.ascontiguousarray(v) for k, v in hf.items()}, str(tmp), metadata={"format": "pt"})
+    os.chmod(tmp, umask_mode())
+    os.replace(tmp, directory / SAFETENSORS_NAME)
+    (directory / SAFETENSORS_INDEX_NAME).unlink(missing_ok=True)
+    config.save_pretrained(directory, architectures=[architecture], torch_dtype="float32")
+    return directory
+
+
+def load_tf_model(cls: type, name_or_path: str | os.PathLike, *, config: AlbertConfig | None = None,
+                  dtype: str | None = None, **config_overrides: Any):  # fmt: skip
+    """Build the TF class `cls` from a model directory or hub id (any ALBERT class's weights).
+
+    Head weights absent from the files are newly initialised and named in a warning; weights the class
+    does not use are logged."""
+    if config is None:
+        config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
+    if config_overrides:
+        config = config.replace(**config_overrides)
+    arrays, unknown = hf_to_tf(read_weights(name_or_path))
+    if cls.torch_class_name == "AlbertModel":  # a bare encoder: drop the prefix and any head
+        arrays = {k.removeprefix("backbone."): v for k, v in arrays.items() if k.startswith("backbone.")}
+    model = cls(config, **({"dtype": dtype} if dtype else {}))
+    missing = model.assign_variables(arrays, source=str(name_or_path))
+    names = model.named_variables()
+    unused = [k for k in arrays if k not in names] + unknown
+    if missing:
+        logger.warning(
+            "Some weights of %s were not in %s and are newly initialised (train them before use): %s",
+            cls.__name__, name_or_path, ", ".join(missing),
+        )  # fmt: skip
+    if unused:
+        logger.info("Weights in %s not used by %s: %s", name_or_path, cls.__name__, ", ".join(unused))
+    return model
+
+
+def save_tf_model(model, directory: str | os.PathLike) -> Path:
+    """config.json + model.safetensors (HF names, PyTorch layout, float32) of a TF model."""
+    config: AlbertConfig = model.config
+    hf = tf_to_hf(model.variables_as_numpy(), tie_word_embeddings=config.tie_word_embeddings)
+    return write_hf_weights(hf, directory, config, model.torch_class_name)

@@ -1,0 +1,113 @@
+"""Input validation for `TFAlbertModel.call`: the checks of `albert.model.inputs`, on TensorFlow tensors.
+
+Shapes are checked whenever they are known (always in eager mode, and for the static dimensions inside
+`tf.function`); value ranges (token ids inside the vocabulary, ...) only in eager mode, where a bad id
+would otherwise surface as a deep gather error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from albert.config import AlbertConfig
+
+
+def check_inputs(
+    config: AlbertConfig,
+    input_ids: tf.Tensor | None,
+    attention_mask: tf.Tensor | None,
+    token_type_ids: tf.Tensor | None,
+    position_ids: tf.Tensor | None,
+    inputs_embeds: tf.Tensor | None,
+) -> tuple[tf.Tensor | None, tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Validate, convert, fill the defaults. Returns ids, mask (B, T), token types (B, T), positions."""
+    if (input_ids is None) == (inputs_embeds is None):
+        raise ValueError("pass exactly one of input_ids or inputs_embeds (got both or neither)")
+    if input_ids is not None:
+        input_ids = tf.convert_to_tensor(input_ids)
+        if input_ids.shape.rank != 2:
+            raise ValueError(f"input_ids must have shape (batch, seq_len), got {tuple(input_ids.shape)}")
+        if input_ids.dtype.is_floating:
+            raise ValueError(f"input_ids must be integer token ids, got dtype {input_ids.dtype.name}")
+        _check_range("input_ids", input_ids, config.vocab_size, "vocab_size")
+        first = input_ids
+    else:
+        inputs_embeds = tf.convert_to_tensor(inputs_embeds)
+        if inputs_embeds.shape.rank != 3 or inputs_embeds.shape[-1] != config.embedding_size:
+            raise ValueError(
+                f"inputs_embeds must have shape (batch, seq_len, embedding_size={config.embedding_size}), "
+                f"got {tuple(inputs_embeds.shape)} (ALBERT embeds in E, not in the hidden size)"
+            )
+        first = inputs_embeds
+    t_static = first.shape[1]
+    if t_static is not None and t_static > config.max_position_embeddings:
+        raise ValueError(
+            f"sequence length {t_static} exceeds max_position_embeddings ({config.max_position_embeddings}); "
+            "truncate the input (tokenizer(..., truncation=True, max_length=...)) or split it into windows"
+        )
+    shape = tf.shape(first)[:2]
+    attention_mask = _fill("attention_mask", attention_mask, first, shape, tf.ones)
+    token_type_ids = _fill("token_type_ids", token_type_ids, first, shape, tf.zeros)
+    _check_range("token_type_ids", token_type_ids, config.type_vocab_size, "type_vocab_size")
+    if position_ids is None:
+        position_ids = tf.range(shape[1])[None, :]  # (1, T), broadcast over B
+    else:
+        position_ids = tf.convert_to_tensor(position_ids)
+        if position_ids.shape.rank != 2 or not _compatible(position_ids.shape[-1], first.shape[1]):
+            raise ValueError(
+                f"position_ids must have shape (batch or 1, seq_len), got {tuple(position_ids.shape)}"
+            )
+        _check_range("position_ids", position_ids, config.max_position_embeddings, "max_position_embeddings")
+    return input_ids, attention_mask, token_type_ids, position_ids
+
+
+def expand_head_mask(config: AlbertConfig, head_mask, dtype: tf.DType) -> tf.Tensor | None:
+    """(N,) | (L, N) | (L * I, N) -> (L * I, 1, N, 1, 1): one row per layer run, in run order."""
+    if head_mask is None:
+        return None
+    head_mask = tf.convert_to_tensor(head_mask)
+    runs, n, layers = (
+        config.num_hidden_layers * config.inner_group_num,
+        config.num_attention_heads,
+        config.num_hidden_layers,
+    )
+    shape = tuple(head_mask.shape)
+    if shape == (n,):
+        head_mask = tf.broadcast_to(head_mask[None, :], (runs, n))
+    elif shape == (layers, n):
+        head_mask = tf.repeat(head_mask, config.inner_group_num, axis=0)
+    elif shape != (runs, n):
+        raise ValueError(f"head_mask must have shape ({n},), ({layers}, {n}) or ({runs}, {n}), got {shape}")
+    return tf.cast(head_mask, dtype)[:, None, :, None, None]
+
+
+def _compatible(a: int | None, b: int | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def _fill(name: str, value, first: tf.Tensor, shape: tf.Tensor, default) -> tf.Tensor:
+    """`value` as an int32 tensor of shape (B, T), or the default (ones / zeros) when None."""
+    if value is None:
+        return default(shape, dtype=tf.int32)
+    value = tf.convert_to_tensor(value)
+    if value.shape.rank != 2 or not all(_compatible(a, b) for a, b in zip(value.shape, first.shape[:2])):
+        raise ValueError(
+            f"{name} has shape {tuple(value.shape)} but the input has shape {tuple(first.shape[:2])}"
+        )
+    return value
+
+
+def _check_range(name: str, ids: tf.Tensor, size: int, field: str) -> None:
+    if not tf.executing_eagerly():
+        return
+    values = np.asarray(ids)
+    if values.size == 0:
+        return
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high >= size:
+        bad = high if high >= size else low
+        raise ValueError(
+            f"{name} contains {bad}, outside [0, {size - 1}] (config.{field} = {size}); "
+            "check that the tokenizer matches the model"
+        )
