@@ -24,7 +24,8 @@ import numpy as np
 from flax import serialization
 from flax.traverse_util import flatten_dict, unflatten_dict
 
-from albert.checkpoint import SAFETENSORS_INDEX_NAME, SAFETENSORS_NAME, TORCH_NAME, umask_mode
+from albert.atomic_files import atomic_write
+from albert.checkpoint import SAFETENSORS_INDEX_NAME, SAFETENSORS_NAME, TORCH_NAME
 from albert.checkpoint.hf import (
     _FROM_HF,
     _HEAD_FROM_HF,
@@ -37,8 +38,8 @@ from albert.checkpoint.hf import (
     _rename,
     normalize_hf_key,
 )
-from albert.checkpoint.hub import resolve_file
 from albert.config import CONFIG_NAME, AlbertConfig
+from albert.hub import resolve_file
 
 logger = logging.getLogger(__name__)
 
@@ -303,25 +304,18 @@ def load_flax_model(cls: type, name_or_path: str | os.PathLike, *, config: Alber
 def save_flax_model(model, directory: str | os.PathLike) -> Path:
     """Write config.json, model.safetensors (HF names, torch layout) and flax_model.msgpack
     (transformers' Flax tree) into `directory`, each atomically; returns the directory."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config: AlbertConfig = model.config
     hf = params_to_hf(model.params, tie_word_embeddings=config.tie_word_embeddings)
     hf = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in hf.items()}
-    tmp = directory / (SAFETENSORS_NAME + ".tmp")
-    save_file(hf, str(tmp), metadata={"format": "pt"})
-    _publish(tmp, directory / SAFETENSORS_NAME)
-    tmp = directory / (FLAX_WEIGHTS_NAME + ".tmp")
-    tmp.write_bytes(serialization.msgpack_serialize(hf_to_hf_flax_tree(hf)))
-    _publish(tmp, directory / FLAX_WEIGHTS_NAME)
+    weights = save(hf, metadata={"format": "pt"})  # "pt": what transformers' torch loader requires
+    atomic_write(directory / SAFETENSORS_NAME, lambda f: f.write(weights), binary=True)
+    tree = serialization.msgpack_serialize(hf_to_hf_flax_tree(hf))
+    atomic_write(directory / FLAX_WEIGHTS_NAME, lambda f: f.write(tree), binary=True)
     (directory / SAFETENSORS_INDEX_NAME).unlink(missing_ok=True)  # left by an older sharded save: stale
     architecture = type(model).__name__.removeprefix("Flax")  # the torch class name, as transformers writes
     config.save_pretrained(directory, architectures=[architecture], torch_dtype="float32")
     return directory
-
-
-def _publish(tmp: Path, final: Path) -> None:
-    os.chmod(tmp, umask_mode())
-    os.replace(tmp, final)
