@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
 import os
 import platform
+import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -137,3 +141,84 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+# ----- committed measurements (results/bench/*.json) -----
+
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results" / "bench"
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8", "avx_vnni")
+
+
+def cpu_flags() -> dict[str, bool]:
+    """Which of the instruction sets that decide fp32 / bf16 / int8 speed this CPU has."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    return {name: name in flags for name in CPU_FLAGS}
+
+
+def environment() -> dict[str, object]:
+    """CPU model and flags, versions, threads: what a measurement depends on besides the code."""
+    info: dict[str, object] = {
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "cpu_flags": cpu_flags(),
+        "native_bf16": cpu_flags()["avx512_bf16"] or cpu_flags()["amx_bf16"],
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
+    for name in ("transformers", "onnxruntime"):
+        try:
+            info[name] = __import__(name).__version__
+        except ImportError:
+            info[name] = None
+    return info
+
+
+def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, dict]:
+    """Time each function `repeats` times, interleaved round by round (load from other processes hits
+    them alike); per function the median and every sample, in seconds, of the wall time and of this
+    process's CPU time (with one thread, what the call cost the CPU, whatever else ran beside it)."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {
+        name: {
+            "median_s": statistics.median(s),
+            "samples_s": s,
+            "median_cpu_s": statistics.median(cpu[name]),  # this process's CPU time: less load-dependent
+            "cpu_samples_s": cpu[name],
+        }
+        for name, s in samples.items()
+    }
+
+
+def write_result(section: str, measure: Callable[[], dict], directory: Path = RESULTS_DIR) -> dict:
+    """Run `measure` and write its result, with the environment and the load average before and after,
+    to `directory/<section>.json`."""
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    result = measure()
+    record = {
+        "section": section,
+        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "environment": environment(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "wall_s": round(time.perf_counter() - started, 1),
+        "result": result,
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{section}.json").write_text(json.dumps(record, indent=1) + "\n")
+    return record

@@ -1,401 +1,209 @@
-"""One command for the performance numbers of albert-lite against `transformers` and ONNX Runtime.
+"""The performance measurements of docs/performance.md, one section per invocation, each written to
+results/bench/<section>.json (CPU model and flags, versions, threads, load average before and after).
 
-    python bench/run.py [--device cpu|cuda] [--quick] [--threads 2] [--rounds 3] [--json out.json]
+    python bench/run.py inference varlen [--threads 1] [--repeats 5]
+    python tools/perf_table.py           # the docs tables, rendered from those files
 
-albert-base-v2 shapes, random weights (seed 0) saved once and loaded by every contestant (see
-`peers.py`), fp32, the same inputs for all, timed in interleaved rounds, best of `--rounds`. Memory is
-the peak RSS the call adds (CPU) or the peak CUDA allocation it adds (see `common.py`). A full run takes
-~10 minutes on 2 cores; `--quick` is a ~1-2 minute smoke run with fewer shapes and one round.
+Sections: inference (8x128 fixed shape), varlen (32 sentences of 16..256 tokens), attention (the
+variable-length attention kernels), pipeline (fill-mask on 128 SST-2 sentences), pretraining (one
+MLM + SOP step), int8 (dynamic quantisation: speed, and accuracy on real text), compile (torch.compile).
+
+albert-base shapes with random weights (seed 0) saved once and loaded by every contestant (`peers.py`),
+so all share every weight and input; the pipeline and int8-accuracy sections use the built-in model on
+real text instead. Contestants are timed in interleaved rounds (the load of other processes hits them
+alike) and each keeps its median. Every throughput section also times the model's own matrix products
+alone on the same rows ("gemm"), which gives the fp32 GEMM limit of this machine for this model:
+limit tokens/s = GEMM FLOP/s / model FLOPs per token; `fraction` = tokens/s / limit.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
-from common import Race, machine_info, peak_memory_mib, table  # noqa: E402
+from common import RESULTS_DIR, medians, peak_memory_mib, write_result  # noqa: E402
+from sections import attention_section, compile_section, int8_section, pipeline_section  # noqa: E402
 
-RESULTS: dict[str, dict] = {}
+
+def model_gemms(config, rows: int) -> tuple[Callable[[], object], float]:
+    """The encoder's matrix products for `rows` packed tokens (E->H projection, then per layer Q/K/V,
+    output, FFN up and down, with ALBERT's shared weights) and their FLOPs."""
+    g = torch.Generator().manual_seed(0)
+    e, h, i, layers = (
+        config.embedding_size,
+        config.hidden_size,
+        config.intermediate_size,
+        config.num_hidden_layers,
+    )
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=g) * 0.02
+
+    x_e, x_h, x_i = rand(rows, e), rand(rows, h), rand(rows, i)
+    w = {"proj": rand(h, e), "qkv": rand(3 * h, h), "out": rand(h, h), "up": rand(i, h), "down": rand(h, i)}
+    b = {k: torch.zeros(v.shape[0]) for k, v in w.items()}
+
+    def run() -> None:
+        F.linear(x_e, w["proj"], b["proj"])
+        for _ in range(layers):
+            for name, x in (("qkv", x_h), ("out", x_h), ("up", x_h), ("down", x_i)):
+                F.linear(x, w[name], b[name])
+
+    return run, 2.0 * rows * (e * h + layers * (4 * h * h + 2 * h * i))
+
+
+def limit(config, gemm_flops: float, gemm_s: float, lengths: list[int]) -> dict:
+    """fp32 GEMM limit for sentences of `lengths`, each counted with its own FLOPs (attention included)."""
+    rate = gemm_flops / gemm_s
+    model_flops = sum(n * peers.flops_per_token(config, n) for n in lengths)
+    return {
+        "gemm_gflops": rate / 1e9,
+        "flops_per_token": model_flops / sum(lengths),
+        "limit_tokens_per_s": sum(lengths) / (model_flops / rate),
+    }
+
+
+def contest(calls: dict, ids, mask, config, lengths: list[int], repeats: int) -> dict:
+    """Time `calls` (each maps (ids, mask) to hidden states) and the GEMM limit, interleaved."""
+    with torch.inference_mode():
+        outs = {k: f(ids, mask) for k, f in calls.items()}
+        keep = mask.bool()
+        ref = outs["hf-sdpa"]
+        diffs = {k: float((o - ref)[keep].abs().max()) for k, o in outs.items()}
+        gemm, flops = model_gemms(config, sum(lengths))
+        fns = {k: partial(f, ids, mask) for k, f in calls.items()} | {"gemm": gemm}
+        times = medians(fns, repeats, warmup=0)  # the calls above were the warm-up
+    lim = limit(config, flops, times["gemm"]["median_s"], lengths)
+    useful = sum(lengths)
+    per = {
+        k: {
+            **times[k],
+            "tokens_per_s": useful / times[k]["median_s"],
+            "fraction_of_limit": useful / times[k]["median_s"] / lim["limit_tokens_per_s"],
+            "max_abs_diff_vs_hf_sdpa": diffs[k],
+        }
+        for k in calls
+    }
+    return {"tokens": useful, "padded_tokens": ids.numel(), "limit": lim, "gemm": times["gemm"], "impls": per}
+
+
+def encoders(d: Path, work: Path, with_onnx: bool) -> dict:
+    calls = {
+        "ours": _hidden(peers.ours("AlbertModel", d, "cpu")),
+        "hf-sdpa": _hidden(peers.hf("AlbertModel", d, "cpu", "sdpa")),
+    }
+    if with_onnx:
+        calls["ort"] = peers.hf_onnx(d, work)
+        ours_onnx = peers.ours_onnx(d, work)
+        calls["ours-onnx"] = lambda ids, mask: ours_onnx(ids, mask).last_hidden_state
+    return calls
+
+
+def _hidden(model):
+    return lambda ids, mask: model(ids, mask).last_hidden_state
+
+
+def inference(d: Path, work: Path, config, repeats: int) -> dict:
+    b, t = 8, 128
+    ids, mask = peers.fixed_batch(b, t, "cpu")
+    return {"shape": [b, t], **contest(encoders(d, work, True), ids, mask, config, [t] * b, repeats)}
+
+
+def varlen(d: Path, work: Path, config, repeats: int) -> dict:
+    ids, mask, _ = peers.varlen_batch(32, 16, 256, "cpu")
+    lengths = mask.sum(1).tolist()
+    return {
+        "sentences": 32,
+        "lengths": "16..256",
+        **contest(encoders(d, work, False), ids, mask, config, lengths, repeats),
+    }
+
+
+def pretraining(d: Path, work: Path, config, repeats: int, b: int = 8, t: int = 128) -> dict:
+    batch = peers.pretraining_batch(b, t, "cpu")
+    # ours as `albert pretrain` runs it: the defaults plus MLM logits at the predicted positions only
+    ours = peers.ours("AlbertForPreTraining", d, "cpu").enable_fast_paths(sparse_mlm=True)
+    models = {"ours": ours, "hf-sdpa": peers.hf("AlbertForPreTraining", d, "cpu", "sdpa")}
+    steps, losses = {}, {}
+    for k, m in models.items():
+        steps[k] = _train_step(m.train(), batch)
+        torch.manual_seed(0)  # the SOP head's dropout: the same mask for both first steps
+        losses[k] = steps[k]()
+    gemm, flops = model_gemms(config, b * t)
+    times = medians(steps | {"gemm": lambda: [gemm() for _ in range(3)]}, repeats, warmup=0)
+    mem = {k: peak_memory_mib(s, "cpu") for k, s in steps.items()}
+    lim = limit(config, 3 * flops, times["gemm"]["median_s"], [t] * b)  # forward + 2x backward
+    lim["limit_tokens_per_s"] /= 3  # a step costs 3x the forward FLOPs
+    per = {
+        k: {
+            **times[k],
+            "tokens_per_s": b * t / times[k]["median_s"],
+            "peak_mib": mem[k],
+            "first_loss": losses[k],
+        }
+        for k in steps
+    }
+    for v in per.values():
+        v["fraction_of_limit"] = v["tokens_per_s"] / lim["limit_tokens_per_s"]
+    return {"shape": [b, t], "limit": lim, "gemm": times["gemm"], "impls": per}
+
+
+def _train_step(model, batch: dict) -> Callable[[], float]:
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+
+    def step() -> float:
+        loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return float(loss)
+
+    return step
+
+
+SECTIONS = {
+    "inference": inference,
+    "varlen": varlen,
+    "pretraining": pretraining,
+    "attention": attention_section,
+    "pipeline": pipeline_section,
+    "int8": int8_section,
+    "compile": compile_section,
+}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    p.add_argument("--quick", action="store_true", help="smoke run: fewer shapes, one round")
-    p.add_argument("--threads", type=int, default=2, help="intra-op threads (torch and ONNX Runtime)")
-    p.add_argument("--rounds", type=int, default=None, help="timed rounds per case (default 3, quick 1)")
-    p.add_argument("--json", type=Path, default=None, help="also write the raw results here")
+    p.add_argument("sections", nargs="+", choices=[*SECTIONS, "all"])
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads of torch and ONNX Runtime")
+    p.add_argument("--repeats", type=int, default=5, help="timed rounds per contestant (median kept)")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where the <section>.json files go")
     args = p.parse_args()
     warnings.filterwarnings("ignore")
-    logging.disable(logging.WARNING)  # the peers' loading notices would drown the tables
-    if args.device == "cuda" and not torch.cuda.is_available():
-        sys.exit("--device cuda: no CUDA device visible to torch")
+    logging.disable(logging.WARNING)  # the peers' loading notices
     peers.set_threads(args.threads)
-    rounds = args.rounds or (1 if args.quick else 3)
-    info = machine_info(args.device)
-    print("# albert-lite benchmark\n")
-    print("command: python bench/run.py " + " ".join(sys.argv[1:]))
-    print(", ".join(f"{k}: {v}" for k, v in info.items()) + "\n")
-    if float(info["load"]) > 2.5 and args.device == "cpu":
-        print(
-            f"WARNING: load average {info['load']} > 2.5: other processes share the CPU; timings are noisy\n"
-        )
-    started = time.perf_counter()
+    names = list(SECTIONS) if "all" in args.sections else args.sections
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        config = peers.save_checkpoint(workdir / "model")
-        bench = Bench(workdir, args.device, rounds, args.quick, config)
-        sections = [bench.inference, bench.varlen, bench.fill_mask, bench.pretraining, bench.eager_vs_sdpa]
-        sections += [bench.precision] + ([bench.gpu_half] if args.device == "cuda" else []) + [bench.targets]
-        for section in sections:
-            start = time.perf_counter()
-            section()
-            print(f"\n({section.__name__}: {time.perf_counter() - start:.0f} s)", flush=True)
-    print(f"\ntotal bench time: {time.perf_counter() - started:.0f} s")
-    if args.json:
-        args.json.write_text(json.dumps({"machine": info, "results": RESULTS}, indent=1, default=str))
-
-
-def _store(outs: dict, key: str, fn, *args) -> None:
-    outs[key] = fn(*args)
-
-
-def _hidden_states_of(model):
-    return lambda ids, mask: model(ids, mask).last_hidden_state
-
-
-class Bench:
-    def __init__(self, workdir: Path, device: str, rounds: int, quick: bool, config) -> None:
-        self.dir, self.device, self.rounds, self.quick, self.config = workdir, device, rounds, quick, config
-        self.cpu = device == "cpu"
-        self.race = Race(device, rounds)
-
-    def _encoders(self) -> dict:
-        d, dev = self.dir / "model", self.device
-        models = {
-            "hf-eager": peers.hf("AlbertModel", d, dev, "eager"),
-            "hf-sdpa": peers.hf("AlbertModel", d, dev, "sdpa"),
-            "ours": peers.ours("AlbertModel", d, dev),
-        }
-        calls = {k: _hidden_states_of(m) for k, m in models.items()}
-        if self.cpu:
-            calls["ort"] = peers.hf_onnx(d, self.dir)
-            ours_onnx = peers.ours_onnx(d, self.dir)
-            no_arena = peers.ours_onnx(d, self.dir, arena=False)
-            calls["ours-onnx"] = lambda ids, mask: ours_onnx(ids, mask).last_hidden_state
-            calls["ours-onnx"].memory_probe = lambda ids, mask: no_arena(ids, mask).last_hidden_state
-        return calls
-
-    # ----- 1. fixed shapes -----
-
-    def inference(self) -> None:
-        shapes = [(1, 128), (8, 128)] if self.quick else [(1, 128), (8, 128), (8, 512), (32, 128)]
-        self.calls = self._encoders()
-        rows, out = [], {}
-        for b, t in shapes:
-            ids, mask = peers.fixed_batch(b, t, self.device)
-            res = self._contest(self.calls, ids, mask, b * t, f"{b}x{t}")
-            out[f"{b}x{t}"] = res
-            rows += res.pop("_rows")
-        print("## Inference, fixed shapes (no padding), fp32\n")
-        print(
-            table(
-                ["shape", "impl", "ms", "tokens/s", "peak MiB", "max abs diff vs hf-sdpa", "ours vs it"], rows
-            )
-        )
-        RESULTS["inference"] = out
-
-    def _contest(self, calls: dict, ids, mask, useful: int, label: str) -> dict:
-        outs, mem = {}, {}
-        with torch.inference_mode():
-            # The first call is the warm-up, the memory probe and the accuracy check at once. ONNX
-            # Runtime keeps an arena across calls, so it is probed on a twin session without one.
-            for k, f in calls.items():
-                probe = getattr(f, "memory_probe", None)
-                if probe is not None:
-                    outs[k] = f(ids, mask)
-                    mem[k] = peak_memory_mib(partial(probe, ids, mask), self.device)
-                else:
-                    mem[k] = peak_memory_mib(partial(_store, outs, k, f, ids, mask), self.device)
-            ref, keep = outs["hf-sdpa"], mask.bool()
-            diffs = {k: float((o.to(ref.device) - ref)[keep].abs().max()) for k, o in outs.items()}
-            times = self.race.run({k: partial(f, ids, mask) for k, f in calls.items()}, warmup=0)
-        rows = [
-            [
-                label,
-                k,
-                times[k] * 1e3,
-                useful / times[k],
-                mem[k],
-                diffs[k],
-                f"x{times[k] / times['ours']:.2f}",
-            ]
-            for k in calls
-        ]
-        return {"_rows": rows, "seconds": times, "peak_mib": mem, "max_abs_diff": diffs, "tokens": useful}
-
-    # ----- 2. variable-length batch -----
-
-    def varlen(self) -> None:
-        n = 8 if self.quick else 32
-        ids, mask, useful = peers.varlen_batch(n, 16, 256, self.device)
-        res = self._contest(self.calls, ids, mask, useful, f"{n} x 16..256")
-        print(f"\n## Variable-length batch: {n} sentences, lengths uniform in 16..256 (seed 0), fp32\n")
-        print(
-            f"{useful} real tokens in a {tuple(ids.shape)} padded batch ({useful / ids.numel():.0%} useful); "
-        )
-        print("tokens/s counts real tokens only. The peers run the padded batch; ours removes the padding.\n")
-        print(
-            table(
-                ["batch", "impl", "ms", "useful tok/s", "peak MiB", "max abs diff vs hf-sdpa", "ours vs it"],
-                res.pop("_rows"),
-            )
-        )
-        RESULTS["varlen"] = res
-        del self.calls
-
-    # ----- 3. fill-mask on sentences -----
-
-    def fill_mask(self) -> None:
-        d, dev = self.dir / "model", self.device
-        batches, source = peers.fill_mask_batches(64 if self.quick else 128, 32, dev)
-        hf_mlm = peers.hf("AlbertForMaskedLM", d, dev, "sdpa")
-        ours_mlm = peers.ours("AlbertForMaskedLM", d, dev)
-
-        def hf_run():  # what a pipeline built on transformers does: full logits, then the mask rows
-            return [hf_mlm(ids, mask).logits[ids == peers.MASK].topk(5).indices for ids, mask in batches]
-
-        def ours_run():  # logits only at the [MASK] positions, padding removed
-            return [
-                ours_mlm(ids, mask, mlm_positions=ids == peers.MASK).logits.topk(5).indices
-                for ids, mask in batches
-            ]
-
-        outs: dict = {}
-        with torch.inference_mode():
-            mem = {
-                k: peak_memory_mib(partial(_store, outs, k, f), dev)
-                for k, f in (("hf-sdpa", hf_run), ("ours", ours_run))
-            }
-            agree = float(
-                torch.cat([(a == b).all(-1).float() for a, b in zip(outs["hf-sdpa"], outs["ours"])]).mean()
-            )
-            times = self.race.run({"hf-sdpa": hf_run, "ours": ours_run}, warmup=0)
-        n = sum(len(b[0]) for b in batches)
-        rows = [[k, times[k] * 1e3, n / times[k], mem[k], f"x{times[k] / times['ours']:.2f}"] for k in times]
-        print(f"\n## Fill-mask: {source}, batches of 32 sorted by length, top-5 at each [MASK]\n")
-        print(f"top-5 identical to transformers for {agree:.1%} of the sentences\n")
-        print(table(["impl", "ms", "sentences/s", "peak MiB", "ours vs it"], rows))
-        RESULTS["fill_mask"] = {"seconds": times, "peak_mib": mem, "sentences": n, "top5_agreement": agree}
-
-    # ----- 4. pretraining step -----
-
-    def _train_step(self, model, batch: dict):
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-        model.train()
-
-        def step() -> float:
-            loss = model(**batch).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            return float(loss)
-
-        return step
-
-    def pretraining(self, b: int = 8, t: int = 128) -> None:
-        d, dev = self.dir / "model", self.device
-        batch = peers.pretraining_batch(b, t, dev)
-        ours_model = peers.ours("AlbertForPreTraining", d, dev).train()
-        steps = {
-            "hf-eager": self._train_step(peers.hf("AlbertForPreTraining", d, dev, "eager"), batch),
-            "hf-sdpa": self._train_step(peers.hf("AlbertForPreTraining", d, dev, "sdpa"), batch),
-            "ours": self._train_step(ours_model, batch),
-        }
-        losses = {}
-        for k, s in steps.items():  # first step: same weights and (seeded) SOP dropout, so the same loss
-            torch.manual_seed(0)
-            losses[k] = s()
-        times = self.race.run(steps, warmup=0)
-        mem = {k: peak_memory_mib(s, dev) for k, s in steps.items()}
-        rows = [
-            [k, times[k] * 1e3, b * t / times[k], mem[k], losses[k], f"x{times[k] / times['ours']:.2f}",
-             f"{mem[k] and mem['ours'] / mem[k]:.2f}"]
-            for k in steps
-        ]  # fmt: skip
-        print(f"\n## Pretraining step: MLM + SOP, {b}x{t}, AdamW, fp32 (forward + backward + step)\n")
-        print("ours: fused GELU, MLM logits only at the 15% predicted positions (same loss).\n")
-        print(
-            table(
-                ["impl", "ms", "tokens/s", "peak MiB", "first loss", "ours speed-up", "ours mem ratio"], rows
-            )
-        )
-        RESULTS["pretraining"] = {"seconds": times, "peak_mib": mem, "first_loss": losses, "tokens": b * t}
-
-    # ----- 5. eager vs SDPA, our model -----
-
-    def eager_vs_sdpa(self) -> None:
-        d, dev = self.dir / "model", self.device
-        rows, out = [], {}
-        shapes = [(8, 128)] if self.quick else [(8, 128), (8, 512)]
-        if self.quick:  # the pretraining section already compares ours with the peers at 8x128
-            return
-        models = {a: peers.ours("AlbertModel", d, dev, attn=a) for a in ("eager", "sdpa")}
-        for b, t in shapes:
-            ids, mask = peers.fixed_batch(b, t, dev)
-            calls = {a: partial(m, ids, mask) for a, m in models.items()}
-            with torch.inference_mode():
-                mem = {a: peak_memory_mib(f, dev) for a, f in calls.items()}  # also the warm-up
-                times = self.race.run(calls, warmup=0)
-            rows.append(self._eager_row("inference", f"{b}x{t}", times, mem))
-            out[f"inference {b}x{t}"] = {"seconds": times, "peak_mib": mem}
-        for b, t in [(8, 128)]:
-            batch = peers.pretraining_batch(b, t, dev)
-            steps = {
-                a: self._train_step(peers.ours("AlbertForPreTraining", d, dev, attn=a).train(), batch)
-                for a in ("eager", "sdpa")
-            }
-            times = self.race.run(steps)
-            mem = {a: peak_memory_mib(s, dev) for a, s in steps.items()}
-            rows.append(self._eager_row("training", f"{b}x{t}", times, mem))
-            out[f"training {b}x{t}"] = {"seconds": times, "peak_mib": mem}
-        print("\n## Our model: eager vs SDPA attention (fast paths on), fp32\n")
-        print(
-            table(
-                ["mode", "shape", "eager ms", "sdpa ms", "speed-up", "eager MiB", "sdpa MiB", "mem saving"],
-                rows,
-            )
-        )
-        RESULTS["eager_vs_sdpa"] = out
-
-    @staticmethod
-    def _eager_row(mode: str, shape: str, times: dict, mem: dict) -> list:
-        saving = 1 - mem["sdpa"] / mem["eager"] if mem["eager"] else float("nan")
-        speed = times["eager"] / times["sdpa"]
-        return [
-            mode,
-            shape,
-            times["eager"] * 1e3,
-            times["sdpa"] * 1e3,
-            f"x{speed:.2f}",
-            mem["eager"],
-            mem["sdpa"],
-            f"{saving:.0%}",
-        ]
-
-    # ----- 6. reduced precision -----
-
-    def precision(self, b: int = 8, t: int = 128) -> None:
-        d, dev = self.dir / "model", self.device
-        ids, mask = peers.fixed_batch(b, t, dev, seed=1)
-        reference = peers.ours("AlbertForMaskedLM", d, dev)
-        hf_mlm = peers.hf("AlbertForMaskedLM", d, dev, "sdpa")
-        modes = {"hf-sdpa fp32": hf_mlm, "ours fp32": reference}
-        modes["ours bf16"] = peers.ours("AlbertForMaskedLM", d, dev, precision="bf16")
-        if self.cpu:
-            modes["ours int8"] = peers.ours("AlbertForMaskedLM", d, dev, precision="int8")
-            modes["ours-onnx int8"] = peers.ours_onnx(d, self.dir, "AlbertForMaskedLM", precision="int8")
-        with torch.inference_mode():
-            base = reference(ids, mask).logits.float()
-            top1 = base.argmax(-1)
-            acc = {}
-            for k, m in modes.items():
-                logits = m(ids, mask).logits.float()
-                acc[k] = (
-                    float((logits.argmax(-1) == top1).float().mean()),
-                    float((logits - base).abs().max()),
-                )
-            calls = {k: partial(m, ids, mask) for k, m in modes.items()}
-            # bf16 without native support is very slow: time it once, after its accuracy call above
-            slow = {k: calls.pop(k) for k in list(calls) if "bf16" in k and self.cpu}
-            times = self.race.run(calls)
-            for k, f in slow.items():
-                start = time.perf_counter()
-                f()
-                times[k] = time.perf_counter() - start
-        ref_t = times["hf-sdpa fp32"]
-        rows = [
-            [k, times[k] * 1e3, b * t / times[k], f"x{ref_t / times[k]:.2f}", acc[k][0], acc[k][1]]
-            for k in modes
-        ]
-        print(f"\n## Reduced precision: AlbertForMaskedLM {b}x{t}, full-vocabulary logits\n")
-        print("accuracy vs our fp32 logits at every position (random weights: top-1 margins are tiny, so")
-        print("top-1 agreement is a pessimistic figure; the max logit change is the transferable one)\n")
-        print(table(["mode", "ms", "tokens/s", "vs hf fp32", "top-1 agree", "max abs logit diff"], rows))
-        RESULTS["precision"] = {"seconds": times, "accuracy": acc}
-
-    # ----- 7. GPU: half precision at 16x512 -----
-
-    def gpu_half(self, b: int = 16, t: int = 512) -> None:
-        d, dev = self.dir / "model", self.device
-        rows = []
-        peak = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12}
-        peak_flops = next((v for k, v in peak.items() if k in torch.cuda.get_device_name()), float("nan"))
-        fpt = peers.flops_per_token(self.config, t)
-        for dtype in (torch.bfloat16, torch.float16):
-            ids, mask = peers.fixed_batch(b, t, dev)
-            hf_m = peers.hf("AlbertModel", d, dev, "sdpa", dtype=dtype)
-            ours_m = peers.ours("AlbertModel", d, dev).to(dtype)
-            with torch.inference_mode():
-                times = self.race.run(
-                    {"hf-sdpa": partial(hf_m, ids, mask), "ours": partial(ours_m, ids, mask)}
-                )
-            for k, s in times.items():
-                rows.append(["inference", str(dtype)[6:], k, s * 1e3, b * t * fpt / s / peak_flops])
-            batch = peers.pretraining_batch(b, t, dev)
-            hf_p = peers.hf("AlbertForPreTraining", d, dev, "sdpa", dtype=dtype)
-            ours_p = peers.ours("AlbertForPreTraining", d, dev).to(dtype).train()
-            times = self.race.run(
-                {"hf-sdpa": self._train_step(hf_p, batch), "ours": self._train_step(ours_p, batch)}
-            )
-            for k, s in times.items():
-                rows.append(["training", str(dtype)[6:], k, s * 1e3, 3 * b * t * fpt / s / peak_flops])
-            RESULTS[f"gpu {dtype}"] = rows
-        print(
-            f"\n## GPU, {b}x{t}, half precision (MFU: model FLOPs / peak dense {peak_flops / 1e12:.0f} TFLOP/s)\n"
-        )
-        print(table(["mode", "dtype", "impl", "ms", "MFU"], rows))
-
-    # ----- targets -----
-
-    def targets(self) -> None:
-        r, rows = RESULTS, []
-
-        def add(name: str, value: float, goal: float, higher: bool = True) -> None:
-            met = value >= goal if higher else value <= goal
-            rows.append(
-                [name, f"{value:.2f}", f"{'>=' if higher else '<='} {goal}", "met" if met else "MISSED"]
-            )
-
-        for shape in ("8x128", "32x128"):
-            if shape in r["inference"] and "ort" in r["inference"][shape]["seconds"]:
-                s = r["inference"][shape]["seconds"]
-                add(f"fp32 {shape}: ours / ort throughput", s["ort"] / s["ours"], 1.0)
-                add(f"fp32 {shape}: ours-onnx / ort throughput", s["ort"] / s["ours-onnx"], 1.0)
-        s = r["varlen"]["seconds"]
-        add("varlen: ours / hf-sdpa useful tokens/s", s["hf-sdpa"] / s["ours"], 3.0)
-        s, m = r["pretraining"]["seconds"], r["pretraining"]["peak_mib"]
-        add("pretraining: ours / hf-sdpa tokens/s", s["hf-sdpa"] / s["ours"], 1.5)
-        add("pretraining: ours / hf-sdpa peak memory", m["ours"] / m["hf-sdpa"], 0.6, higher=False)
-        s = r["precision"]["seconds"]
-        add("bf16: ours bf16 / hf fp32 throughput", s["hf-sdpa fp32"] / s["ours bf16"], 3.0)
-        if "ours int8" in s:
-            add("(int8 instead: ours int8 / hf fp32)", s["hf-sdpa fp32"] / s["ours int8"], 3.0)
-            add("(int8 instead: ours-onnx int8 / hf fp32)", s["hf-sdpa fp32"] / s["ours-onnx int8"], 3.0)
-        print("\n## Targets (issue 7)\n")
-        print(table(["target", "measured", "goal", "status"], rows))
-        RESULTS["targets"] = rows
+        work = Path(tmp)
+        config = peers.save_checkpoint(work / "model")
+        for name in names:
+            started = time.perf_counter()
+            fn = partial(SECTIONS[name], work / "model", work, config, args.repeats)
+            record = write_result(name, fn, args.out)
+            print(f"{name}: {time.perf_counter() - started:.0f} s, load {record['load_before']} -> "
+                  f"{record['load_after']}, wrote {args.out / (name + '.json')}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

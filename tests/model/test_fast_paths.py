@@ -1,5 +1,6 @@
 """Every fast path against the reference path of the same weights (fp32, atol 1e-5): padding removal,
-fused GELU, MLM logits only where needed, activation checkpointing; outputs, losses and gradients."""
+fused GELU, MLM logits only where needed, activation checkpointing; outputs, losses and gradients. And
+that the defaults are on, with `disable_fast_paths()` as the one way back to the reference."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import torch
 
 import albert
 from albert.config import AlbertConfig
-from albert.model.fast import FastPaths
-from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input
+from albert.model.activations import get_activation
+from albert.model.fast import REFERENCE, FastPaths, activation_for
+from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, varlen_attention
 from tests.conftest import tiny_kwargs
 
 ATOL = 1e-5
@@ -41,7 +43,7 @@ def padded_inputs(batch: int = 4, seq: int = 9, vocab: int = 99, left: bool = Tr
 
 def pair(cls: str = "AlbertModel", **overrides) -> tuple[torch.nn.Module, torch.nn.Module]:
     """(reference, fast) models with the same weights."""
-    ref = getattr(albert, cls)(AlbertConfig(**tiny_kwargs(**overrides))).eval()
+    ref = getattr(albert, cls)(AlbertConfig(**tiny_kwargs(**overrides))).eval().disable_fast_paths()
     fast = copy.deepcopy(ref).enable_fast_paths()
     return ref, fast
 
@@ -49,12 +51,43 @@ def pair(cls: str = "AlbertModel", **overrides) -> tuple[torch.nn.Module, torch.
 def test_packing_round_trip() -> None:
     mask = padded_inputs()["attention_mask"]
     packing = Packing.from_mask(mask)
-    assert packing.cu_seqlens == (0, 5, 12, 20, 29) and packing.nnz == int(mask.sum())
+    assert packing.runs == ((0, 1, 5), (5, 1, 7), (12, 1, 8), (20, 1, 9)) and packing.nnz == int(mask.sum())
     x = torch.randn(4, 9, 3)
     packed = unpad_input(x, packing)  # (nnz, 3)
     assert packed.shape == (packing.nnz, 3)
     back = pad_input(packed, packing)
     assert torch.equal(back, x * mask[..., None])
+
+
+def test_equal_lengths_share_one_attention_call() -> None:
+    lengths = torch.tensor([3, 2, 0, 3, 2, 5])
+    mask = (torch.arange(6)[None, :] < lengths[:, None]).long()
+    mask[4] = mask[4].flip(0)  # left padding: same length, other positions
+    packing = Packing.from_mask(mask)
+    assert packing.runs == ((0, 1, 0), (0, 2, 2), (4, 2, 3), (10, 1, 5)) and packing.nnz == 15
+    assert packing.indices.tolist() == [6, 7, 28, 29, 0, 1, 2, 18, 19, 20, 30, 31, 32, 33, 34]
+    qkv = torch.randn(packing.nnz, 3, 2, 4)
+    got = varlen_attention(qkv, packing, head_mask=None, dropout_p=0.0, training=False)  # (nnz, 8)
+    rows = packing.indices // 6
+    for b in range(6):  # each sequence alone, in its own SDPA call
+        mine = rows == b
+        if not mine.any():
+            continue
+        q, k, v = qkv[mine].permute(1, 2, 0, 3).unbind(0)  # each (N, L, D)
+        ref = torch.nn.functional.scaled_dot_product_attention(q, k, v).transpose(0, 1).reshape(-1, 8)
+        torch.testing.assert_close(got[mine], ref, atol=1e-6, rtol=0)
+
+
+def test_equal_length_rows_match_reference() -> None:
+    ref, fast = pair()
+    inputs = padded_inputs(batch=5, left=False)
+    lengths = torch.tensor([5, 9, 5, 3, 5])
+    inputs["attention_mask"] = (torch.arange(9)[None, :] < lengths[:, None]).long()
+    keep = inputs["attention_mask"].bool()
+    with torch.no_grad():
+        a, b = ref(**inputs), fast(**inputs)
+    torch.testing.assert_close(b.last_hidden_state[keep], a.last_hidden_state[keep], atol=ATOL, rtol=0)
+    torch.testing.assert_close(b.pooler_output, a.pooler_output, atol=ATOL, rtol=0)
 
 
 def test_can_unpad() -> None:
@@ -111,10 +144,29 @@ def test_head_mask_and_output_attentions_under_fast_paths() -> None:
     assert len(c.attentions) == 3
 
 
+@pytest.mark.parametrize("cls", ["AlbertModel", "AlbertForMaskedLM", "AlbertForPreTraining"])
+def test_fast_paths_are_on_by_default(cls: str) -> None:
+    model = getattr(albert, cls)(AlbertConfig(**tiny_kwargs()))
+    assert model.fast_paths == FastPaths(fused_gelu=True, unpad=True, sparse_mlm=False, checkpointing=False)
+    backbone = model.backbone_model
+    assert backbone.fast_paths.unpad and backbone.use_unpadding(padded_inputs()["attention_mask"], False)
+    activations = [m.activation for m in model.modules() if hasattr(m, "activation_name")]
+    assert activations and all(a is activation_for("gelu_new", fused=True) for a in activations)
+
+
+def test_defaults_survive_save_and_load(tmp_path) -> None:
+    albert.AlbertForMaskedLM(AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
+    loaded = albert.AlbertForMaskedLM.from_pretrained(tmp_path)
+    assert loaded.fast_paths == FastPaths() and loaded.backbone_model.fast_paths == FastPaths()
+
+
 def test_disabling_fast_paths_restores_the_reference_exactly() -> None:
     ref, fast = pair()
-    fast.enable_fast_paths(fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False)
-    assert fast.fast_paths == FastPaths()
+    fast.disable_fast_paths()
+    assert fast.fast_paths == REFERENCE and fast.fast_paths != FastPaths()
+    assert all(
+        m.activation is get_activation("gelu_new") for m in fast.modules() if hasattr(m, "activation_name")
+    )
     inputs = padded_inputs()
     with torch.no_grad():
         assert torch.equal(ref(**inputs).last_hidden_state, fast(**inputs).last_hidden_state)
@@ -195,3 +247,12 @@ def test_fused_gelu_is_the_same_function() -> None:
 
     x = torch.linspace(-8, 8, 10001)
     torch.testing.assert_close(activation_for("gelu_new", fused=True)(x), gelu_new(x), atol=1e-6, rtol=0)
+
+
+def test_pipelines_get_the_defaults() -> None:
+    """`pipeline(...)` (and `albert run`, built on it) runs the model with the fast paths on."""
+    from albert.pipelines import pipeline
+
+    pipe = pipeline("fill-mask")  # the built-in model
+    assert pipe.model.fast_paths == FastPaths() and not pipe.model.training
+    assert pipe.model.backbone_model.use_unpadding(torch.tensor([[1, 1, 0], [1, 1, 1]]), False)

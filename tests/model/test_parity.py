@@ -1,6 +1,9 @@
 """Parity with `transformers` (the reference): tiny random HF models saved to disk, loaded by us, same
 outputs, losses and gradients (fp32, atol 1e-5); and the reverse direction.
 
+With `disable_fast_paths()` every position matches, padding included; with the defaults (padding
+removed, fused GELU) every real position matches (`test_defaults_match_at_real_positions`).
+
 No network: every model is built locally with random weights.
 """
 
@@ -89,7 +92,7 @@ def compare(ref, ours, keys) -> dict[str, float]:
 def test_hf_checkpoint_gives_same_outputs_and_loss(name, structure, attn, tmp_path):
     ref_model = hf_model(name, attn, **structure)
     ref_model.save_pretrained(tmp_path)
-    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation=attn)
+    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation=attn).disable_fast_paths()
     inputs = make_inputs(name)
     labels = make_labels(name, inputs, ref_model.config.num_labels)
     # Hidden states and attentions are compared with eager (v4 SDPA falls back to eager for attentions).
@@ -107,7 +110,7 @@ def test_hf_checkpoint_gives_same_outputs_and_loss(name, structure, attn, tmp_pa
 def test_gradients_match_after_one_backward(name, structure, tmp_path):
     ref_model = hf_model(name, "eager", **structure)
     ref_model.save_pretrained(tmp_path)
-    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation="eager")
+    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation="eager").disable_fast_paths()
     inputs = make_inputs(name)
     labels = make_labels(name, inputs, ref_model.config.num_labels)
     if name == "AlbertModel":
@@ -136,7 +139,7 @@ def test_our_checkpoint_loads_in_transformers(name, tmp_path):
     config = albert.AlbertConfig(**tiny_kwargs(num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2))
     if name in ("AlbertForSequenceClassification", "AlbertForTokenClassification"):
         config = config.replace(num_labels=3)
-    ours = getattr(albert, name)(config).eval()
+    ours = getattr(albert, name)(config).eval().disable_fast_paths()
     ours.save_pretrained(tmp_path / "ours")
     ref_model = (
         getattr(transformers, name).from_pretrained(tmp_path / "ours", attn_implementation="eager").eval()
@@ -156,6 +159,48 @@ def test_our_checkpoint_loads_in_transformers(name, tmp_path):
     assert keys(tmp_path / "ours") == keys(tmp_path / "ref")
 
 
+# What the padded positions change under the defaults, besides the per-position outputs there:
+# question answering's loss normalises over every position, padding included, so it differs.
+DEFAULT_DIFFERS = {"AlbertForQuestionAnswering": {"loss"}}
+
+
+@pytest.mark.parametrize("structure", STRUCTURES[:3:2])
+@pytest.mark.parametrize("name", CLASSES)
+def test_defaults_match_at_real_positions(name, structure, tmp_path):
+    """Fast paths on (the default): every output at every real position, losses and gradients of a loss
+    over real positions, equal to transformers'; padded positions of the hidden states are 0."""
+    ref_model = hf_model(name, "sdpa", **structure)
+    ref_model.save_pretrained(tmp_path)
+    ours = getattr(albert, name).from_pretrained(tmp_path)
+    assert ours.fast_paths.unpad and ours.fast_paths.fused_gelu
+    inputs = make_inputs(name)
+    labels = make_labels(name, inputs, ref_model.config.num_labels)
+    keep = inputs["attention_mask"].bool().reshape(-1, inputs["attention_mask"].shape[-1])  # (B', T)
+    ref = ref_model(**inputs, **labels, output_hidden_states=True)
+    out = ours(**inputs, **labels, output_hidden_states=True)
+    for key in [k for k in out.keys() if k in ref and ref[k] is not None]:
+        if key in DEFAULT_DIFFERS.get(name, ()):
+            continue
+        for a, b in zip(*((x,) if torch.is_tensor(x) else x for x in (ref[key], out[key]))):
+            if b.dim() >= 2 and b.shape[:2] == keep.shape:  # per position: (B', T, ...)
+                assert b.shape == a.shape, key
+                a, b = a[keep], b[keep]
+            torch.testing.assert_close(b, a, atol=ATOL, rtol=ATOL, msg=key)
+    assert float(out.hidden_states[-1][~keep].abs().max()) == 0.0
+    # gradients of a loss that reads only real positions
+    real = [o.hidden_states[-1][keep].square().mean() for o in (ref, out)]
+    for loss in real:
+        loss.backward()
+    from albert.checkpoint.hf import to_hf_state_dict
+
+    ours_grads = to_hf_state_dict(
+        {k: p.grad for k, p in ours.named_parameters() if p.grad is not None}, tie_word_embeddings=True
+    )
+    ref_grads = {k: p.grad for k, p in ref_model.named_parameters() if p.grad is not None}
+    for key, grad in ours_grads.items():
+        torch.testing.assert_close(grad, ref_grads[key], atol=ATOL, rtol=1e-4, msg=key)
+
+
 def test_head_mask_parity_with_reference_eager(tmp_path):
     """With one group per layer, our head_mask rows coincide with transformers' (eager path)."""
     ref_model = hf_model("AlbertModel", "eager", num_hidden_layers=3, num_hidden_groups=3)
@@ -166,7 +211,7 @@ def test_head_mask_parity_with_reference_eager(tmp_path):
     inputs = make_inputs("AlbertModel")
     ref = ref_model(**inputs, head_mask=head_mask, output_attentions=True)
     for attn in ("eager", "sdpa"):  # SDPA honours head_mask too (upstream v4 silently ignores it there)
-        ours = albert.AlbertModel.from_pretrained(tmp_path, attn_implementation=attn)
+        ours = albert.AlbertModel.from_pretrained(tmp_path, attn_implementation=attn).disable_fast_paths()
         out = ours(**inputs, head_mask=head_mask)
         torch.testing.assert_close(out.last_hidden_state, ref.last_hidden_state, atol=ATOL, rtol=ATOL)
     assert float(ref.attentions[0][:, 1].abs().sum()) == 0.0

@@ -69,8 +69,9 @@ def make_labels(cls_name: str, seq: int = 7, vocab: int = 99, num_labels: int = 
 
 
 def torch_model(cls_name: str, config: AlbertConfig):
-    """Our PyTorch class with random weights (eager attention, so attention maps exist), in eval mode."""
-    return getattr(albert, cls_name)(config, attn_implementation="eager").eval()
+    """Our PyTorch class with random weights (eager attention, so attention maps exist), in eval mode,
+    on the reference path (the TF port has no padding removal, so padded positions must match too)."""
+    return getattr(albert, cls_name)(config, attn_implementation="eager").eval().disable_fast_paths()
 
 
 def as_numpy(x) -> np.ndarray:

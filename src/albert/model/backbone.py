@@ -28,7 +28,7 @@ from albert.model.attention import (
     sdpa_attention,
 )
 from albert.model.base import AlbertPreTrainedModel
-from albert.model.fast import activation_for
+from albert.model.fast import FastPaths, activation_for
 from albert.model.inputs import check_inputs, expand_head_mask
 from albert.model.outputs import BaseModelOutputWithPooling
 from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, varlen_attention
@@ -144,7 +144,7 @@ class FeedForward(nn.Module):
         self.up = nn.Linear(config.hidden_size, config.intermediate_size)
         self.down = nn.Linear(config.intermediate_size, config.hidden_size)
         self.activation_name = config.hidden_act
-        self.activation = activation_for(config.hidden_act, fused=False)  # see AlbertModel.enable_fast_paths
+        self.activation = activation_for(config.hidden_act, fused=FastPaths().fused_gelu)  # see fast.py
         self.chunk_size = config.chunk_size_feed_forward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -205,7 +205,7 @@ class Encoder(nn.Module):
         self.config = config
         self.embedding_projection = nn.Linear(config.embedding_size, config.hidden_size)
         self.groups = nn.ModuleList(LayerGroup(config) for _ in range(config.num_hidden_groups))
-        self.checkpointing = False  # set by AlbertModel.enable_fast_paths
+        self.checkpointing = FastPaths().checkpointing  # set by enable_fast_paths
 
     def forward(
         self,

@@ -19,7 +19,7 @@ from torch import nn
 from albert.checkpoint import load_model, save_model
 from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
 from albert.loading import LoadingOptions, normalise_loading_kwargs
-from albert.model.fast import FastPaths, activation_for
+from albert.model.fast import REFERENCE, FastPaths, activation_for
 
 logger = logging.getLogger(__name__)
 
@@ -65,18 +65,24 @@ class AlbertPreTrainedModel(nn.Module):
         sparse_mlm: bool = True,
         checkpointing: bool = False,
     ) -> AlbertPreTrainedModel:
-        """Switch the opt-in fast paths on (or off); returns the model. fp32 results stay within 1e-5 of
-        the reference at real positions; what else changes (padded positions, the shape of MLM logits
-        in training) is listed in `albert.model.fast`. `enable_fast_paths(fused_gelu=False, ...,
-        checkpointing=False)` with all False restores the reference behaviour."""
-        paths = FastPaths(fused_gelu, unpad, sparse_mlm, checkpointing)
+        """Set the fast paths (`fused_gelu` and `unpad` are already on by default); returns the model.
+        fp32 results stay within 1e-5 of the reference at real positions; what else changes (padded
+        positions, the shape of MLM logits in training) is listed in `albert.model.fast`."""
+        return self._set_fast_paths(FastPaths(fused_gelu, unpad, sparse_mlm, checkpointing))
+
+    def disable_fast_paths(self) -> AlbertPreTrainedModel:
+        """The one opt-out: compute exactly as the reference does (padded positions included); returns
+        the model. `enable_fast_paths()` switches them back on."""
+        return self._set_fast_paths(REFERENCE)
+
+    def _set_fast_paths(self, paths: FastPaths) -> AlbertPreTrainedModel:
         for module in self.modules():
             if isinstance(module, AlbertPreTrainedModel):
                 module._fast_paths = paths
             if hasattr(module, "activation_name"):  # FeedForward, MaskedLMHead
-                module.activation = activation_for(module.activation_name, fused=fused_gelu)
+                module.activation = activation_for(module.activation_name, fused=paths.fused_gelu)
             if hasattr(module, "checkpointing"):  # Encoder
-                module.checkpointing = checkpointing
+                module.checkpointing = paths.checkpointing
         return self
 
     def gradient_checkpointing_enable(self) -> None:

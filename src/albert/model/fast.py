@@ -1,14 +1,19 @@
-"""Opt-in fast paths: switches that change how the model computes, not what (fp32 within 1e-5 of the
+"""Fast paths: switches that change how the model computes, not what (fp32 within 1e-5 of the
 reference at every real position), set with `model.enable_fast_paths(...)`.
 
-They are off by default so that the plain model reproduces `transformers` everywhere, padded positions
-and full-vocabulary logits included. What each one changes, and what it costs:
+`fused_gelu` and `unpad` are ON by default (`FastPaths()`), in training and in eval, so the model API,
+the pipelines, `albert run`, fine-tuning and pretraining all get them without a flag. What they change
+besides speed is below; the one opt-out is `model.disable_fast_paths()` (`REFERENCE`), which makes the
+model compute exactly as `transformers` does, padded positions included. `sparse_mlm` (changes the
+shape of the MLM logits) and `checkpointing` (trades compute for memory) stay opt-in. What each one
+changes, and what it costs:
 
 - `fused_gelu`: "gelu_new" (the tanh GELU of ALBERT v2) as torch's fused kernel, one pass instead of
   eight elementwise ops (and one saved tensor instead of six for backward). Same formula; the two
   differ by float rounding (~1e-7).
 - `unpad`: padding is removed before the encoder and restored after it (`unpad.py`); padded positions
-  of `last_hidden_state` / `hidden_states` are 0. Used when the mask has padding and only 0/1 values,
+  of `last_hidden_state` / `hidden_states` are 0 (the reference's are meaningless values computed from
+  the padding embedding; a left-padded sequence's pooled vector therefore differs too). Used when the mask has padding and only 0/1 values,
   without `output_attentions` and with absolute positions; otherwise the padded path runs.
 - `sparse_mlm`: the MLM head runs only where `labels != -100` when labels are given, so
   `prediction_logits` / `logits` are (M, V) for those M positions in row-major order (the order of
@@ -31,11 +36,14 @@ from albert.model.activations import get_activation
 
 @dataclass(frozen=True)
 class FastPaths:
-    fused_gelu: bool = False
-    unpad: bool = False
+    fused_gelu: bool = True
+    unpad: bool = True
     sparse_mlm: bool = False
     checkpointing: bool = False
 
+
+REFERENCE = FastPaths(fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False)
+"""Every path off: the reference computation (`model.disable_fast_paths()`)."""
 
 # Fused kernels for activations whose reference formula is spelled out elementwise.
 _FUSED: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from albert.config import AlbertConfig
-from albert.model.activations import get_activation
+from albert.model.fast import FastPaths, activation_for
 
 
 class MaskedLMHead(nn.Module):
@@ -21,7 +21,7 @@ class MaskedLMHead(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.embedding_size)
         self.activation_name = config.hidden_act
-        self.activation = get_activation(config.hidden_act)
+        self.activation = activation_for(config.hidden_act, fused=FastPaths().fused_gelu)  # see fast.py
         self.norm = nn.LayerNorm(config.embedding_size, eps=config.layer_norm_eps)
         self.decoder = nn.Linear(config.embedding_size, config.vocab_size)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))

@@ -1,11 +1,21 @@
 """Padding removal: run the encoder on the real tokens only, packed back to back, and pad afterwards.
 
-A batch of sentences of different lengths padded to the longest one spends most of its matrix
-products on padding (32 sentences of 16..256 tokens: ~45% padding). Everything in the encoder except
+A batch of sentences of different lengths padded to the longest one spends much of its matrix
+products on padding (32 sentences of 16..256 tokens: 39% padding). Everything in the encoder except
 attention acts on each token alone, so it can run on a packed (nnz, H) matrix of the real tokens;
-attention runs per sequence on its slice of that matrix (`varlen_attention`). The result equals the
-padded computation at every real position (the padded keys get exp(finfo.min) = exactly 0 weight
-there); padded positions come back as zeros instead of the reference's meaningless values.
+attention runs on each sequence's own rows (`varlen_attention`). The result equals the padded
+computation at every real position (the padded keys get exp(finfo.min) = exactly 0 weight there);
+padded positions come back as zeros instead of the reference's meaningless values.
+
+The attention kernel: the sequences are packed shortest first, so equal-length sequences sit back to
+back and each run of them is one (count, N, L, D) view of the packed matrix: one SDPA call per
+distinct length, no copy, no mask, no padded key. Measured against it (`bench/varlen_attention.py`,
+results/bench/varlen_attention.json, docs/performance.md): one SDPA call per sequence, padding
+within length buckets (<= 10% extra tokens) with a key mask, re-padding the whole batch with a key
+mask, and nested (jagged) tensors. On CPU every masked call leaves SDPA's fused kernel for a slower
+one and padding adds quadratic work, and nested tensors run much slower still; one unmasked call per
+length costs about what one call per sequence does when all lengths differ, and less on the
+length-sorted batches the pipelines build, where lengths repeat.
 
 After mosaicml's `bert_padding.py` (`unpad_input` / `pad_input`), with plain `index_select` /
 `index_copy`, whose autograd is already what their custom functions do on CPU.
@@ -23,15 +33,17 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class Packing:
-    """Where the real tokens of a (B, T) batch are.
+    """Where the real tokens of a (B, T) batch are, packed sequence after sequence, shortest first.
 
-    indices: (nnz,) flat positions b * T + t of the real tokens, in row-major order.
-    cu_seqlens: B + 1 offsets: sequence b is rows cu_seqlens[b]:cu_seqlens[b + 1] of the packed matrix.
-        Python ints, computed once per forward, so the per-layer loop never synchronises on a tensor.
+    indices: (nnz,) flat positions b * T + t of the real tokens, in packed order: the sequences sorted
+        by length (stable), each sequence's tokens in order.
+    runs: (first packed row, number of sequences, length) of each group of equal-length sequences,
+        back to back in the packed matrix. Python ints, computed once per forward, so the per-layer
+        loop never synchronises on a tensor.
     """
 
     indices: torch.Tensor
-    cu_seqlens: tuple[int, ...]
+    runs: tuple[tuple[int, int, int], ...]
     batch: int
     seq_len: int
 
@@ -39,17 +51,23 @@ class Packing:
     def from_mask(cls, attention_mask: torch.Tensor) -> Packing:
         """attention_mask (B, T) with 1 = real token, 0 = padding (anywhere, not only at the end)."""
         b, t = attention_mask.shape
-        keep = attention_mask.reshape(-1) != 0
-        indices = keep.nonzero().squeeze(1)  # (nnz,); gather by index is faster than boolean indexing
-        lengths = keep.view(b, t).sum(1).tolist()
-        cu = [0]
-        for n in lengths:
-            cu.append(cu[-1] + n)
-        return cls(indices=indices, cu_seqlens=tuple(cu), batch=b, seq_len=t)
+        keep = attention_mask != 0  # (B, T)
+        lengths = keep.sum(1)  # (B,)
+        order = torch.sort(lengths, stable=True).indices  # (B,) shortest first
+        rows, cols = keep[order].nonzero(as_tuple=True)  # (nnz,) each, row-major in sorted order
+        indices = order[rows] * t + cols  # gather by index is faster than boolean indexing
+        runs, start = [], 0
+        for length, count in zip(
+            *(x.tolist() for x in torch.unique_consecutive(lengths[order], return_counts=True))
+        ):
+            runs.append((start, count, length))
+            start += count * length
+        return cls(indices=indices, runs=tuple(runs), batch=b, seq_len=t)
 
     @property
     def nnz(self) -> int:
-        return self.cu_seqlens[-1]
+        start, count, length = self.runs[-1]
+        return start + count * length
 
 
 def can_unpad(attention_mask: torch.Tensor) -> bool:
@@ -90,17 +108,16 @@ def varlen_attention(
     nnz, _, n, d = qkv.shape
     p = dropout_p if training else 0.0
     contexts = []
-    # One SDPA call per sequence: no padded key is ever touched, and the call overhead (~tens of us)
-    # is small next to the per-token matrix products. Equal-length neighbours could share a call,
-    # but real batches rarely have them.
-    for start, end in zip(packing.cu_seqlens[:-1], packing.cu_seqlens[1:]):
-        if end == start:
+    # One SDPA call per run of equal-length sequences (see the module docstring for why not padding).
+    for start, count, length in packing.runs:
+        if length == 0:
             continue
-        q, k, v = qkv[start:end].permute(1, 2, 0, 3).unsqueeze(1).unbind(0)  # each (1, N, L, D)
-        ctx = F.scaled_dot_product_attention(q, k, v, dropout_p=p)  # (1, N, L, D)
+        rows = count * length
+        q, k, v = qkv[start : start + rows].view(count, length, 3, n, d).permute(2, 0, 3, 1, 4).unbind(0)
+        ctx = F.scaled_dot_product_attention(q, k, v, dropout_p=p)  # (count, N, L, D)
         if head_mask is not None:
             ctx = ctx * head_mask
-        contexts.append(ctx[0].transpose(0, 1).reshape(end - start, n * d))  # (L, H)
+        contexts.append(ctx.transpose(1, 2).reshape(rows, n * d))  # (count * L, H)
     if not contexts:
         return qkv.new_zeros(nnz, n * d)
     return torch.cat(contexts) if len(contexts) > 1 else contexts[0]

@@ -16,6 +16,7 @@ Needs the `onnx` extra: `pip install 'albert-lite[onnx]'` (onnx and onnxruntime)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from torch import nn
 
 from albert.model import outputs as outputs_module
 from albert.model.base import AlbertPreTrainedModel
-from albert.model.fast import FastPaths
+from albert.model.fast import REFERENCE
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class _TupleOutputs(nn.Module):
 def _reference_paths(model: AlbertPreTrainedModel) -> Iterator[None]:
     """Trace the padded reference path (unpadding is data-dependent Python control flow)."""
     saved = model.fast_paths
-    model.enable_fast_paths(**vars(FastPaths(fused_gelu=saved.fused_gelu)))
+    model.enable_fast_paths(**vars(dataclasses.replace(REFERENCE, fused_gelu=saved.fused_gelu)))
     try:
         yield
     finally:
@@ -124,7 +125,7 @@ def export_onnx(
         )
     model.train(was_training)
     if optimize:
-        _fuse(path, model)
+        fuse_onnx(path, num_heads=model.config.num_attention_heads, hidden_size=model.config.hidden_size)
     if precision == "int8":
         _quantize(path)
     _write_metadata(path, name, model)
@@ -140,17 +141,19 @@ def _example_inputs(model: AlbertPreTrainedModel, choices: bool) -> tuple[torch.
     return ids, mask, torch.zeros_like(ids)
 
 
-def _fuse(path: Path, model: AlbertPreTrainedModel) -> None:
+def fuse_onnx(path: str | os.PathLike, *, num_heads: int, hidden_size: int) -> None:
+    """Rewrite the BERT-like ONNX graph at `path` in place with ONNX Runtime's transformer fusions
+    (SkipLayerNorm, FastGelu, ...). `export_onnx` applies it; the benchmark applies the same pass to the
+    `transformers` export, so both ONNX Runtime contestants get it."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    config = model.config
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fused = optimize_model(
             str(path),
             model_type="bert",
-            num_heads=config.num_attention_heads,
-            hidden_size=config.hidden_size,
+            num_heads=num_heads,
+            hidden_size=hidden_size,
             opt_level=0,  # graph-level fusions only; ORT applies its own at session creation
         )
     logger.debug("ORT fusions: %s", fused.get_fused_operator_statistics())

@@ -1,10 +1,9 @@
 """Inference modes: `prepare_for_inference(model, precision=...)` -> the model, ready to serve.
 
-- "fp32" (exact): eval mode and the fast paths (fused GELU, padding removal, MLM logits only where
-  asked); within 1e-5 of the reference at every real position.
+- "fp32" (exact): eval mode and the fast paths (fused GELU, padding removal: on by default, see
+  `albert.model.fast`); within 1e-5 of the reference at every real position.
 - "bf16": the weights and activations in bfloat16. Fast only on CPUs with native bf16 arithmetic
-  (AVX512-BF16 / AMX, recent GPUs); on AVX2-only CPUs torch emulates it and it is several times
-  *slower* than fp32 (docs/performance.md has the numbers). Logits move by ~1e-2.
+  (AVX512-BF16 / AMX, recent GPUs); on AVX2-only CPUs torch emulates it, much slower than fp32.
 - "int8": dynamic int8 quantisation (fbgemm) of the encoder's Linear layers; activations are
   quantised per batch on the fly. The task heads stay fp32. Approximate: see the docs for top-1
   agreement and the largest logit change.
@@ -27,7 +26,8 @@ PRECISIONS = ("fp32", "bf16", "int8")
 def prepare_for_inference(
     model: AlbertPreTrainedModel, *, precision: str = "fp32", fast_paths: bool = True
 ) -> AlbertPreTrainedModel:
-    """Return `model` in eval mode with the fast paths on, converted to `precision`.
+    """Return `model` in eval mode with the fast paths on (`fast_paths=False`: `disable_fast_paths()`),
+    converted to `precision`.
 
     fp32 and bf16 convert `model` in place; int8 returns a quantised copy (the original is untouched).
     """
@@ -36,6 +36,8 @@ def prepare_for_inference(
     model.eval()
     if fast_paths:
         model.enable_fast_paths()
+    else:
+        model.disable_fast_paths()
     if precision == "bf16":
         return model.to(torch.bfloat16)
     if precision == "int8":

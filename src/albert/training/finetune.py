@@ -105,9 +105,9 @@ def finetune(
         train_args: `TrainArgs` fields that override the fine-tuning defaults (`lr`, `epochs`, ...).
         max_train_examples / max_eval_examples: train / evaluate on a seeded random subset.
         dropout / classifier_dropout: override the encoder's and the head's dropout (Table 14's two columns).
-        fast_paths: train and evaluate with padding removed inside the encoder and the fused GELU
-            (`AlbertPreTrainedModel.enable_fast_paths`): the same results within float rounding, and
-            1.6-2x faster steps on batches of mixed lengths. The saved model is the standard one.
+        fast_paths: keep the model's default fast paths (padding removed inside the encoder, fused
+            GELU; `albert.model.fast`): the same results within float rounding, less compute on batches
+            of mixed lengths. False = `disable_fast_paths()`. The saved model is the standard one.
 
     The output directory holds the best model (by the task's metric, or `metric_for_best`) with its
     tokenizer, `finetune_config.json`, `eval_results.json`, `metrics.jsonl`, `curves.png` and `checkpoints/`.
@@ -198,8 +198,8 @@ def _pretrained_model(
     if classifier_dropout is not None:
         overrides["classifier_dropout_prob"] = classifier_dropout
     net = spec.model_class.from_pretrained(source, **overrides)
-    if fast_paths:
-        net.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=False)
+    if not fast_paths:  # on by default (albert.model.fast)
+        net.disable_fast_paths()
     limit = net.config.max_position_embeddings
     if options.max_length is None:  # the task's default, within what the model can take
         options = dataclasses.replace(options, max_length=min(spec.max_length(options), limit))

@@ -258,8 +258,10 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
         )
     else:
         model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
-    if args.fast_paths:
+    if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
         model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
+    else:
+        model.disable_fast_paths()
     logger.info("pretraining %s parameters on %d instances", f"{model.num_parameters():,}", len(dataset))
     result = train(model, dataset, args=train_args, eval_fn=eval_fn, collate_fn=collate)
     if dist_utils.is_main_process():
