@@ -38,7 +38,8 @@ from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 __version__ = "0.1.0"
 
 # Names resolved on first use (module `__getattr__`) so that `import albert` never imports an optional
-# framework. One line per name: name -> the module that defines it.
+# framework. One line per name: name -> the module that defines it. (Left out of __all__: `from albert
+# import *` stays framework-free.)
 _LAZY: dict[str, str] = {
     "TFAlbertPreTrainedModel": "albert.tf",
     "TFAlbertModel": "albert.tf",
@@ -48,16 +49,32 @@ _LAZY: dict[str, str] = {
     "TFAlbertForMultipleChoice": "albert.tf",
     "TFAlbertForTokenClassification": "albert.tf",
     "TFAlbertForQuestionAnswering": "albert.tf",
+    "FlaxAlbertPreTrainedModel": "albert.flax",
+    "FlaxAlbertModel": "albert.flax",
+    "FlaxAlbertForPreTraining": "albert.flax",
+    "FlaxAlbertForMaskedLM": "albert.flax",
+    "FlaxAlbertForSequenceClassification": "albert.flax",
+    "FlaxAlbertForMultipleChoice": "albert.flax",
+    "FlaxAlbertForTokenClassification": "albert.flax",
+    "FlaxAlbertForQuestionAnswering": "albert.flax",
 }
+_EXTRAS = {"albert.tf": "tf", "albert.flax": "flax"}  # module -> the pip extra that installs its framework
 
 
 def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
+    module_name = _LAZY.get(name)
+    if module_name is None:
         raise AttributeError(f"module 'albert' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        extra = _EXTRAS.get(module_name, module_name.rsplit(".", 1)[-1])
+        raise ImportError(
+            f"albert.{name} needs {e.name!r}, which is not installed: pip install 'albert-lite[{extra}]'"
+        ) from e
+    value = getattr(module, name)
     globals()[name] = value  # later lookups skip __getattr__
     return value
 
