@@ -33,6 +33,7 @@ ALLOWED = {
     | {"albert.config", "albert.checkpoint", "albert.model", "albert.tokenizer", "albert.data"},
     # the TensorFlow classes reuse the torch side's output classes (same field names)
     "albert.tf": BASE | {"albert.config", "albert.checkpoint", "albert.model"},
+    "albert.flax": BASE | {"albert.config", "albert.checkpoint", "albert.model"},
     "albert.runtime": BASE | {"albert.config", "albert.checkpoint", "albert.model"},
     "albert.pipelines": BASE
     | {"albert.config", "albert.checkpoint", "albert.model", "albert.tokenizer", "albert.tasks"},

@@ -269,13 +269,13 @@ def load_flax_model(cls: type, name_or_path: str | os.PathLike, *, config: Alber
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use are logged. Parameters are float32 whatever the file stores.
     """
-    from albert.flax.backbone import AlbertModule
-
     if config is None:
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
         config = config.replace(**config_overrides)
-    params, unused = params_from_hf(read_hf_state(name_or_path), bare=cls.module_class is AlbertModule)
+    params, unused = params_from_hf(
+        read_hf_state(name_or_path), bare=cls.module_class.__name__ == "AlbertModule"
+    )  # the bare encoder (no import of albert.flax: layers)
     model = cls(config, dtype=dtype, params={})
     expected = flatten_dict(dict(model.params_shape()))
     loaded = flatten_dict(params)
