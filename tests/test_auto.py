@@ -32,7 +32,9 @@ def rewrite_json(source: Path, target: Path, filename: str, **changes) -> Path:
 
 
 def test_the_table_names_every_model_class_and_each_is_exported():
-    assert sorted(cls for _, cls in MODEL_CLASSES.values()) == sorted(CLASS_NAMES)
+    for prefix, module in (("", "albert.model"), ("Flax", "albert.flax"), ("TF", "albert.tf")):
+        built = sorted(cls for mod, cls in MODEL_CLASSES.values() if mod == module)
+        assert built == sorted(prefix + name for name in CLASS_NAMES), module
     for auto_name, (_, class_name) in MODEL_CLASSES.items():
         auto = getattr(albert, auto_name)
         assert issubclass(auto, AutoModelBase) and auto.model_class() is getattr(albert, class_name)

@@ -21,17 +21,15 @@ from typing import Any, ClassVar
 from albert.config import CONFIG_NAME, PRESETS, AlbertConfig
 from albert.hub import HUB_OPTION_NAMES, hub_options, resolve_file
 
-# Auto class name -> (module, class) it builds; the class is imported on first use. The Flax and
-# TensorFlow Auto classes are rows of this table once albert.flax / albert.tf have their classes, e.g.
-# "FlaxAutoModelForMaskedLM": ("albert.flax", "FlaxAlbertForMaskedLM") (not added yet).
+# Auto class name -> (module, class) it builds; the class is imported on first use, so the Flax and
+# TensorFlow rows import jax / tensorflow only when one of them is used.
+_TASKS = ("", "ForPreTraining", "ForMaskedLM", "ForSequenceClassification", "ForMultipleChoice",
+          "ForTokenClassification", "ForQuestionAnswering")  # fmt: skip
+_FRAMEWORKS = {"": "albert.model", "Flax": "albert.flax", "TF": "albert.tf"}  # name prefix -> package
 MODEL_CLASSES: dict[str, tuple[str, str]] = {
-    "AutoModel": ("albert.model", "AlbertModel"),
-    "AutoModelForPreTraining": ("albert.model", "AlbertForPreTraining"),
-    "AutoModelForMaskedLM": ("albert.model", "AlbertForMaskedLM"),
-    "AutoModelForSequenceClassification": ("albert.model", "AlbertForSequenceClassification"),
-    "AutoModelForMultipleChoice": ("albert.model", "AlbertForMultipleChoice"),
-    "AutoModelForTokenClassification": ("albert.model", "AlbertForTokenClassification"),
-    "AutoModelForQuestionAnswering": ("albert.model", "AlbertForQuestionAnswering"),
+    f"{prefix}AutoModel{task}": (module, f"{prefix}AlbertModel" if not task else f"{prefix}Albert{task}")
+    for prefix, module in _FRAMEWORKS.items()
+    for task in _TASKS
 }
 TOKENIZER_CONFIG_NAME = "tokenizer_config.json"
 ALBERT_TOKENIZER_CLASSES = ("AlbertTokenizer", "AlbertTokenizerFast")
@@ -194,10 +192,24 @@ class AutoModelBase(_NotInstantiable):
         return model.to(dtype=resolve_dtype(options.dtype, model.dtype) or model.dtype, device=options.device)
 
 
+class FrameworkAutoModelBase(AutoModelBase):
+    """What the `FlaxAutoModel...` / `TFAutoModel...` classes do: the same checkpoint check, then the
+    Flax / TensorFlow class's own `from_pretrained` arguments (`config`, `dtype`, config overrides)."""
+
+    @classmethod
+    def from_config(cls, config: Any, **kwargs: Any):
+        """A randomly initialised `model_class()` for `config` (an AlbertConfig); `kwargs` as its
+        constructor (`dtype`, ...)."""
+        if not isinstance(config, AlbertConfig):
+            raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
+        return cls.model_class()(config, **kwargs)
+
+
 def _auto_model_class(name: str) -> type[AutoModelBase]:
     module, target = MODEL_CLASSES[name]
     doc = f"`{name}.from_pretrained(path)` / `{name}.from_config(config)` -> `{target}` ({module})."
-    return type(name, (AutoModelBase,), {"target": (module, target), "__doc__": doc, "__module__": __name__})
+    base = AutoModelBase if module == "albert.model" else FrameworkAutoModelBase
+    return type(name, (base,), {"target": (module, target), "__doc__": doc, "__module__": __name__})
 
 
 AutoModel = _auto_model_class("AutoModel")
@@ -207,6 +219,20 @@ AutoModelForSequenceClassification = _auto_model_class("AutoModelForSequenceClas
 AutoModelForMultipleChoice = _auto_model_class("AutoModelForMultipleChoice")
 AutoModelForTokenClassification = _auto_model_class("AutoModelForTokenClassification")
 AutoModelForQuestionAnswering = _auto_model_class("AutoModelForQuestionAnswering")
+FlaxAutoModel = _auto_model_class("FlaxAutoModel")
+FlaxAutoModelForPreTraining = _auto_model_class("FlaxAutoModelForPreTraining")
+FlaxAutoModelForMaskedLM = _auto_model_class("FlaxAutoModelForMaskedLM")
+FlaxAutoModelForSequenceClassification = _auto_model_class("FlaxAutoModelForSequenceClassification")
+FlaxAutoModelForMultipleChoice = _auto_model_class("FlaxAutoModelForMultipleChoice")
+FlaxAutoModelForTokenClassification = _auto_model_class("FlaxAutoModelForTokenClassification")
+FlaxAutoModelForQuestionAnswering = _auto_model_class("FlaxAutoModelForQuestionAnswering")
+TFAutoModel = _auto_model_class("TFAutoModel")
+TFAutoModelForPreTraining = _auto_model_class("TFAutoModelForPreTraining")
+TFAutoModelForMaskedLM = _auto_model_class("TFAutoModelForMaskedLM")
+TFAutoModelForSequenceClassification = _auto_model_class("TFAutoModelForSequenceClassification")
+TFAutoModelForMultipleChoice = _auto_model_class("TFAutoModelForMultipleChoice")
+TFAutoModelForTokenClassification = _auto_model_class("TFAutoModelForTokenClassification")
+TFAutoModelForQuestionAnswering = _auto_model_class("TFAutoModelForQuestionAnswering")
 
 __all__ = [
     "MODEL_CLASSES",
@@ -220,5 +246,19 @@ __all__ = [
     "AutoModelForSequenceClassification",
     "AutoModelForTokenClassification",
     "AutoTokenizer",
+    "FlaxAutoModel",
+    "FlaxAutoModelForMaskedLM",
+    "FlaxAutoModelForMultipleChoice",
+    "FlaxAutoModelForPreTraining",
+    "FlaxAutoModelForQuestionAnswering",
+    "FlaxAutoModelForSequenceClassification",
+    "FlaxAutoModelForTokenClassification",
+    "TFAutoModel",
+    "TFAutoModelForMaskedLM",
+    "TFAutoModelForMultipleChoice",
+    "TFAutoModelForPreTraining",
+    "TFAutoModelForQuestionAnswering",
+    "TFAutoModelForSequenceClassification",
+    "TFAutoModelForTokenClassification",
     "check_albert_config",
 ]
