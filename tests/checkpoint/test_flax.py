@@ -13,7 +13,6 @@ import albert
 from albert.checkpoint.flax import (
     canonical_to_params,
     hf_flax_tree_to_hf,
-    hf_to_canonical,
     hf_to_hf_flax_tree,
     params_from_hf,
     params_to_canonical,
@@ -35,7 +34,7 @@ def _hf_state(**overrides) -> dict[str, np.ndarray]:
 
 def test_numpy_conversion_agrees_with_the_torch_converter():
     hf = _hf_state(num_hidden_groups=2, inner_group_num=2, position_embedding_type="relative_key")
-    ours, unknown = hf_to_canonical({**hf, "albert.something.else": np.zeros(1)})
+    ours, unknown = from_hf_state_dict({**hf, "albert.something.else": np.zeros(1)})
     assert unknown == ["albert.something.else"]
     expected, _ = from_hf_state_dict({k: torch.from_numpy(v) for k, v in hf.items()})
     assert set(ours) == set(expected)
@@ -58,8 +57,8 @@ def test_params_layout_and_round_trips():
     assert set(back) == set(hf)
     for key, value in hf.items():
         np.testing.assert_array_equal(back[key], value, err_msg=key)
-    assert set(params_to_canonical(canonical_to_params(hf_to_canonical(hf)[0]))) == set(
-        hf_to_canonical(hf)[0]
+    assert set(params_to_canonical(canonical_to_params(from_hf_state_dict(hf)[0]))) == set(
+        from_hf_state_dict(hf)[0]
     )
     tree = hf_to_hf_flax_tree(hf)
     assert tree["albert"]["encoder"]["albert_layer_groups"]["1"]["albert_layers"]["0"]["attention"]["query"][
@@ -80,7 +79,7 @@ def test_incomplete_attention_block_is_an_error():
     with pytest.raises(
         ValueError, match=r"incomplete attention block in group 0, layer 0: missing \['key'\]"
     ):
-        hf_to_canonical(hf)
+        from_hf_state_dict(hf)
 
 
 def test_reader_errors_name_the_files(tmp_path):

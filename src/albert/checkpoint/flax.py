@@ -26,18 +26,7 @@ from flax.traverse_util import flatten_dict, unflatten_dict
 
 from albert.atomic_files import atomic_write
 from albert.checkpoint import SAFETENSORS_INDEX_NAME, SAFETENSORS_NAME, TORCH_NAME
-from albert.checkpoint.hf import (
-    _FROM_HF,
-    _HEAD_FROM_HF,
-    _HEAD_TO_HF,
-    _HF_QKV,
-    _OURS_QKV,
-    _QKV,
-    _TO_HF,
-    IGNORED_HF_SUFFIXES,
-    _rename,
-    normalize_hf_key,
-)
+from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.hub import resolve_file
 
@@ -52,71 +41,7 @@ _NORMS = ("norm", "attention_norm", "output_norm")
 _LIST_ENTRY = re.compile(r"^(groups|layers)_(\d+)$")
 
 
-# ----- HF names <-> canonical names (numpy twins of hf.from_hf_state_dict / to_hf_state_dict) -----
-
-
-def hf_to_canonical(state: Arrays) -> tuple[Arrays, list[str]]:
-    """HF-named arrays -> canonical names (encoder keys prefixed `backbone.`); also the unknown HF keys."""
-    ours: Arrays = {}
-    unknown: list[str] = []
-    qkv: dict[tuple[str, str, str], Arrays] = {}
-    decoder_bias = None
-    for raw_key, array in state.items():
-        key = normalize_hf_key(raw_key)
-        if key.endswith("predictions.decoder.bias"):
-            decoder_bias = array
-        if key.endswith(IGNORED_HF_SUFFIXES):
-            continue
-        if key in _HEAD_FROM_HF:
-            ours[_HEAD_FROM_HF[key]] = array
-            continue
-        inner = key.removeprefix("albert.")
-        m = _HF_QKV.match(inner)
-        if m:
-            qkv.setdefault((m["g"], m["i"], m["kind"]), {})[m["part"]] = array
-            continue
-        name = _rename(inner, _FROM_HF)
-        if name is None:
-            unknown.append(raw_key)
-        else:
-            ours["backbone." + name] = array
-    for (g, i, kind), parts in qkv.items():
-        if set(parts) != set(_QKV):
-            missing = sorted(set(_QKV) - set(parts))
-            raise ValueError(
-                f"checkpoint has an incomplete attention block in group {g}, layer {i}: missing {missing}"
-            )
-        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = np.concatenate(
-            [parts[p] for p in _QKV]
-        )
-    if decoder_bias is not None and "mlm_head.bias" not in ours:  # old files: only the decoder's copy
-        ours["mlm_head.bias"] = decoder_bias
-    return ours, unknown
-
-
-def canonical_to_hf(state: Arrays, *, tie_word_embeddings: bool = True) -> Arrays:
-    """Canonical names -> HF names as transformers saves them (tied decoder weight/bias omitted)."""
-    hf: Arrays = {}
-    for key, array in state.items():
-        if key == "mlm_head.decoder.bias" or (key == "mlm_head.decoder.weight" and tie_word_embeddings):
-            continue
-        if key in _HEAD_TO_HF:
-            hf[_HEAD_TO_HF[key]] = array
-            continue
-        prefix, inner = (
-            ("albert.", key.removeprefix("backbone.")) if key.startswith("backbone.") else ("", key)
-        )
-        m = _OURS_QKV.match(inner)
-        if m:
-            layer = f"{prefix}encoder.albert_layer_groups.{m['g']}.albert_layers.{m['i']}.attention"
-            for part, chunk in zip(_QKV, np.split(array, 3, axis=0)):
-                hf[f"{layer}.{part}.{m['kind']}"] = chunk
-            continue
-        name = _rename(inner, _TO_HF)
-        if name is None:
-            raise KeyError(f"no HF name for parameter {key!r}")
-        hf[prefix + name] = array
-    return hf
+# HF names <-> our names: `albert.checkpoint.hf.from_hf_state_dict` / `to_hf_state_dict` (numpy arrays too).
 
 
 # ----- canonical names <-> our Flax params -----
@@ -248,7 +173,7 @@ def read_hf_state(name_or_path: str | os.PathLike) -> Arrays:
 def params_from_hf(state: Arrays, *, bare: bool) -> tuple[dict, list[str]]:
     """HF-named arrays -> our Flax params for a task class (`bare=False`) or `FlaxAlbertModel`.
     Returns (params, names of the checkpoint tensors that were not used)."""
-    canonical, unused = hf_to_canonical(state)
+    canonical, unused = from_hf_state_dict(state)
     if bare:  # a bare encoder: drop the prefix and any head
         unused += [k for k in canonical if not k.startswith("backbone.")]
         canonical = {
@@ -259,7 +184,7 @@ def params_from_hf(state: Arrays, *, bare: bool) -> tuple[dict, list[str]]:
 
 def params_to_hf(params: dict, *, tie_word_embeddings: bool) -> Arrays:
     """Our Flax params -> HF-named torch-layout float arrays, as transformers' `save_pretrained` writes."""
-    return canonical_to_hf(params_to_canonical(params), tie_word_embeddings=tie_word_embeddings)
+    return to_hf_state_dict(params_to_canonical(params), tie_word_embeddings=tie_word_embeddings)
 
 
 def load_flax_model(cls: type, name_or_path: str | os.PathLike, *, config: AlbertConfig | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import torch
 
 LAYER = "encoder.groups.{g}.layers.{i}."
@@ -98,15 +99,28 @@ def normalize_hf_key(key: str) -> str:
     return key
 
 
-def from_hf_state_dict(state_dict: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], list[str]]:
-    """HF-named tensors -> our names (backbone keys prefixed `backbone.`).
+# The two converters below take torch tensors (the torch classes) or numpy arrays (the Flax and
+# TensorFlow converters, which read files without torch): only joining and splitting Q/K/V differ.
+Array = torch.Tensor | np.ndarray
+
+
+def _concat(parts: list[Array]) -> Array:
+    return torch.cat(parts) if isinstance(parts[0], torch.Tensor) else np.concatenate(parts)
+
+
+def _split3(array: Array) -> tuple[Array, ...]:
+    return array.chunk(3, dim=0) if isinstance(array, torch.Tensor) else tuple(np.split(array, 3, axis=0))
+
+
+def from_hf_state_dict(state_dict: dict[str, Array]) -> tuple[dict[str, Array], list[str]]:
+    """HF-named tensors (or numpy arrays) -> our names (backbone keys prefixed `backbone.`).
 
     Accepts the keys of any ALBERT class, with (`albert.`) or without the base-model prefix.
     Returns (converted state dict, HF keys we did not recognise).
     """
-    ours: dict[str, torch.Tensor] = {}
+    ours: dict[str, Array] = {}
     unknown: list[str] = []
-    qkv_parts: dict[tuple[str, str, str], dict[str, torch.Tensor]] = {}
+    qkv_parts: dict[tuple[str, str, str], dict[str, Array]] = {}
     decoder_bias = None
     for raw_key, tensor in state_dict.items():
         key = normalize_hf_key(raw_key)
@@ -133,7 +147,7 @@ def from_hf_state_dict(state_dict: dict[str, torch.Tensor]) -> tuple[dict[str, t
             raise ValueError(
                 f"checkpoint has an incomplete attention block in group {g}, layer {i}: missing {missing}"
             )
-        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = torch.cat(
+        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = _concat(
             [parts[p] for p in _QKV]
         )
     # Old checkpoints may carry only the decoder's copy of the MLM output bias.
@@ -142,16 +156,14 @@ def from_hf_state_dict(state_dict: dict[str, torch.Tensor]) -> tuple[dict[str, t
     return ours, unknown
 
 
-def to_hf_state_dict(
-    state_dict: dict[str, torch.Tensor], *, tie_word_embeddings: bool = True
-) -> dict[str, torch.Tensor]:
+def to_hf_state_dict(state_dict: dict[str, Array], *, tie_word_embeddings: bool = True) -> dict[str, Array]:
     """Our names -> HF names, as `transformers.save_pretrained` writes them.
 
     Backbone keys get the `albert.` prefix when they come from a task model (`backbone.`) and none
     for a bare `AlbertModel`. Tied tensors are omitted as HF omits them: the MLM decoder bias always,
     the decoder weight when tied to the word embeddings.
     """
-    hf: dict[str, torch.Tensor] = {}
+    hf: dict[str, Array] = {}
     for key, tensor in state_dict.items():
         if key == "mlm_head.decoder.bias" or (key == "mlm_head.decoder.weight" and tie_word_embeddings):
             continue
@@ -163,7 +175,7 @@ def to_hf_state_dict(
         )
         m = _OURS_QKV.match(inner)
         if m:
-            for part, chunk in zip(_QKV, tensor.chunk(3, dim=0)):
+            for part, chunk in zip(_QKV, _split3(tensor)):
                 hf[
                     f"{prefix}encoder.albert_layer_groups.{m['g']}.albert_layers.{m['i']}.attention.{part}.{m['kind']}"
                 ] = chunk

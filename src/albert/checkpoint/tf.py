@@ -19,18 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from albert.checkpoint.hf import (
-    _FROM_HF,
-    _HEAD_FROM_HF,
-    _HEAD_TO_HF,
-    _HF_QKV,
-    _OURS_QKV,
-    _QKV,
-    _TO_HF,
-    IGNORED_HF_SUFFIXES,
-    _rename,
-    normalize_hf_key,
-)
+from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.hub import resolve_file
 
@@ -47,72 +36,7 @@ _TF_LEAVES = {"gamma": "weight", "beta": "bias", "embeddings": "weight", "kernel
 Arrays = dict[str, np.ndarray]
 
 
-# ----- HF (PyTorch layout) <-> our PyTorch names ---------------------------------------------------
-
-
-def hf_to_ours(hf: Arrays) -> tuple[Arrays, list[str]]:
-    """HF-named arrays -> our names (`backbone.` prefix on encoder weights), and the unrecognised names.
-    The NumPy twin of `hf.from_hf_state_dict` (same tables)."""
-    ours: Arrays = {}
-    unknown: list[str] = []
-    qkv_parts: dict[tuple[str, str, str], Arrays] = {}
-    decoder_bias = None
-    for raw_key, array in hf.items():
-        key = normalize_hf_key(raw_key)
-        if key.endswith("predictions.decoder.bias"):
-            decoder_bias = array
-        if key.endswith(IGNORED_HF_SUFFIXES):
-            continue
-        if key in _HEAD_FROM_HF:
-            ours[_HEAD_FROM_HF[key]] = array
-            continue
-        inner = key.removeprefix("albert.")
-        m = _HF_QKV.match(inner)
-        if m:
-            qkv_parts.setdefault((m["g"], m["i"], m["kind"]), {})[m["part"]] = array
-            continue
-        name = _rename(inner, _FROM_HF)
-        if name is None:
-            unknown.append(raw_key)
-        else:
-            ours["backbone." + name] = array
-    for (g, i, kind), parts in qkv_parts.items():
-        if set(parts) != set(_QKV):
-            missing = sorted(set(_QKV) - set(parts))
-            raise ValueError(
-                f"checkpoint has an incomplete attention block in group {g}, layer {i}: missing {missing}"
-            )
-        ours[f"backbone.encoder.groups.{g}.layers.{i}.attention.qkv.{kind}"] = np.concatenate(
-            [parts[p] for p in _QKV]
-        )
-    if decoder_bias is not None and "mlm_head.bias" not in ours:
-        ours["mlm_head.bias"] = decoder_bias
-    return ours, unknown
-
-
-def ours_to_hf(ours: Arrays, *, tie_word_embeddings: bool = True) -> Arrays:
-    """Our names -> HF names, as `hf.to_hf_state_dict` (tied tensors omitted, Q/K/V split)."""
-    hf: Arrays = {}
-    for key, array in ours.items():
-        if key == "mlm_head.decoder.bias" or (key == "mlm_head.decoder.weight" and tie_word_embeddings):
-            continue
-        if key in _HEAD_TO_HF:
-            hf[_HEAD_TO_HF[key]] = array
-            continue
-        prefix, inner = (
-            ("albert.", key.removeprefix("backbone.")) if key.startswith("backbone.") else ("", key)
-        )
-        m = _OURS_QKV.match(inner)
-        if m:
-            layer = f"{prefix}encoder.albert_layer_groups.{m['g']}.albert_layers.{m['i']}.attention"
-            for part, chunk in zip(_QKV, np.split(array, 3, axis=0)):
-                hf[f"{layer}.{part}.{m['kind']}"] = chunk
-            continue
-        name = _rename(inner, _TO_HF)
-        if name is None:
-            raise KeyError(f"no HF name for parameter {key!r}")
-        hf[prefix + name] = array
-    return hf
+# HF names <-> our names: `albert.checkpoint.hf.from_hf_state_dict` / `to_hf_state_dict` (numpy arrays too).
 
 
 # ----- our PyTorch names <-> TF variable names ------------------------------------------------------
@@ -149,12 +73,12 @@ def tf_to_ours(tf_arrays: Arrays) -> Arrays:
 
 def hf_to_tf(hf: Arrays) -> tuple[Arrays, list[str]]:
     """HF-named arrays -> TF variable arrays, and the HF names not recognised."""
-    ours, unknown = hf_to_ours(hf)
+    ours, unknown = from_hf_state_dict(hf)
     return ours_to_tf(ours), unknown
 
 
 def tf_to_hf(tf_arrays: Arrays, *, tie_word_embeddings: bool = True) -> Arrays:
-    return ours_to_hf(tf_to_ours(tf_arrays), tie_word_embeddings=tie_word_embeddings)
+    return to_hf_state_dict(tf_to_ours(tf_arrays), tie_word_embeddings=tie_word_embeddings)
 
 
 # ----- transformers' tf_model.h5 --------------------------------------------------------------------
