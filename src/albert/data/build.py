@@ -192,6 +192,23 @@ def build_pretraining_shards(
     if not shards:
         raise ValueError(f"no text found in {list(corpus)}")
 
+    metadata = write_shard_metadata(output, vocabulary, settings, shards, stats)
+    logger.info(
+        "built %d instances in %d shards from %d documents in %.0f s",
+        metadata["num_instances"],
+        len(shards),
+        stats["documents"],
+        time.perf_counter() - started,
+    )
+    return metadata
+
+
+def write_shard_metadata(
+    output: Path, vocabulary: Vocabulary, settings: dict[str, Any], shards: list[dict[str, Any]],
+    stats: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """Write the word-start table and `metadata.json` of a finished shard directory; returns the metadata.
+    `shards`: one {"name", "num_instances", "num_tokens", ...} entry per shard file."""
     save_array_atomic(output / WORD_START_FILE, vocabulary.word_start_table())
     metadata = {
         "format_version": FORMAT_VERSION,
@@ -207,11 +224,4 @@ def build_pretraining_shards(
         "shards": shards,
     }
     write_json_atomic(output / METADATA_FILE, metadata)
-    logger.info(
-        "built %d instances in %d shards from %d documents in %.0f s",
-        metadata["num_instances"],
-        len(shards),
-        stats["documents"],
-        time.perf_counter() - started,
-    )
     return metadata

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from albert.data.build import pool_instances, tokenize_documents
+from albert.data.build import pool_instances, tokenize_documents, write_shard_metadata
 from albert.data.corpus import (
     CorpusFormat,
     CorpusSource,
@@ -42,9 +42,6 @@ from albert.data.corpus import (
 )
 from albert.data.sentence_order import SWAPPED
 from albert.data.shards import (
-    FORMAT_VERSION,
-    METADATA_FILE,
-    WORD_START_FILE,
     save_array_atomic,
     write_json_atomic,
     write_shard,
@@ -202,22 +199,8 @@ def _finish(output: Path, manifest: dict[str, Any], vocabulary: Vocabulary) -> d
     stats: dict[str, Any] = {k: sum(e[k] for e in entries) for k in keys}
     stats["files"] = sum(len(e["files"]) for e in entries)
     stats["label_counts"] = [sum(e["label_counts"][i] for e in entries) for i in (0, 1)]
-    save_array_atomic(output / WORD_START_FILE, vocabulary.word_start_table())
-    metadata = {
-        "format_version": FORMAT_VERSION,
-        **{k: v for k, v in manifest["settings"].items()},
-        "vocab_size": vocabulary.vocab_size,
-        "cls_token_id": vocabulary.cls_token_id,
-        "sep_token_id": vocabulary.sep_token_id,
-        "mask_token_id": vocabulary.mask_token_id,
-        "pad_token_id": vocabulary.pad_token_id,
-        "num_instances": sum(e["num_instances"] for e in entries),
-        "num_tokens": sum(e["num_tokens"] for e in entries),
-        "stats": stats,
-        "shards": [{k: e[k] for k in ("name", "num_instances", "num_tokens")} for e in entries],
-    }
-    write_json_atomic(output / METADATA_FILE, metadata)
-    return metadata
+    shards = [{k: e[k] for k in ("name", "num_instances", "num_tokens")} for e in entries]
+    return write_shard_metadata(output, vocabulary, dict(manifest["settings"]), shards, stats)
 
 
 def build_deduplicated_shards(
