@@ -178,10 +178,13 @@ def environment() -> dict[str, object]:
     return info
 
 
-def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, dict]:
+def medians(
+    fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1, device: str = "cpu"
+) -> dict[str, dict]:
     """Time each function `repeats` times, interleaved round by round (load from other processes hits
     them alike); per function the median and every sample, in seconds, of the wall time and of this
-    process's CPU time (with one thread, what the call cost the CPU, whatever else ran beside it)."""
+    process's CPU time (with one thread, what the call cost the CPU, whatever else ran beside it).
+    On CUDA the device is synchronised before and after each call, so a sample covers its kernels."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -189,8 +192,10 @@ def medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 1)
     cpu: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            sync(device)
             start, start_cpu = time.perf_counter(), time.process_time()
             fn()
+            sync(device)
             samples[name].append(time.perf_counter() - start)
             cpu[name].append(time.process_time() - start_cpu)
     return {

@@ -2,11 +2,15 @@
 results/bench/<section>.json (CPU model and flags, versions, threads, load average before and after).
 
     python bench/run.py inference varlen [--threads 1] [--repeats 5]
+    python bench/run.py --device cuda [--repeats 20] [--out DIR]   # the `cuda` section, on a GPU
     python tools/perf_table.py           # the docs tables, rendered from those files
 
 Sections: inference (8x128 fixed shape), varlen (32 sentences of 16..256 tokens), attention (the
 variable-length attention kernels), pipeline (fill-mask on 128 SST-2 sentences), pretraining (one
 MLM + SOP step), int8 (dynamic quantisation: speed, and accuracy on real text), compile (torch.compile).
+These run on the CPU. `cuda` (`gpu_section.py`: fp16/bf16 16x512, a variable-length batch, a pretraining
+step, the GPU's matmul rate and MFU) runs on a CUDA GPU: `--device cuda` alone runs it, and so does
+naming it (`python bench/run.py cuda`); it cannot be mixed with the CPU sections in one invocation.
 
 albert-base shapes with random weights (seed 0) saved once and loaded by every contestant (`peers.py`),
 so all share every weight and input; the pipeline and int8-accuracy sections use the built-in model on
@@ -34,6 +38,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 from common import RESULTS_DIR, medians, peak_memory_mib, write_result  # noqa: E402
+from gpu_section import cuda_section  # noqa: E402
+from gpu_section import save_checkpoint as save_gpu_checkpoint  # noqa: E402
 from sections import attention_section, compile_section, int8_section, pipeline_section  # noqa: E402
 
 
@@ -186,24 +192,55 @@ SECTIONS = {
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("sections", nargs="+", choices=[*SECTIONS, "all"])
+    p.add_argument(
+        "sections", nargs="*", help=f"any of {', '.join(SECTIONS)}, all (these on the CPU), or cuda"
+    )
+    p.add_argument("--device", choices=["cpu", "cuda"], help="cuda: run the cuda section (the default then)")
     p.add_argument("--threads", type=int, default=1, help="intra-op threads of torch and ONNX Runtime")
-    p.add_argument("--repeats", type=int, default=5, help="timed rounds per contestant (median kept)")
-    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where the <section>.json files go")
+    p.add_argument("--repeats", type=int, help="timed rounds per contestant, median kept (5; cuda: 20)")
+    p.add_argument(
+        "--out", "--results-dir", type=Path, default=RESULTS_DIR, help="where the <section>.json files go"
+    )
+    # tests: `--shapes tiny` runs the cuda section's code with a tiny model (on the CPU too)
+    p.add_argument("--shapes", choices=["full", "tiny"], default="full", help=argparse.SUPPRESS)
     args = p.parse_args()
     warnings.filterwarnings("ignore")
     logging.disable(logging.WARNING)  # the peers' loading notices
     peers.set_threads(args.threads)
+    if args.device == "cuda" or "cuda" in args.sections or args.shapes == "tiny":
+        run_cuda(p, args)
+        return
+    unknown = [s for s in args.sections if s not in [*SECTIONS, "all"]]
+    if unknown or not args.sections:
+        p.error(f"sections {unknown or '(none)'}: name some of {', '.join(SECTIONS)}, all, or cuda")
     names = list(SECTIONS) if "all" in args.sections else args.sections
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         config = peers.save_checkpoint(work / "model")
         for name in names:
             started = time.perf_counter()
-            fn = partial(SECTIONS[name], work / "model", work, config, args.repeats)
+            fn = partial(SECTIONS[name], work / "model", work, config, args.repeats or 5)
             record = write_result(name, fn, args.out)
             print(f"{name}: {time.perf_counter() - started:.0f} s, load {record['load_before']} -> "
                   f"{record['load_after']}, wrote {args.out / (name + '.json')}", flush=True)  # fmt: skip
+
+
+def run_cuda(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The cuda section alone; `--shapes tiny` (tests) runs it with a tiny model, on the CPU too."""
+    others = [s for s in args.sections if s != "cuda"]
+    if others:
+        p.error(f"{others}: the cuda section runs alone; run the CPU sections without --device cuda")
+    device = args.device or "cuda"
+    if device == "cpu" and args.shapes != "tiny":
+        p.error("the cuda section measures a GPU: run it with --device cuda")
+    if device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: torch sees no CUDA GPU here (torch.cuda.is_available() is False)")
+    name = "cuda" if args.shapes == "full" else "cuda-tiny"  # a test run never writes cuda.json
+    with tempfile.TemporaryDirectory() as tmp:
+        config = save_gpu_checkpoint(Path(tmp) / "model", args.shapes)
+        fn = partial(cuda_section, Path(tmp) / "model", config, args.repeats or 20, device, args.shapes)
+        write_result(name, fn, args.out)
+    print(f"wrote {args.out / (name + '.json')}", flush=True)
 
 
 if __name__ == "__main__":
