@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -35,6 +36,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+# transformers' torch models only: with TensorFlow installed, loading one imports it (~10 s on 2 cores)
+os.environ.setdefault("USE_TF", "0")
+os.environ.setdefault("USE_FLAX", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
 from common import RESULTS_DIR, medians, peak_memory_mib, write_result  # noqa: E402
