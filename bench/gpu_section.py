@@ -221,9 +221,13 @@ def _first_step(model, batch: dict, device: str) -> dict:
 
 
 def gpu_info(device: str) -> dict:
-    import transformers
+    try:
+        import transformers
 
-    info = {"device": device, "transformers": transformers.__version__, "torch": torch.__version__}
+        version = transformers.__version__
+    except Exception as e:  # noqa: BLE001 - its contestant records the failure; ours is still measured
+        version = f"not importable: {type(e).__name__}: {e}"
+    info = {"device": device, "transformers": version, "torch": torch.__version__}
     if device == "cuda":
         props = torch.cuda.get_device_properties(0)
         info |= {

@@ -1,4 +1,5 @@
-"""`import albert` stays light: the Flax classes are exported lazily and import jax only on first use."""
+"""`import albert` stays light: the Flax classes are exported lazily and import jax only on first use; the
+sentence splitter (`sentencex`, used only to build pretraining data) is imported on first use too."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ def _run(code: str) -> str:
     return result.stdout.strip()
 
 
-def test_import_albert_does_not_import_jax_or_flax():
-    out = _run("import sys, albert; print(sorted(m for m in ('jax', 'flax', 'optax') if m in sys.modules))")
+def test_import_albert_does_not_import_jax_or_flax_or_the_sentence_splitter():
+    out = _run(
+        "import sys, albert; print(sorted(m for m in ('jax', 'flax', 'optax', 'sentencex') if m in sys.modules))"
+    )
     assert out == "[]"
 
 

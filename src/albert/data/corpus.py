@@ -14,8 +14,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
-import sentencex
-
 logger = logging.getLogger(__name__)
 
 CorpusFormat = Literal["auto", "wikiextractor", "gutenberg", "lines", "file"]
@@ -184,8 +182,11 @@ def split_sentences(paragraph: str, language: str = "en") -> list[str]:
     `sentencex` (Wikimedia) is used because it is maintained, has no dependencies and no data files to
     download, handles abbreviations, decimals and quotes, and is fast: about 70 MB/s per core on
     Wikipedia paragraphs here, so sentence splitting is never the bottleneck (tokenisation is). It does
-    not treat a newline as a boundary, so paragraphs are passed one at a time.
+    not treat a newline as a boundary, so paragraphs are passed one at a time. Imported here, on first
+    use, so that `import albert` works without it (a GPU machine that only runs the models, say).
     """
+    import sentencex
+
     return [s for s in (s.strip() for s in sentencex.segment(language, paragraph)) if s]
 
 
