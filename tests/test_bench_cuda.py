@@ -37,8 +37,8 @@ def test_tiny_run_records_every_measurement(monkeypatch, tmp_path):
     assert record["command"].startswith("python bench/run.py cuda")
     r = record["result"]
     assert r["info"]["transformers"] and r["info"]["torch"]
-    assert all(r["matmul"][d]["tflops"] > 0 for d in ("fp16", "bf16"))
-    entries = [r["inference"]["fp16"], r["inference"]["bf16"], r["varlen"], r["pretraining"]]
+    assert all(r["matmul"][d]["tflops"] > 0 for d in ("fp32", "fp16", "bf16"))
+    entries = [*(r["inference"][d] for d in ("fp16", "bf16", "fp32")), r["varlen"], r["pretraining"]]
     for entry in entries:
         assert timed(entry) == {"ours", "hf-sdpa"}, entry
         assert entry["ours_speedup_vs_hf_sdpa"] > 0
@@ -46,8 +46,13 @@ def test_tiny_run_records_every_measurement(monkeypatch, tmp_path):
             assert v["mfu_vs_measured_matmul"] > 0 and v["mfu_vs_datasheet"] is None  # no GPU: no datasheet
     assert r["inference"]["bf16"]["padded_tokens"] == r["inference"]["bf16"]["tokens"] == 2 * 16
     assert r["varlen"]["padded_tokens"] > r["varlen"]["tokens"]
-    for entry in entries[:3]:  # ours computes what transformers computes, to the dtype's rounding
+    for entry in entries[:4]:  # ours computes what transformers computes, to the dtype's rounding
         assert entry["impls"]["ours"]["max_abs_diff_vs_hf_sdpa"] < 0.1
+    assert r["summary"]["ours_vs_hf_sdpa_bf16"] == r["inference"]["bf16"]["ours_speedup_vs_hf_sdpa"]
+    bf16, fp32 = r["inference"]["bf16"]["impls"]["ours"], r["inference"]["fp32"]["impls"]["hf-sdpa"]
+    assert r["summary"]["ours_bf16_vs_hf_sdpa_fp32"] == pytest.approx(
+        bf16["tokens_per_s"] / fp32["tokens_per_s"]
+    )
     losses = [v["first_loss"] for v in r["pretraining"]["impls"].values()]
     assert losses[0] == pytest.approx(losses[1], rel=1e-2)
 
