@@ -6,6 +6,7 @@ or a re-run whose files were not committed, fails here."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -78,3 +79,88 @@ def test_learned_nothing_column_is_the_dev_sets_majority():
             checked += 1
     if not checked:
         pytest.skip("the dev sets are not available")
+
+
+def _gpu_entry(shape: list[int], ours_s: float, hf_s: float | None, **extra) -> dict:
+    tokens = shape[0] * shape[1]
+    impls = {"ours": {"median_s": ours_s, "tokens_per_s": tokens / ours_s, "model_tflops": 400.0,
+                      "mfu_vs_measured_matmul": 0.5, "mfu_vs_datasheet": 400 / 989.4, "max_abs_diff_vs_hf_sdpa": 0.01}}  # fmt: skip
+    if hf_s is None:
+        impls["hf-sdpa"] = {"error": "RuntimeError: boom | no kernel\nsecond line"}
+    else:
+        impls["hf-sdpa"] = {**impls["ours"], "median_s": hf_s, "tokens_per_s": tokens / hf_s}
+    speedup = None if hf_s is None else hf_s / ours_s
+    return {"shape": shape, "impls": impls, "ours_speedup_vs_hf_sdpa": speedup, **extra}
+
+
+GPU_RECORD = {  # a made-up cuda section result (no GPU run is committed yet): only the renderer is tested
+    "command": "python bench/run.py --device cuda",
+    "wall_s": 41.2,
+    "result": {
+        "info": {
+            "gpu": "NVIDIA H200",
+            "memory_gib": 139.8,
+            "capability": "9.0",
+            "cuda": "13.0",
+            "torch": "2.11.0+cu130",
+            "transformers": "5.17.0",
+        },  # fmt: skip
+        "peak": {"tflops": 989.4, "source": "NVIDIA H100/H200 SXM datasheet, dense bf16/fp16"},
+        "matmul": {
+            "fp32": {"n": 8192, "tflops": 51.0},
+            "fp16": {"n": 8192, "tflops": 790.0},
+            "bf16": {"error": "RuntimeError: x"},
+        },  # fmt: skip
+        "inference": {
+            "fp16": _gpu_entry([16, 512], 0.001, 0.002),
+            "bf16": _gpu_entry([16, 512], 0.001, None),
+            "fp32": {"shape": [16, 512], "error": "OutOfMemoryError: CUDA out of memory"},
+        },
+        "varlen": _gpu_entry([32, 256], 0.002, 0.008, sentences=32, lengths="16..512", dtype="bf16"),
+        "pretraining": _gpu_entry([64, 512], 0.05, 0.1),
+        "summary": {
+            "ours_vs_hf_sdpa_fp16": 2.0,
+            "ours_vs_hf_sdpa_bf16": None,
+            "ours_bf16_vs_hf_sdpa_fp32": None,
+        },
+    },
+}
+
+
+def test_cuda_table_renders_every_measurement_and_failure():
+    tool = load_tool("perf_table")
+    lines = tool.cuda_table(GPU_RECORD).splitlines()
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines if line.startswith("| ")]
+    assert cells[1] == ["16x512 fp16", "ours", "1.00", "8,192,000", "400", "50.0%", "40.4%", "0.01", "x2.00"]
+    assert cells[2][:2] == ["16x512 fp16", "hf-sdpa"] and cells[2][-1] == "x1.00"
+    assert cells[4] == [
+        "16x512 bf16",
+        "hf-sdpa",
+        "failed: RuntimeError: boom / no kernel second line",
+        *["-"] * 6,
+    ]
+    assert cells[5][:3] == ["16x512 fp32", "-", "failed: OutOfMemoryError: CUDA out of memory"]
+    assert [c[0] for c in cells[6:]] == ["32 x 16..512 bf16"] * 2 + [
+        "pretraining step 64x512, bf16 autocast"
+    ] * 2
+    assert cells[6][-1] == "x4.00" and cells[8][-1] == "x2.00"
+    text = "\n".join(lines)
+    assert "fp32 51, fp16 790, bf16 failed TFLOP/s" in text and "989.4 TFLOP/s" in text
+    assert "NVIDIA H200 (139.8 GiB, compute capability 9.0, CUDA 13.0), torch 2.11.0+cu130" in text
+    assert "Not measured yet" in tool.cuda_table(None)
+
+
+def test_cuda_targets_rows(tmp_path):
+    tool = load_tool("perf_table")
+    met = {"ours_vs_hf_sdpa_fp16": 1.6, "ours_vs_hf_sdpa_bf16": 1.5, "ours_bf16_vs_hf_sdpa_fp32": 3.9}
+    rows = tool.cuda_targets(met)
+    assert rows[0][1:] == ["x3.90", ">= 4", "MISSED"]
+    assert rows[1][1:] == ["x1.60 / x1.50", ">= 1.5", "met"]
+    assert tool.cuda_targets({**met, "ours_vs_hf_sdpa_fp16": 1.49})[1][3] == "MISSED"
+    (tmp_path / "cuda.json").write_text(json.dumps(GPU_RECORD))
+    table = tool.targets(tmp_path)
+    assert (
+        "| CUDA: >= 1.5x transformers SDPA at 16x512 (fp16 / bf16) | x2.00 / - | >= 1.5 | not measured |"
+        in table
+    )
+    assert "not run: no GPU" not in table and "not run: no GPU" in tool.targets(tmp_path / "none")

@@ -185,6 +185,74 @@ def int8_table(record: dict) -> str:
     return f"{table}\n\n{note}\n\n{provenance(record)}"
 
 
+def cuda_entries(r: dict) -> list[tuple[str, dict]]:
+    """(label, entry) of each measurement of the cuda section, labelled with its recorded shape."""
+    out = []
+    for d in ("fp16", "bf16", "fp32"):
+        e = r["inference"].get(d, {})
+        out.append((f"{'x'.join(map(str, e.get('shape', '?')))} {d}", e))
+    v, p = r.get("varlen", {}), r.get("pretraining", {})
+    out.append((f"{v.get('sentences', '?')} x {v.get('lengths', '?')} {v.get('dtype', '')}".strip(), v))
+    out.append((f"pretraining step {'x'.join(map(str, p.get('shape', '?')))}, bf16 autocast", p))
+    return out
+
+
+def cuda_table(record: dict | None) -> str:
+    """The GPU section (`bench/run.py --device cuda`), or how to measure it while there is no file."""
+    if record is None:
+        return (
+            "Not measured yet (no `results/bench/cuda.json`). On a machine with a CUDA GPU: "
+            "`PYTHONPATH=src python bench/run.py --device cuda`, then `python tools/perf_table.py --write`."
+        )
+    r, rows = record["result"], []
+    for label, entry in cuda_entries(r):
+        if "error" in entry or not entry.get("impls"):
+            rows.append([label, "-", _failed(entry), *["-"] * 6])
+        for impl, v in entry.get("impls", {}).items():
+            if "error" in v:
+                rows.append([label, impl, _failed(v), *["-"] * 6])
+                continue
+            speed = entry.get("ours_speedup_vs_hf_sdpa") if impl == "ours" else 1.0
+            rows.append([label, impl, v["median_s"] * 1e3, v["tokens_per_s"], v["model_tflops"],
+                         _pct(v["mfu_vs_measured_matmul"]), _pct(v["mfu_vs_datasheet"]),
+                         _dash(v.get("max_abs_diff_vs_hf_sdpa")), "-" if speed is None else f"x{speed:.2f}"])  # fmt: skip
+    table = md(
+        ["measurement", "impl", "median ms", "tokens/s", "model TFLOP/s", "MFU (measured matmul)",
+         "MFU (datasheet)", "max abs diff vs hf-sdpa", "ours speed-up vs hf-sdpa"],
+        rows,
+    )  # fmt: skip
+    rates = ", ".join(
+        f"{d} {m['tflops']:.0f}" if "tflops" in m else f"{d} failed" for d, m in r["matmul"].items()
+    )
+    n = next((m["n"] for m in r["matmul"].values() if "n" in m), "?")
+    peak = r["peak"]
+    sheet = f"{peak['tflops']} TFLOP/s ({peak['source']})" if peak["tflops"] else peak["source"]
+    note = (
+        f"Dense matmul {n}x{n}x{n} in the same run: {rates} TFLOP/s. Datasheet peak: {sheet}. "
+        "MFU = model FLOP/s (the encoder's matrix products, attention included; x3 for the step) / that rate."
+    )
+    info = r["info"]
+    where = (
+        f"`{record['command']}`: {info['gpu']} ({info.get('memory_gib', '?')} GiB, compute capability "
+        f"{info.get('capability', '?')}, CUDA {info.get('cuda', '?')}), torch {info['torch']}, "
+        f"transformers {info['transformers']}; {record['wall_s']:.0f} s."
+    )
+    return f"{table}\n\n{note}\n\n{where}"
+
+
+def _failed(v: dict) -> str:
+    error = v.get("error", "not measured")
+    return "failed: " + error.replace("|", "/").replace("\n", " ")[:120]
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1%}"
+
+
+def _dash(x: object) -> object:
+    return "-" if x is None else x
+
+
 def targets(results: Path = RESULTS) -> str:
     """Issue 14's measurable targets, each from the committed files (a missing file: not measured)."""
     rows = []
@@ -211,11 +279,31 @@ def targets(results: Path = RESULTS) -> str:
                     _met(x >= goal),
                 ]
             )
-    native = any(r and r["environment"]["native_bf16"] for r in (inf, var, pipe))
-    rows.append(["bf16 >= 4x transformers fp32 (native bf16 CPUs / GPUs)", "-", ">= 4",
-                 "measurable only with native bf16" if not native else "not run"])  # fmt: skip
-    rows.append(["CUDA: >= 1.5x transformers SDPA at 16x512", "-", ">= 1.5", "not run: no GPU"])
+    cuda = load("cuda", results)
+    rows += cuda_targets(cuda["result"]["summary"]) if cuda else []
+    if not cuda:
+        native = any(r and r["environment"]["native_bf16"] for r in (inf, var, pipe))
+        rows.append(["bf16 >= 4x transformers fp32 (native bf16 CPUs / GPUs)", "-", ">= 4",
+                     "measurable only with native bf16" if not native else "not run"])  # fmt: skip
+        rows.append(["CUDA: >= 1.5x transformers SDPA at 16x512", "-", ">= 1.5", "not run: no GPU"])
     return md(["target (issue 14)", "measured", "goal", "status"], rows)
+
+
+def cuda_targets(summary: dict) -> list[list[str]]:
+    """The GPU rows of the targets table, from the cuda section's summary (None: a contestant failed)."""
+    fp16, bf16 = summary["ours_vs_hf_sdpa_fp16"], summary["ours_vs_hf_sdpa_bf16"]
+    vs_fp32 = summary["ours_bf16_vs_hf_sdpa_fp32"]
+    both = None if fp16 is None or bf16 is None else fp16 >= 1.5 and bf16 >= 1.5
+    return [
+        ["bf16 >= 4x transformers fp32 (GPU: ours bf16 / hf-sdpa fp32, 16x512)", _x(vs_fp32), ">= 4",
+         "not measured" if vs_fp32 is None else _met(vs_fp32 >= 4)],
+        ["CUDA: >= 1.5x transformers SDPA at 16x512 (fp16 / bf16)", f"{_x(fp16)} / {_x(bf16)}", ">= 1.5",
+         "not measured" if both is None else _met(both)],
+    ]  # fmt: skip
+
+
+def _x(v: float | None) -> str:
+    return "-" if v is None else f"x{v:.2f}"
 
 
 def _met(ok: bool) -> str:
@@ -229,6 +317,7 @@ RENDER = {
     "pipeline": pipeline_table,
     "pretraining": pretraining_table,
     "int8": int8_table,
+    "cuda": None,  # also without its file: how to measure it
     "targets": None,  # from several files: `targets`
 }
 
@@ -236,6 +325,8 @@ RENDER = {
 def render(section: str, results: Path = RESULTS) -> str | None:
     if section == "targets":
         return targets(results)
+    if section == "cuda":
+        return cuda_table(load("cuda", results))
     record = load(section, results)
     return None if record is None else RENDER[section](record)
 
