@@ -40,6 +40,7 @@ RUN_DIR = Path("runs/gpu")
 PROBE_DIR = Path("runs/probe")
 FINETUNE_DIR = Path("runs/finetune-gpu")
 BENCH_LOG = Path("runs/bench/bench.log")
+FINETUNE_DATA_DIR = Path("runs/finetune-data")  # unpacked there (not in .gpu/, which travels)
 PART_BYTES = 15 * 2**20  # what comes back: at most 16 MiB a file
 FINETUNE_RUNS = "sst2,cola,mrpc,stsb,rte,conll,squad,csqa,dream,sst2-300,conll-400"
 # --rehearse: the same stages on a CPU, with a tiny model and two short fine-tunes, to find mistakes before
@@ -171,7 +172,7 @@ def finetune(deadline: float) -> None:
         raise RuntimeError(f"no pretrained model in {model}: nothing to fine-tune")
     device, parallel, runs = ("cpu", "2", "sst2-300,conll-400") if REHEARSE else ("cuda", "11", FINETUNE_RUNS)
     cmd = [sys.executable, "tools/finetune_table.py", "run", "--device", device, "--parallel", parallel,
-           "--threads", "1", "--model", str(model), "--data", str(INPUTS / "data"), "--work", str(FINETUNE_DIR),
+           "--threads", "1", "--model", str(model), "--data", str(FINETUNE_DATA_DIR), "--work", str(FINETUNE_DIR),
            "--only", runs]  # fmt: skip
     run_stage("finetune", cmd, deadline, FINETUNE_DIR.with_suffix(".log"))
 
@@ -250,7 +251,7 @@ def unpack() -> None:
     with tarfile.open(INPUTS / "shards.tar.xz") as tar:
         tar.extractall(RUN_DIR, filter="data")
     with tarfile.open(INPUTS / "finetune-data.tar.xz") as tar:
-        tar.extractall(INPUTS / "data", filter="data")
+        tar.extractall(FINETUNE_DATA_DIR, filter="data")
     Path("runs/bench").mkdir(parents=True, exist_ok=True)
 
 
