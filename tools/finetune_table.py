@@ -12,6 +12,7 @@ of `albert evaluate`). `table` only reads those files: every number in it was me
     python tools/finetune_table.py archive        # copy the measurements (no weights) to results/finetune
     python tools/finetune_table.py table --work results/finetune   # the tables again, from the copies
     python tools/finetune_table.py floors         # majority class / answer position of each dev set
+    python tools/finetune_table.py run --device cuda --parallel 11 --only sst2,...,sst2-300,conll-400  # one GPU
 
 The hyperparameters are ours, chosen once for a 3M-parameter model on a 2-core CPU budget (higher learning
 rates than the paper's, which suit a 12M+ model; subsets where a full epoch would take hours). They were not
@@ -24,7 +25,9 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,14 +80,46 @@ RUNS = (
 )  # fmt: skip
 
 
-def commands(run: Run, work: Path, data: Path, model: str | None) -> tuple[list[str], list[str]]:
+# The short fine-tunes of issue 16's targets (a fixed number of steps from the built-in model), run with
+# `--only sst2-300,conll-400`; they are not rows of the tables.
+SHORT_RUNS = (
+    Run("sst2-300", "SST-2, 300 steps", "text-classification", "glue/SST-2/train.tsv", "glue/SST-2/dev.tsv",
+        "--max-steps 300 --batch-size 32 --max-length 64 --lr 1e-4 --eval-every 300",
+        ("accuracy",), "50.9 (majority)", ""),
+    Run("conll-400", "CoNLL-2003 NER, 400 steps", "token-classification", "conll2003/train.txt",
+        "conll2003/valid.txt", "--max-steps 400 --batch-size 32 --max-length 128 --lr 2e-4 --eval-every 400",
+        ("f1", "accuracy"), "0 / 83.3 (all `O`)", ""),
+)  # fmt: skip
+
+
+def commands(
+    run: Run, work: Path, data: Path, model: str | None, device: str | None = None
+) -> tuple[list[str], list[str]]:
     out = work / run.name
     model_flag = ["--model", model] if model else []
+    device_flag = ["--device", device] if device else []
     train = ["albert", "-v", "finetune", run.task, "--train", str(data / run.train),
              "--eval", str(data / run.dev), "--output", str(out), *model_flag,
-             *shlex.split(run.flags), "--seed", "42", "--no-progress-bar"]  # fmt: skip
-    evaluate = ["albert", "evaluate", run.task, "--model", str(out), "--eval", str(data / run.dev)]
+             *shlex.split(run.flags), *device_flag, "--seed", "42", "--no-progress-bar"]  # fmt: skip
+    evaluate = [
+        "albert",
+        "evaluate",
+        run.task,
+        "--model",
+        str(out),
+        "--eval",
+        str(data / run.dev),
+        *device_flag,
+    ]
     return train, evaluate
+
+
+def executable(cmd: list[str]) -> list[str]:
+    """`cmd` as run: `albert ...`, or `python -m albert ...` where the package is not installed (a bare
+    machine with the sources on PYTHONPATH)."""
+    if cmd[0] == "albert" and shutil.which("albert") is None:
+        return [sys.executable, "-m", "albert", *cmd[1:]]
+    return cmd
 
 
 def display(cmd: list[str], data: Path) -> str:
@@ -93,25 +128,60 @@ def display(cmd: list[str], data: Path) -> str:
     return text.replace(str(data), "$D")
 
 
-def run_all(runs: list[Run], work: Path, data: Path, model: str | None, threads: int) -> None:
+def run_one(run: Run, work: Path, data: Path, model: str | None, threads: int, device: str | None) -> None:
+    """`albert finetune` then `albert evaluate` on the full dev set; writes `<work>/<run>/dev_metrics.json`."""
     from albert.tasks import DataOptions, get_task
 
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    for run in runs:
-        train, evaluate = commands(run, work, data, model)
-        (work / run.name).mkdir(parents=True, exist_ok=True)
-        print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {display(train, data)}", flush=True)
-        with open(work / run.name / "finetune.log", "w") as log:
-            subprocess.run(train, check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
-        started = time.perf_counter()
-        result = subprocess.run(evaluate, check=True, capture_output=True, text=True, env=env)
-        dev = json.loads(result.stdout)
-        dev["evaluate_wall_time_s"] = round(time.perf_counter() - started, 1)
-        dev["threads"] = threads
-        dev["dev_examples"] = len(get_task(run.task).read(data / run.dev, DataOptions()))
-        dev["commands"] = [display(train, data), display(evaluate, data)]
-        (work / run.name / "dev_metrics.json").write_text(json.dumps(dev, indent=2) + "\n")
-        print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {dev}", flush=True)
+    train, evaluate = commands(run, work, data, model, device)
+    (work / run.name).mkdir(parents=True, exist_ok=True)
+    print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {display(train, data)}", flush=True)
+    with open(work / run.name / "finetune.log", "w") as log:
+        subprocess.run(executable(train), check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+    started = time.perf_counter()
+    result = subprocess.run(executable(evaluate), check=True, capture_output=True, text=True, env=env)
+    dev = json.loads(result.stdout)
+    dev["evaluate_wall_time_s"] = round(time.perf_counter() - started, 1)
+    dev["threads"] = threads
+    dev["hardware"] = hardware(device, threads)
+    dev["dev_examples"] = len(get_task(run.task).read(data / run.dev, DataOptions()))
+    dev["commands"] = [display(train, data), display(evaluate, data)]
+    (work / run.name / "dev_metrics.json").write_text(json.dumps(dev, indent=2) + "\n")
+    print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {dev}", flush=True)
+
+
+def hardware(device: str | None, threads: int) -> str:
+    """What the table's hardware column says: the GPU's name, or CPU and threads."""
+    if device and device.startswith("cuda"):
+        import torch
+
+        return f"GPU ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"CPU, {threads} thread{'s' if threads > 1 else ''}"
+
+
+def run_all(
+    runs: list[Run],
+    work: Path,
+    data: Path,
+    model: str | None,
+    threads: int,
+    device: str | None,
+    parallel: int,
+) -> int:
+    """Every run (`parallel` at a time, e.g. several small fine-tunes sharing one GPU); a failed run is
+    reported and the others go on. Returns the number of failed runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(run: Run) -> bool:
+        try:
+            run_one(run, work, data, model, threads, device)
+            return True
+        except subprocess.CalledProcessError as e:
+            print(f"[{time.strftime('%H:%M:%S')}] {run.name} FAILED: {e} (see {work / run.name})", flush=True)
+            return False
+
+    with ThreadPoolExecutor(max_workers=max(parallel, 1)) as pool:
+        return sum(not ok for ok in pool.map(attempt, runs))
 
 
 def measured(work: Path, run: Run) -> tuple[dict, dict, str] | None:
@@ -122,6 +192,11 @@ def measured(work: Path, run: Run) -> tuple[dict, dict, str] | None:
     except FileNotFoundError:
         return None
     return dev, res, " / ".join(f"{m.replace('_', ' ')} {100 * dev[m]:.1f}" for m in run.metrics)
+
+
+def shown_hardware(dev: dict) -> str:
+    """The hardware column of a run (runs measured before the `hardware` field were CPU runs)."""
+    return dev.get("hardware") or f"CPU, {dev['threads']} thread"
 
 
 def table(work: Path) -> str:
@@ -140,7 +215,7 @@ def table(work: Path) -> str:
             examples += f" ({res['train_features']:,} windows)"
         rows.append(
             f"| {run.title} | {shown} (n={dev['dev_examples']:,}) | {run.baseline} | {examples} /"
-            f" {res['steps']:,} | {res['wall_time_s'] / 60:.1f} min | CPU, {dev['threads']} thread |"
+            f" {res['steps']:,} | {res['wall_time_s'] / 60:.1f} min | {shown_hardware(dev)} |"
             f" {run.paper} |"
         )
     return "\n".join(rows)
@@ -181,9 +256,7 @@ ARCHIVED = ("eval_results.json", "dev_metrics.json", "metrics.jsonl", "finetune_
 
 def archive(work: Path, to: Path) -> None:
     """Copy each run's measurements (not its weights) to `to`, the committed record the tables come from."""
-    import shutil
-
-    for run in RUNS:
+    for run in RUNS + SHORT_RUNS:
         for name in ARCHIVED:
             source = work / run.name / name
             if source.is_file():
@@ -202,14 +275,18 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="pretrained model (default: the built-in one)")
     parser.add_argument("--to", type=Path, default=Path("results/finetune"), help="archive: destination")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--device", default=None, help="run: cpu (default), cuda, cuda:N")
+    parser.add_argument("--parallel", type=int, default=1, help="run: runs at a time (e.g. on one GPU)")
     args = parser.parse_args()
+    known = RUNS + SHORT_RUNS
     names = args.only.split(",") if args.only else [r.name for r in RUNS]
-    unknown = sorted(set(names) - {r.name for r in RUNS})
+    unknown = sorted(set(names) - {r.name for r in known})
     if unknown:
-        parser.error(f"unknown run(s) {unknown}; known: {[r.name for r in RUNS]}")
-    runs = [r for r in RUNS if r.name in names]
+        parser.error(f"unknown run(s) {unknown}; known: {[r.name for r in known]}")
+    runs = [r for r in known if r.name in names]
     if args.stage == "run":
-        run_all(runs, args.work, args.data, args.model, args.threads)
+        failed = run_all(runs, args.work, args.data, args.model, args.threads, args.device, args.parallel)
+        raise SystemExit(1 if failed else 0)
     elif args.stage == "commands":
         for run in runs:
             print("\n".join(display(c, args.data) for c in commands(run, args.work, args.data, args.model)))
