@@ -21,6 +21,7 @@ so that the section can be tested without a GPU; it writes `cuda-tiny.json`, nev
 from __future__ import annotations
 
 import gc
+import signal
 import time
 import traceback
 from collections.abc import Callable
@@ -38,7 +39,7 @@ SHAPES = {
     "full": {"fixed": (16, 512), "varlen": (32, 16, 512), "pretraining": (64, 512), "matmul": 8192},
     "tiny": {"fixed": (2, 16), "varlen": (4, 4, 16), "pretraining": (2, 16), "matmul": 64},
 }
-DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}  # the targets' first
 DATASHEET_TFLOPS = 989.4  # NVIDIA H100 / H200 SXM, dense bf16 and fp16 tensor cores (no sparsity)
 
 
@@ -243,11 +244,40 @@ def gpu_info(device: str) -> dict:
     return info
 
 
-def cuda_section(d: Path, config, repeats: int, device: str = "cuda", shapes: str = "full") -> dict:
-    """Every measurement of the section (see the module docstring); returns a JSON-able dict."""
+class Stopped(BaseException):
+    """SIGTERM (a caller's deadline): not an Exception, so `guarded` lets it through to `cuda_section`."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(f"signal {signum}")
+
+
+def cuda_section(
+    d: Path, config, repeats: int, device: str = "cuda", shapes: str = "full", result: dict | None = None
+) -> dict:
+    """Every measurement of the section (see the module docstring), filled into `result` as they end;
+    on SIGTERM, what was measured so far, marked `stopped`."""
+    result = {} if result is None else result
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        return _measure(d, config, repeats, device, shapes, result)
+    except Stopped as e:
+        result["stopped"] = (
+            f"{e} after {time.perf_counter() - result['started']:.0f} s; the rest not measured"
+        )
+        print(f"cuda section: stopped ({e}); writing what was measured", flush=True)
+        result["summary"] = summary(result)
+        return result
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        result.pop("started", None)
+
+
+def _measure(d: Path, config, repeats: int, device: str, shapes: str, result: dict) -> dict:
     s, started = SHAPES[shapes], time.perf_counter()
+    result["started"] = started
     info = gpu_info(device)
-    result: dict = {"shapes": shapes, "info": info, "machine": machine_info(device)}
+    result |= {"shapes": shapes, "info": info, "machine": machine_info(device)}
     result["peak"] = peak = datasheet_peak(info["gpu"])
     print(
         f"cuda section on {info['gpu']}: torch {info['torch']}, transformers {info['transformers']}",
@@ -292,7 +322,7 @@ def cuda_section(d: Path, config, repeats: int, device: str = "cuda", shapes: st
 def summary(result: dict) -> dict:
     """Issue 14's GPU targets: ours >= 1.5x transformers SDPA in fp16 and bf16 at 16x512; ours bf16
     against transformers fp32 (the bf16 >= 4x target); None where a contestant has no time."""
-    inf = result["inference"]
+    inf = result.get("inference", {})
 
     def tps(label: str, impl: str) -> float | None:
         return inf.get(label, {}).get("impls", {}).get(impl, {}).get("tokens_per_s")

@@ -71,6 +71,26 @@ def test_a_failing_contestant_leaves_the_other_measured(monkeypatch, tmp_path):
     assert r["inference"]["fp16"]["impls"]["ours"]["max_abs_diff_vs_hf_sdpa"] is None  # nothing to compare to
 
 
+def test_sigterm_keeps_what_was_measured(monkeypatch, tmp_path):
+    """A caller's deadline (SIGTERM) ends the section with the measurements made so far, written."""
+    import os
+    import signal
+
+    def deadline(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the section")
+
+    monkeypatch.setattr(gpu_section, "pretraining", deadline)
+    run_main(
+        monkeypatch, "cuda", "--device", "cpu", "--shapes", "tiny", "--repeats", "1", "--out", str(tmp_path)
+    )
+    r = json.loads((tmp_path / "cuda-tiny.json").read_text())["result"]
+    assert r["stopped"].startswith(f"signal {int(signal.SIGTERM)}") and "pretraining" not in r
+    assert timed(r["inference"]["bf16"]) == {"ours", "hf-sdpa"}
+    assert r["summary"]["ours_vs_hf_sdpa_bf16"] > 0
+    assert signal.getsignal(signal.SIGTERM) is not gpu_section._stop  # the handler is put back
+
+
 def test_mfu_is_model_flops_over_the_matmul_rate_and_the_datasheet_peak():
     peak = gpu_section.datasheet_peak("NVIDIA H200")
     assert peak["tflops"] == 989.4

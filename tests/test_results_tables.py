@@ -148,6 +148,8 @@ def test_cuda_table_renders_every_measurement_and_failure():
     assert "fp32 51, fp16 790, bf16 failed TFLOP/s" in text and "989.4 TFLOP/s" in text
     assert "NVIDIA H200 (139.8 GiB, compute capability 9.0, CUDA 13.0), torch 2.11.0+cu130" in text
     assert "Not measured yet" in tool.cuda_table(None)
+    stopped = {**GPU_RECORD, "result": {**GPU_RECORD["result"], "stopped": "signal 15 after 88 s"}}
+    assert "Stopped before the end: signal 15 after 88 s." in tool.cuda_table(stopped)
 
 
 def test_cuda_targets_rows(tmp_path):

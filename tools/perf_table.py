@@ -189,7 +189,7 @@ def cuda_entries(r: dict) -> list[tuple[str, dict]]:
     """(label, entry) of each measurement of the cuda section, labelled with its recorded shape."""
     out = []
     for d in ("fp16", "bf16", "fp32"):
-        e = r["inference"].get(d, {})
+        e = r.get("inference", {}).get(d, {})
         out.append((f"{'x'.join(map(str, e.get('shape', '?')))} {d}", e))
     v, p = r.get("varlen", {}), r.get("pretraining", {})
     out.append((f"{v.get('sentences', '?')} x {v.get('lengths', '?')} {v.get('dtype', '')}".strip(), v))
@@ -237,7 +237,8 @@ def cuda_table(record: dict | None) -> str:
         f"{info.get('capability', '?')}, CUDA {info.get('cuda', '?')}), torch {info['torch']}, "
         f"transformers {info['transformers']}; {record['wall_s']:.0f} s."
     )
-    return f"{table}\n\n{note}\n\n{where}"
+    stopped = f"Stopped before the end: {r['stopped']}.\n\n" if "stopped" in r else ""
+    return f"{table}\n\n{stopped}{note}\n\n{where}"
 
 
 def _failed(v: dict) -> str:
