@@ -240,10 +240,12 @@ def run(budget_s: float, out: Path) -> None:
 
 
 def bench_env() -> dict[str, str]:
-    """The environment minus the folders of PYTHONPATH named `*-pinned` (our pinned tokenizers, carried as a
-    wheel): transformers, the bench's peer, is checked against the machine's own versions at import."""
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if not p.endswith("-pinned")]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    """The environment with $GPU_LEG_BENCH_PATH first on PYTHONPATH: packages the bench's peer (transformers)
+    needs in other versions than the machine has, carried as wheels."""
+    extra = os.environ.get("GPU_LEG_BENCH_PATH")
+    if not extra:
+        return dict(os.environ)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [extra, os.environ.get("PYTHONPATH")]))}
 
 
 def unpack() -> None:

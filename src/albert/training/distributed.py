@@ -52,6 +52,8 @@ def setup(device: str | None = None, *, timeout_s: float = 1800) -> DistInfo:
         device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
     dev = torch.device(device)
     if dev.type == "cuda":
+        if dev.index is None:  # "cuda": this process's GPU (older torch refuses set_device without an index)
+            dev = torch.device("cuda", local_rank)
         torch.cuda.set_device(dev)
     if world_size > 1 and not dist.is_initialized():
         backend = "nccl" if dev.type == "cuda" else "gloo"
