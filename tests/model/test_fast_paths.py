@@ -256,3 +256,12 @@ def test_pipelines_get_the_defaults() -> None:
     pipe = pipeline("fill-mask")  # the built-in model
     assert pipe.model.fast_paths == FastPaths() and not pipe.model.training
     assert pipe.model.backbone_model.use_unpadding(torch.tensor([[1, 1, 0], [1, 1, 1]]), False)
+
+
+def test_padding_removal_runs_on_cpus_only():
+    """Unpadded where it measured faster (CPUs); GPUs keep the padded batch (results/bench/cuda.json)."""
+    from albert.model.unpad import unpad_pays
+
+    assert unpad_pays(torch.device("cpu"))
+    assert not unpad_pays(torch.device("cuda"))
+    assert not unpad_pays(torch.device("cuda", 1))

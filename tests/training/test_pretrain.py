@@ -115,12 +115,3 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no corpus"):
         pretrain(PretrainArgs(tokenizer=None, corpus=[], vocab_size=100),
                  TrainArgs(output_dir=str(tmp_path), max_steps=1))  # fmt: skip
-
-
-def test_padding_removal_only_where_it_pays():
-    """Unpadded on a CPU; on CUDA the padded batch (one masked kernel per layer) is kept."""
-    from albert.training.pretrain import unpad_pays
-
-    assert unpad_pays(torch.device("cpu"))
-    assert not unpad_pays(torch.device("cuda"))
-    assert not unpad_pays(torch.device("cuda", 1))

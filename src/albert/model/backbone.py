@@ -31,7 +31,7 @@ from albert.model.base import AlbertPreTrainedModel
 from albert.model.fast import FastPaths, activation_for
 from albert.model.inputs import check_inputs, expand_head_mask
 from albert.model.outputs import BaseModelOutputWithPooling
-from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, varlen_attention
+from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, unpad_pays, varlen_attention
 
 
 class Embeddings(nn.Module):
@@ -334,6 +334,7 @@ class AlbertModel(AlbertPreTrainedModel):
         """Whether this forward runs on packed real tokens (the `unpad` fast path; see `fast.py`)."""
         return (
             self.fast_paths.unpad
+            and unpad_pays(attention_mask.device)
             and not output_attentions
             and self.config.position_embedding_type == "absolute"
             and can_unpad(attention_mask)

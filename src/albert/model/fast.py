@@ -13,8 +13,9 @@ changes, and what it costs:
   differ by float rounding (~1e-7).
 - `unpad`: padding is removed before the encoder and restored after it (`unpad.py`); padded positions
   of `last_hidden_state` / `hidden_states` are 0 (the reference's are meaningless values computed from
-  the padding embedding; a left-padded sequence's pooled vector therefore differs too). Used when the mask has padding and only 0/1 values,
-  without `output_attentions` and with absolute positions; otherwise the padded path runs.
+  the padding embedding; a left-padded sequence's pooled vector therefore differs too). Used on CPUs
+  (on GPUs the padded batch measured faster: `unpad.unpad_pays`) when the mask has padding and only 0/1
+  values, without `output_attentions` and with absolute positions; otherwise the padded path runs.
 - `sparse_mlm`: the MLM head runs only where `labels != -100` when labels are given, so
   `prediction_logits` / `logits` are (M, V) for those M positions in row-major order (the order of
   `labels[labels != -100]`) instead of (B, T, V); the loss is the same number. Saves the (B, T, V)

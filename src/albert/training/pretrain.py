@@ -72,8 +72,8 @@ class PretrainArgs:
     data_seed: int = 12345
     """Seed of chunking, pairing and static masks."""
     fast_paths: bool = True
-    """Train with the model's fast paths (padding removed where it pays: see `unpad_pays`; MLM logits only at
-    predicted positions; fused GELU): the same losses, less compute and memory (see albert.model.fast)."""
+    """Train with the model's fast paths (padding removed where it pays, MLM logits only at predicted
+    positions, fused GELU): the same losses, less compute and memory (see albert.model.fast)."""
     start_over: bool = False
     """Delete the vocabulary, shards, checkpoints and model of an earlier run in the output directory first
     (without it, a run refuses an output directory built from another corpus or other settings)."""
@@ -212,7 +212,7 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
         )
     if not args.start_over:
         check_output_dir(out, args, resuming=train_args.resume is not None)
-    info = dist_utils.setup(train_args.device)
+    dist_utils.setup(train_args.device)
     if dist_utils.is_main_process():
         record_run(out, args, start_over=args.start_over)
     dist_utils.barrier()
@@ -259,7 +259,7 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     else:
         model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
     if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
-        model.enable_fast_paths(fused_gelu=True, unpad=unpad_pays(info.device), sparse_mlm=True)
+        model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
     else:
         model.disable_fast_paths()
     logger.info("pretraining %s parameters on %d instances", f"{model.num_parameters():,}", len(dataset))
@@ -267,18 +267,6 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     if dist_utils.is_main_process():
         export_model(result, tokenizer, out / "model")
     return result
-
-
-def unpad_pays(device: torch.device) -> bool:
-    """Whether padding removal speeds up pretraining on `device`.
-
-    Pretraining batches are ~92% real tokens (most instances are filled to max_seq_length), spread over
-    dozens of distinct lengths. On a CPU the unpadded path saves that 8% of the matrix products and its
-    one attention call per distinct length costs little. On a GPU each of those calls is a kernel launch
-    of a few sequences, dozens per layer application, where the padded batch is one masked fused kernel
-    per layer application: the padded path is kept there.
-    """
-    return device.type != "cuda"
 
 
 def export_model(result: TrainResult, tokenizer: Any, directory: Path) -> None:
