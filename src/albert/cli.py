@@ -337,7 +337,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         ("max_queue", int, "inputs allowed to wait for the model; beyond, requests get 429"),
         ("max_items", int, "inputs per request; beyond, 413"),
         ("max_body_bytes", int, "request body size; beyond, 413"),
-        ("max_input_chars", int, "characters per input; beyond, 413 (tokens: the model's limit, else 422)"),
+        ("max_input_chars", int, "characters per input; beyond, 413"),
+        (
+            "max_input_tokens",
+            int,
+            "tokens of all the texts of one input; beyond, 413 (by default the model's"
+            " own limit applies: 422 past it, unless the request asks for truncation)",
+        ),
         ("timeout_s", float, "seconds from a request's arrival to its answer; beyond, 503"),
     )
     for name, kind, text in limits:

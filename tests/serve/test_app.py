@@ -112,6 +112,16 @@ def test_bad_requests_are_4xx_naming_the_problem(fill_server, body, status, word
     assert words in response.json()["error"]
 
 
+def test_token_limit_of_the_server(fill_mask_pipe):
+    """--max-input-tokens: counted with the pipeline's tokenizer, 413 naming the item; shorter inputs pass."""
+    with running_server("fill-mask", lambda: fill_mask_pipe, max_input_tokens=12) as (url, _):
+        assert post(url, "fill-mask", {"inputs": TEXTS[0]}).status_code == 200
+        response = post(url, "fill-mask", {"inputs": [TEXTS[0], "word " * 20 + "[MASK]"]})
+        assert response.status_code == 413, response.text
+        assert response.json()["error"].startswith('"inputs"[1] has ')
+        assert "at most 12 per input" in response.json()["error"]
+
+
 def test_long_input_with_truncation_is_answered(fill_server, fill_mask_pipe):
     url, _ = fill_server
     response = post(

@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from albert.serve.batching import BatchWorker, Job, QueueFull, params_key
-from albert.serve.limits import Limits, ParsedRequest, RequestError, parse_request
+from albert.serve.limits import Limits, ParsedRequest, RequestError, check_tokens, parse_request
 from albert.serve.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,10 @@ class ServeState:
         self.worker.start()
         if self.status == "loading":
             self.status = "ready"
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` by the pipeline's tokenizer, special tokens not counted."""
+        return len(self.pipe.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def drain(self) -> None:
         """Refuse new requests from now on (in-flight ones are still answered)."""
@@ -208,6 +212,7 @@ async def admit(state: ServeState, task: str, request: Request) -> tuple[ParsedR
     try:
         body = await read_body(request, state.limits.max_body_bytes)
         parsed = parse_request(body, task, state.limits, state.parse_input)
+        check_tokens(parsed, state.count_tokens, state.limits)
         try:
             params = state.pipe.params(parsed.parameters)
         except (ValueError, TypeError) as e:

@@ -27,12 +27,17 @@ class Limits:
     max_items: int = 64  # inputs per request; beyond: 413
     max_body_bytes: int = 1_000_000  # request body; beyond: 413
     max_input_chars: int = 100_000  # characters of all the strings of one input; beyond: 413
+    max_input_tokens: int | None = (
+        None  # tokens of all the texts of one input; beyond: 413 (None: the model's)
+    )
     timeout_s: float = 30.0  # from arrival to answer; beyond: 503 and the input leaves the queue
 
     def __post_init__(self) -> None:
         for name in ("max_batch_size", "max_queue", "max_items", "max_body_bytes", "max_input_chars"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_input_tokens is not None and self.max_input_tokens < 1:
+            raise ValueError(f"max_input_tokens must be >= 1 (or None), got {self.max_input_tokens}")
         if self.max_wait_ms < 0 or self.timeout_s <= 0:
             raise ValueError(
                 f"max_wait_ms must be >= 0 and timeout_s > 0, got {self.max_wait_ms}, {self.timeout_s}"
@@ -113,6 +118,32 @@ def _read_item(
             f"{where} has {chars} characters; this server takes at most {limits.max_input_chars} per input",
         )
     return value
+
+
+def check_tokens(parsed: ParsedRequest, count: Callable[[str], int], limits: Limits) -> None:
+    """413 for an input whose texts hold more than `limits.max_input_tokens` tokens (`count(text)`, without
+    special tokens); nothing to check when that limit is None (the model's own length limit applies)."""
+    if limits.max_input_tokens is None:
+        return
+    for index, item in enumerate(parsed.items):
+        tokens = sum(count(text) for text in _strings(item))
+        if tokens > limits.max_input_tokens:
+            where = '"inputs"' if parsed.single else f'"inputs"[{index}]'
+            raise RequestError(
+                413,
+                f"{where} has {tokens} tokens; this server takes at most {limits.max_input_tokens} per input",
+            )
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _chars(value: Any) -> int:
