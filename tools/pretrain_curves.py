@@ -9,7 +9,12 @@ top-1 it was at the end of leg 1; reports the tokens at which each target would 
 A straight line in ln(tokens) is a crude model of an early-phase curve (MLM curves often bend down later,
 when the model starts to use context), so the answer is an order of magnitude, not a forecast.
 
-    python tools/pretrain_curves.py   # writes results/pretrain-full/curves.png and extrapolation.json
+    python tools/pretrain_curves.py       # writes results/pretrain-full/curves.png and extrapolation.json
+    python tools/pretrain_curves.py gpu   # the same for the GPU leg: results/pretrain-gpu/extrapolation.*
+
+`gpu` fits the GPU leg's own evaluations (4 fixed batches of 512 held-out instances, after 40M tokens)
+and takes the fill-mask / MLM top-1 fraction from its end-of-leg measurement (`heldout.json`); hours are
+at the leg's own measured speed on that GPU.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LEG1, FULL = ROOT / "results" / "pretrain-default", ROOT / "results" / "pretrain-full"
+GPU = ROOT / "results" / "pretrain-gpu"
+TARGETS = {"mlm_top1 20%": 0.20, "mlm_top1 25%": 0.25}
 
 
 def eval_points(metrics: Path, token_offset: int) -> list[tuple[float, dict]]:
@@ -43,7 +50,10 @@ def main() -> None:
     leg1 = eval_points(LEG1 / "metrics.jsonl", 0)
     leg1_tokens = max(t for t, _ in leg1)
     legs = json.loads((FULL / "legs.json").read_text())
-    ends = {"heldout_leg1": leg1_tokens, "heldout_leg2": sum(leg["tokens"] for leg in legs)}
+    ends = {
+        "heldout_leg1": leg1_tokens,
+        "heldout_leg2": sum(leg["tokens"] for leg in legs if leg["run"] != "runs/gpu"),
+    }
     measured = {
         name: json.loads((FULL / f"{name}.json").read_text())
         for name in ends
@@ -112,5 +122,57 @@ def plot(leg1: list, ends: dict, measured: dict, report: dict, path: Path) -> No
     fig.savefig(path, dpi=100)
 
 
+def gpu_leg() -> None:
+    """Fit, targets and plot of the GPU leg (results/pretrain-gpu)."""
+    points = eval_points(GPU / "metrics.jsonl", 0)
+    measured = json.loads((GPU / "heldout.json").read_text())
+    a, b = fit([(t, r["mlm_accuracy"]) for t, r in points if t >= 4e7])
+    ratio = measured["fill_mask_top1"] / measured["mlm_accuracy"]
+    train = [json.loads(x) for x in (GPU / "metrics.jsonl").read_text().splitlines()]
+    last = [r for r in train if r["split"] == "train"][-1]
+    speed = last["tokens"] / last["elapsed_s"]  # tokens/s of the whole run, evaluations and saves included
+    needed = {name: math.exp((y - a) / b) for name, y in TARGETS.items()}
+    needed["fill_mask_top1 20%"] = math.exp((0.20 / ratio - a) / b)
+    report = {
+        "mlm_top1_fit": {"a": a, "b_per_ln_token": b, "points": sum(t >= 4e7 for t, _ in points)},
+        "fill_mask_over_mlm_top1_at_end": ratio,
+        "measured_at_end": {"tokens": last["tokens"], **measured},
+        "tokens_needed": needed,
+        "tokens_per_s_on_the_gpu": speed,
+        "gpu_minutes_at_that_speed": {k: v / speed / 60 for k, v in needed.items()},
+    }
+    (GPU / "extrapolation.json").write_text(json.dumps(report, indent=2) + "\n")
+    plot_gpu(points, measured, last["tokens"], report, GPU / "extrapolation.png")
+    print(json.dumps(report, indent=2))
+
+
+def plot_gpu(points: list, measured: dict, tokens: int, report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    ax.plot([t for t, _ in points], [r["mlm_accuracy"] for _, r in points], "o-", ms=3,
+            label="GPU leg: MLM top-1 (4 x 512 held-out instances)")  # fmt: skip
+    ax.plot([tokens], [measured["mlm_accuracy"]], "D", label="end: MLM top-1 (all held out)")
+    ax.plot([tokens], [measured["fill_mask_top1"]], "s", label="end: whole-word fill-mask top-1")
+    f, ratio = report["mlm_top1_fit"], report["fill_mask_over_mlm_top1_at_end"]
+    xmax = max(report["tokens_needed"].values()) * 1.5
+    xs = [4e7 * (xmax / 4e7) ** (i / 60) for i in range(61)]
+    line = [f["a"] + f["b_per_ln_token"] * math.log(x) for x in xs]
+    ax.plot(xs, line, "C0--", lw=1, label="fit: a + b ln(tokens), after 40M tokens")
+    ax.plot(xs, [y * ratio for y in line], "k:", lw=1, label="fill-mask if it stays the same fraction")
+    ax.axhline(0.20, color="r", lw=0.8, label="target 20%")
+    ax.set(
+        xscale="log", xlabel="training tokens", ylabel="held-out top-1", title="GPU leg (ALBERT-base shape)"
+    )
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    gpu_leg() if sys.argv[1:] == ["gpu"] else main()
