@@ -39,3 +39,24 @@ def test_test_toolchain_is_pinned():
     pins = {re.split(r"[=<>!~\[ ]", r, maxsplit=1)[0].lower(): r for r in requirements}
     for tool in ("pytest", "hypothesis", "ruff", "onnx", "onnxruntime", "transformers", "protobuf"):
         assert "==" in pins[tool], f"{tool} is not pinned in the test extra: {pins.get(tool)}"
+
+
+def test_command_1_prints_what_the_readme_shows():
+    """The README's sample output of command 1 is what the built-in model prints (tokens exact, scores
+    within 1e-4: the last digit may move between CPUs)."""
+    import subprocess
+    import sys
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = re.search(r'albert fill-mask "(.*?)"', readme).group(1)
+    shown = re.search(r"What command 1 prints.*?```\n(.*?)```", readme, re.S).group(1).splitlines()
+    done = subprocess.run(
+        [sys.executable, "-m", "albert", "fill-mask", text], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    assert printed[0] == shown[0] and len(printed) == len(shown)
+    for ours, readme_row in zip(printed[1:], shown[1:]):
+        (rank, score, rest), (rank2, score2, rest2) = ours.split(None, 2), readme_row.split(None, 2)
+        assert (rank, rest) == (rank2, rest2)
+        assert abs(float(score) - float(score2)) < 1e-4

@@ -104,13 +104,7 @@ def plot(leg1: list, ends: dict, measured: dict, report: dict, path: Path) -> No
             [ends[name]], [m["fill_mask_top1"]], "s", label=f"end of {name[8:]}: whole-word fill-mask top-1"
         )
         ax2.plot([ends[name]], [m["sop_accuracy"]], "D", label=f"end of {name[8:]} (all held out)")
-    f, ratio = report["mlm_top1_fit"], report["fill_mask_over_mlm_top1_at_leg1_end"]
-    xmax = max(report["tokens_needed"].values()) * 1.5
-    xs = [5e6 * (xmax / 5e6) ** (i / 60) for i in range(61)]
-    line = [f["a"] + f["b_per_ln_token"] * math.log(x) for x in xs]
-    ax1.plot(xs, line, "C0--", lw=1, label="fit: a + b ln(tokens)")
-    ax1.plot(xs, [y * ratio for y in line], "k:", lw=1, label="fill-mask if it stays the same fraction")
-    ax1.axhline(0.20, color="r", lw=0.8, label="target 20%")
+    plot_fit(ax1, report, report["fill_mask_over_mlm_top1_at_leg1_end"], 5e6, "fit: a + b ln(tokens)")
     ax1.set(
         xscale="log", xlabel="training tokens (cumulative)", ylabel="held-out top-1", title="MLM / fill-mask"
     )
@@ -146,6 +140,17 @@ def gpu_leg() -> None:
     print(json.dumps(report, indent=2))
 
 
+def plot_fit(ax, report: dict, ratio: float, start: float, label: str) -> None:
+    """The fitted line from `start` tokens to past the last target, fill-mask at `ratio` of it, the 20% target."""
+    f = report["mlm_top1_fit"]
+    xmax = max(report["tokens_needed"].values()) * 1.5
+    xs = [start * (xmax / start) ** (i / 60) for i in range(61)]
+    line = [f["a"] + f["b_per_ln_token"] * math.log(x) for x in xs]
+    ax.plot(xs, line, "C0--", lw=1, label=label)
+    ax.plot(xs, [y * ratio for y in line], "k:", lw=1, label="fill-mask if it stays the same fraction")
+    ax.axhline(0.20, color="r", lw=0.8, label="target 20%")
+
+
 def plot_gpu(points: list, measured: dict, tokens: int, report: dict, path: Path) -> None:
     import matplotlib
 
@@ -157,13 +162,8 @@ def plot_gpu(points: list, measured: dict, tokens: int, report: dict, path: Path
             label="GPU leg: MLM top-1 (4 x 512 held-out instances)")  # fmt: skip
     ax.plot([tokens], [measured["mlm_accuracy"]], "D", label="end: MLM top-1 (all held out)")
     ax.plot([tokens], [measured["fill_mask_top1"]], "s", label="end: whole-word fill-mask top-1")
-    f, ratio = report["mlm_top1_fit"], report["fill_mask_over_mlm_top1_at_end"]
-    xmax = max(report["tokens_needed"].values()) * 1.5
-    xs = [4e7 * (xmax / 4e7) ** (i / 60) for i in range(61)]
-    line = [f["a"] + f["b_per_ln_token"] * math.log(x) for x in xs]
-    ax.plot(xs, line, "C0--", lw=1, label="fit: a + b ln(tokens), after 40M tokens")
-    ax.plot(xs, [y * ratio for y in line], "k:", lw=1, label="fill-mask if it stays the same fraction")
-    ax.axhline(0.20, color="r", lw=0.8, label="target 20%")
+    label = "fit: a + b ln(tokens), after 40M tokens"
+    plot_fit(ax, report, report["fill_mask_over_mlm_top1_at_end"], 4e7, label)
     ax.set(
         xscale="log", xlabel="training tokens", ylabel="held-out top-1", title="GPU leg (ALBERT-base shape)"
     )
