@@ -230,7 +230,8 @@ def main() -> int:
         return 0
     inputs = sentences(256)
     result: dict = {
-        "command": "OMP_NUM_THREADS=1 python bench/bench_serve.py " + " ".join(sys.argv[1:]),
+        "command": f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} python bench/bench_serve.py "
+        + " ".join(sys.argv[1:]),
         "machine": {**machine_info("cpu"), "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset")},
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "model": "built-in (albert/assets/default), fill-mask, top_k 5",
