@@ -93,7 +93,7 @@ def _gpu_entry(shape: list[int], ours_s: float, hf_s: float | None, **extra) -> 
     return {"shape": shape, "impls": impls, "ours_speedup_vs_hf_sdpa": speedup, **extra}
 
 
-GPU_RECORD = {  # a made-up cuda section result (no GPU run is committed yet): only the renderer is tested
+GPU_RECORD = {  # made up, with failures in it (the committed run has none): only the renderer is tested
     "command": "python bench/run.py --device cuda",
     "wall_s": 41.2,
     "result": {
