@@ -185,6 +185,21 @@ def int8_table(record: dict) -> str:
     return f"{table}\n\n{note}\n\n{provenance(record)}"
 
 
+def compile_table(record: dict) -> str:
+    r = record["result"]
+    eager = r["impls"]["eager"]
+    rows = [
+        [k, v["median_s"] * 1e3, cpu_ms(v), f"x{eager['median_s'] / v['median_s']:.2f}"]
+        for k, v in r["impls"].items()
+    ]
+    table = md(["AlbertModel 8x128, fp32", "median wall ms", "median CPU ms", "vs eager (wall)"], rows)
+    note = (
+        f"First call of the compiled model (compilation included): {r['first_call_s (compilation)']:.1f} s; "
+        f"largest difference from eager: {r['max_abs_diff']:.1e}."
+    )
+    return f"{table}\n\n{note}\n\n{provenance(record)}"
+
+
 def cuda_entries(r: dict) -> list[tuple[str, dict]]:
     """(label, entry) of each measurement of the cuda section, labelled with its recorded shape."""
     out = []
@@ -318,6 +333,7 @@ RENDER = {
     "pipeline": pipeline_table,
     "pretraining": pretraining_table,
     "int8": int8_table,
+    "compile": compile_table,
     "cuda": None,  # also without its file: how to measure it
     "targets": None,  # from several files: `targets`
 }
