@@ -148,13 +148,7 @@ def _strings(value: Any) -> list[str]:
 
 def _chars(value: Any) -> int:
     """Characters of all the strings inside a JSON value."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        return sum(_chars(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_chars(v) for v in value)
-    return 0
+    return sum(len(text) for text in _strings(value))
 
 
 def _kind(value: Any) -> str:
