@@ -254,7 +254,7 @@ def test_pipelines_get_the_defaults() -> None:
     from albert.pipelines import pipeline
 
     pipe = pipeline("fill-mask")  # the built-in model
-    assert pipe.model.fast_paths == FastPaths() and not pipe.model.training
+    assert pipe.model.fast_paths == FastPaths(packed_linear=True) and not pipe.model.training
     assert pipe.model.backbone_model.use_unpadding(torch.tensor([[1, 1, 0], [1, 1, 1]]), False)
 
 

@@ -30,6 +30,7 @@ from albert.model.attention import (
 from albert.model.base import AlbertPreTrainedModel
 from albert.model.fast import FastPaths, activation_for
 from albert.model.inputs import check_inputs, expand_head_mask
+from albert.model.onednn import linear
 from albert.model.outputs import BaseModelOutputWithPooling
 from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, unpad_pays, varlen_attention
 
@@ -79,6 +80,7 @@ class SelfAttention(nn.Module):
         self.output_dropout = nn.Dropout(config.hidden_dropout_prob)
         self.position_embedding_type = config.position_embedding_type
         self.max_position_embeddings = config.max_position_embeddings
+        self.packed_linear = FastPaths().packed_linear  # set by enable_fast_paths; see onednn.py
         if config.position_embedding_type != "absolute":
             self.distance_embedding = nn.Embedding(2 * config.max_position_embeddings - 1, config.head_size)
 
@@ -93,12 +95,14 @@ class SelfAttention(nn.Module):
         packing: Packing | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         if packing is not None:
-            qkv = self.qkv(x).view(x.shape[0], 3, self.num_heads, self.head_size)  # (nnz, 3, N, D)
+            qkv = linear(self.qkv, x, self.packed_linear)  # (nnz, 3H)
+            qkv = qkv.view(x.shape[0], 3, self.num_heads, self.head_size)  # (nnz, 3, N, D)
             p = self.attention_dropout_p
             context = varlen_attention(qkv, packing, head_mask=head_mask, dropout_p=p, training=self.training)
-            return self.output_dropout(self.output(context)), None
+            return self.output_dropout(linear(self.output, context, self.packed_linear)), None
         b, t, h = x.shape
-        qkv = self.qkv(x).view(b, t, 3, self.num_heads, self.head_size)  # (B, T, 3, N, D)
+        qkv = linear(self.qkv, x, self.packed_linear)  # (B, T, 3H)
+        qkv = qkv.view(b, t, 3, self.num_heads, self.head_size)  # (B, T, 3, N, D)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, N, T, D)
         relative = self.position_embedding_type != "absolute"
         probs = None
@@ -133,7 +137,7 @@ class SelfAttention(nn.Module):
                 extra_scores=extra,
             )
         context = context.transpose(1, 2).reshape(b, t, h)  # (B, T, H)
-        return self.output_dropout(self.output(context)), probs
+        return self.output_dropout(linear(self.output, context, self.packed_linear)), probs
 
 
 class FeedForward(nn.Module):
@@ -146,6 +150,7 @@ class FeedForward(nn.Module):
         self.activation_name = config.hidden_act
         self.activation = activation_for(config.hidden_act, fused=FastPaths().fused_gelu)  # see fast.py
         self.chunk_size = config.chunk_size_feed_forward
+        self.packed_linear = FastPaths().packed_linear  # set by enable_fast_paths; see onednn.py
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, T, H) or packed (nnz, H)."""
@@ -154,7 +159,8 @@ class FeedForward(nn.Module):
         return self._ffn(x)
 
     def _ffn(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down(self.activation(self.up(x)))
+        up = self.activation(linear(self.up, x, self.packed_linear))
+        return linear(self.down, up, self.packed_linear)
 
 
 class EncoderLayer(nn.Module):
@@ -206,6 +212,7 @@ class Encoder(nn.Module):
         self.embedding_projection = nn.Linear(config.embedding_size, config.hidden_size)
         self.groups = nn.ModuleList(LayerGroup(config) for _ in range(config.num_hidden_groups))
         self.checkpointing = FastPaths().checkpointing  # set by enable_fast_paths
+        self.packed_linear = FastPaths().packed_linear  # set by enable_fast_paths; see onednn.py
 
     def forward(
         self,
@@ -220,7 +227,7 @@ class Encoder(nn.Module):
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
         """x: (B, T, E) -> (B, T, H), plus hidden states after the projection and each application.
         With `packing`, x is (nnz, E) and so are the results (nnz, H)."""
-        h = self.embedding_projection(x)  # (B, T, H)
+        h = linear(self.embedding_projection, x, self.packed_linear)  # (B, T, H)
         recompute = self.checkpointing and self.training and torch.is_grad_enabled()
         hidden_states = [h] if output_hidden_states else None
         attentions = [] if output_attentions else None

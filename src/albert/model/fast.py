@@ -5,7 +5,8 @@ reference at every real position), set with `model.enable_fast_paths(...)`.
 the pipelines, `albert run`, fine-tuning and pretraining all get them without a flag. What they change
 besides speed is below; the one opt-out is `model.disable_fast_paths()` (`REFERENCE`), which makes the
 model compute exactly as `transformers` does, padded positions included. `sparse_mlm` (changes the
-shape of the MLM logits) and `checkpointing` (trades compute for memory) stay opt-in. What each one
+shape of the MLM logits) and `checkpointing` (trades compute for memory) stay opt-in, and so does
+`packed_linear` for the model API; the pipelines (and so `albert run` and `albert serve`) switch it on. What each one
 changes, and what it costs:
 
 - `fused_gelu`: "gelu_new" (the tanh GELU of ALBERT v2) as torch's fused kernel, one pass instead of
@@ -16,6 +17,15 @@ changes, and what it costs:
   the padding embedding; a left-padded sequence's pooled vector therefore differs too). Used on CPUs
   (on GPUs the padded batch measured faster: `unpad.unpad_pays`) when the mask has padding and only 0/1
   values, without `output_attentions` and with absolute positions; otherwise the padded path runs.
+- `packed_linear`: in fp32 CPU inference the encoder's matrix products run on weights reordered once
+  for oneDNN (`onednn.py`) instead of MKL's sgemm on the stored layout; the reordered copies take memory
+  equal to the encoder's weights (the shared layer once). Only without autograd, so training is unchanged;
+  the two kernels differ by float rounding (~1e-6). Why not on for the model API: the copy is refreshed
+  when a weight is replaced or written through autograd's version counter (optimizers, `load_state_dict`,
+  `torch.no_grad()` in-place ops), but a write through `weight.data` or a NumPy view is invisible to it and
+  would leave the old weights in use. Pipelines own their model's weights, so there it is safe;
+  `model.enable_fast_paths()` (which also drops the packed copies) or `prepare_for_inference(model)` turn
+  it on elsewhere.
 - `sparse_mlm`: the MLM head runs only where `labels != -100` when labels are given, so
   `prediction_logits` / `logits` are (M, V) for those M positions in row-major order (the order of
   `labels[labels != -100]`) instead of (B, T, V); the loss is the same number. Saves the (B, T, V)
@@ -41,9 +51,12 @@ class FastPaths:
     unpad: bool = True
     sparse_mlm: bool = False
     checkpointing: bool = False
+    packed_linear: bool = False
 
 
-REFERENCE = FastPaths(fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False)
+REFERENCE = FastPaths(
+    fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False, packed_linear=False
+)
 """Every path off: the reference computation (`model.disable_fast_paths()`)."""
 
 # Fused kernels for activations whose reference formula is spelled out elementwise.

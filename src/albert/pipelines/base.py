@@ -23,12 +23,22 @@ from typing import Any, ClassVar
 import torch
 
 from albert.devices import resolve_device  # noqa: F401 (re-exported: pipelines' device choice)
+from albert.model.fast import FastPaths
 
 logger = logging.getLogger(__name__)
 
 # How many batches' worth of inputs are read ahead and sorted by length. Larger windows pad less but
 # hold back results (and memory) longer when streaming.
 WINDOW_BATCHES = 16
+
+
+def use_packed_weights(model: torch.nn.Module) -> None:
+    """A pipeline owns its model's inference, so on top of the default fast paths it runs the matrix
+    products on oneDNN-packed weights (`packed_linear`, see `albert.model.fast`); a model whose fast
+    paths were chosen otherwise (e.g. `disable_fast_paths()`) keeps them."""
+    paths = getattr(model, "fast_paths", None)
+    if paths == FastPaths():
+        model.enable_fast_paths(**{**vars(paths), "packed_linear": True})
 
 
 class PipelineError(ValueError):
@@ -133,6 +143,7 @@ class Pipeline:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model.eval()
+        use_packed_weights(self.model)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.defaults = self.check_params(defaults)

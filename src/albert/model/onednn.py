@@ -1,0 +1,88 @@
+"""Pre-packed oneDNN matrix products for fp32 CPU inference (the `packed_linear` fast path).
+
+`nn.Linear` on an x86 CPU calls MKL's sgemm, which reads the weight matrix in its stored row-major layout
+on every call. oneDNN can reorder a weight once into the blocked layout its kernels read fastest (the
+same kernel torch.compile's CPU backend uses when it freezes weights). The reordered copy is cached per
+layer, outside the module (its state dict, copies and pickles are unchanged), and rebuilt when the weight
+is replaced or changed in place. It pays on short inputs, where MKL's kernel is least efficient:
+albert-base on one core of an AMD EPYC (Zen 3), `ours-packed` against `ours` in `results/bench/short.json`
+(one 25-token sentence, 16 short ones) and `inference.json` (8x128); at 32 x 16..256 (`varlen.json`)
+the two are level. Rendered in docs/performance.md.
+
+It is used only where it computes the same function and no autograd is needed: x86-64, CPU tensors, fp32
+input and weight, no gradient wanted (inference mode, `torch.no_grad()`, or frozen weights and input), no
+autocast, not while tracing, exporting or compiling (those see `nn.Linear`). Anything else takes the
+layer's own path, so training is unaffected and an int8-quantised layer keeps its own kernel. The two
+kernels sum in different orders: ~1e-6 apart in fp32. Off by default in the model API, on in the
+pipelines: `fast.py` says why.
+"""
+
+from __future__ import annotations
+
+import platform
+import weakref
+
+import torch
+from torch import nn
+
+# Measured on x86-64 only (MKL against oneDNN there); elsewhere nn.Linear's own kernel runs.
+AVAILABLE = (
+    platform.machine().lower() in ("x86_64", "amd64")
+    and torch.backends.mkldnn.is_available()
+    and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
+)
+
+# A hint oneDNN uses to pick the packed layout; the packed weight serves every row count.
+_ROWS_HINT = 64
+
+# layer -> ((weight identity, version), packed weight); entries go with their layers.
+_CACHE: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], torch.Tensor]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def linear(layer: nn.Module, x: torch.Tensor, packed: bool) -> torch.Tensor:
+    """`layer(x)` for x (..., in) -> (..., out), through the packed oneDNN kernel when `packed` and it applies."""
+    if packed and applies(layer, x):
+        return torch.ops.mkldnn._linear_pointwise(x, packed_weight(layer), layer.bias, "none", [], "")
+    return layer(x)
+
+
+def applies(layer: nn.Module, x: torch.Tensor) -> bool:
+    """Whether `linear` would take the packed kernel for this layer and input."""
+    if not AVAILABLE or type(layer) is not nn.Linear:  # e.g. a quantised layer: its own kernel
+        return False
+    w = layer.weight
+    return (
+        not w.is_inference()  # its version counter, which keeps the cache honest, is not tracked
+        and x.device.type == "cpu"
+        and w.device.type == "cpu"
+        and x.dtype == torch.float32
+        and w.dtype == torch.float32
+        and not (torch.is_grad_enabled() and (x.requires_grad or w.requires_grad))
+        and not torch.is_autocast_enabled("cpu")
+        and not torch.jit.is_tracing()
+        and not torch.jit.is_scripting()
+        and not torch.onnx.is_in_onnx_export()
+        and not torch.compiler.is_compiling()
+    )
+
+
+def forget_packed_weights(model: nn.Module) -> None:
+    """Drop the packed copies of `model`'s layers (rebuilt on their next use)."""
+    for module in model.modules():
+        _CACHE.pop(module, None)
+
+
+def packed_weight(layer: nn.Linear) -> torch.Tensor:
+    """The layer's weight reordered for oneDNN, cached until the weight is replaced or written to."""
+    w = layer.weight
+    key = (w.data_ptr(), w._version)
+    hit = _CACHE.get(layer)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    with torch.no_grad():
+        packed = torch.ops.mkldnn._reorder_linear_weight(w.detach(), _ROWS_HINT)
+    _CACHE[layer] = (key, packed)
+    return packed

@@ -1,0 +1,125 @@
+"""The `packed_linear` fast path (albert/model/onednn.py): the same function as nn.Linear within fp32
+rounding, only where no autograd is needed, packed copies that follow the weights, off by default in
+the model API and on in the pipelines."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+import albert
+from albert.config import AlbertConfig
+from albert.model import onednn
+from albert.model.fast import FastPaths
+from tests.conftest import tiny_kwargs
+
+needs_onednn = pytest.mark.skipif(
+    not onednn.AVAILABLE, reason="oneDNN packed kernels are used on x86-64 only"
+)
+
+
+def layer(rows_in: int = 24, rows_out: int = 40) -> torch.nn.Linear:
+    torch.manual_seed(0)
+    return torch.nn.Linear(rows_in, rows_out)
+
+
+@needs_onednn
+@pytest.mark.parametrize("shape", [(5, 24), (3, 7, 24), (1, 24)])
+def test_packed_kernel_is_the_same_function(shape: tuple[int, ...]) -> None:
+    lin, x = layer(), torch.randn(*shape)
+    with torch.inference_mode():
+        assert onednn.applies(lin, x)
+        torch.testing.assert_close(onednn.linear(lin, x, packed=True), lin(x), atol=1e-5, rtol=0)
+    x_t = torch.randn(24, 6).t()  # a transposed (non-contiguous) input
+    with torch.no_grad():
+        torch.testing.assert_close(onednn.linear(lin, x_t, packed=True), lin(x_t), atol=1e-5, rtol=0)
+
+
+@needs_onednn
+def test_packed_copy_follows_the_weights() -> None:
+    lin, x = layer(), torch.randn(4, 24)
+    with torch.no_grad():
+        onednn.linear(lin, x, packed=True)
+        first = onednn.packed_weight(lin)
+        assert onednn.packed_weight(lin) is first  # cached
+        lin.weight.mul_(-2)  # in place: the version counter moves
+        torch.testing.assert_close(onednn.linear(lin, x, packed=True), lin(x), atol=1e-5, rtol=0)
+        lin.load_state_dict(layer(24, 40).state_dict() | {"weight": torch.ones(40, 24)})
+        torch.testing.assert_close(onednn.linear(lin, x, packed=True), lin(x), atol=1e-5, rtol=0)
+        lin.weight = torch.nn.Parameter(torch.randn(40, 24))  # replaced
+        torch.testing.assert_close(onednn.linear(lin, x, packed=True), lin(x), atol=1e-5, rtol=0)
+
+
+@needs_onednn
+def test_not_used_where_autograd_or_autocast_or_other_dtypes_need_nn_linear() -> None:
+    lin, x = layer(), torch.randn(4, 24)
+    assert not onednn.applies(lin, x)  # grad enabled and the weight requires it: training
+    with torch.no_grad():
+        assert onednn.applies(lin, x)
+        assert not onednn.applies(lin, x.double())
+        assert not onednn.applies(lin.to(torch.bfloat16), x.bfloat16())
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert not onednn.applies(layer(), x)
+    frozen = layer().requires_grad_(False)
+    assert onednn.applies(frozen, x)  # nothing needs a gradient
+    assert not onednn.applies(frozen, x.clone().requires_grad_())
+    quantised = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(layer()), {torch.nn.Linear})[0]
+    with torch.no_grad():
+        assert not onednn.applies(quantised, x)  # int8 keeps its own kernel
+        torch.testing.assert_close(onednn.linear(quantised, x, packed=True), quantised(x))
+
+
+def tiny_model() -> albert.AlbertForMaskedLM:
+    return albert.AlbertForMaskedLM(AlbertConfig(**tiny_kwargs())).eval()
+
+
+def encoder_linears(model: torch.nn.Module) -> list[torch.nn.Linear]:
+    encoder = model.backbone_model.encoder
+    return [m for m in encoder.modules() if isinstance(m, torch.nn.Linear)]
+
+
+def test_off_by_default_in_the_model_api_on_in_pipelines_and_prepare_for_inference() -> None:
+    from albert.pipelines import pipeline
+    from albert.pipelines.base import use_packed_weights
+    from albert.runtime import prepare_for_inference
+
+    model = tiny_model()
+    assert not model.fast_paths.packed_linear and FastPaths() == model.fast_paths
+    assert pipeline("fill-mask").model.fast_paths.packed_linear  # the built-in model
+    assert prepare_for_inference(tiny_model()).fast_paths.packed_linear
+    chosen = tiny_model().disable_fast_paths()
+    use_packed_weights(chosen)  # what every pipeline does with its model
+    assert not chosen.fast_paths.packed_linear  # the user's choice stands
+
+
+@needs_onednn
+def test_model_uses_packed_weights_and_matches_the_reference() -> None:
+    model = tiny_model()
+    fast = copy.deepcopy(model).enable_fast_paths(sparse_mlm=False)
+    ids = torch.randint(5, 99, (3, 11))
+    mask = torch.ones_like(ids)
+    mask[0, -3:] = 0
+    with torch.inference_mode():
+        ref = model(ids, attention_mask=mask).logits
+        out = fast(ids, attention_mask=mask).logits
+    keep = mask.bool()
+    torch.testing.assert_close(out[keep], ref[keep], atol=1e-5, rtol=0)
+    linears = encoder_linears(fast)
+    assert linears and all(lin in onednn._CACHE for lin in linears)
+    assert not any(lin in onednn._CACHE for lin in encoder_linears(model))  # off: nn.Linear ran
+    # the packed copies live outside the model: its state dict and copies are unchanged
+    assert fast.state_dict().keys() == model.state_dict().keys()
+    copy.deepcopy(fast)
+    fast.disable_fast_paths()
+    assert not any(lin in onednn._CACHE for lin in linears)  # dropped with the path
+
+
+@needs_onednn
+def test_training_never_takes_the_packed_kernel() -> None:
+    model = tiny_model().enable_fast_paths(sparse_mlm=False).train()
+    ids = torch.randint(5, 99, (2, 8))
+    model(ids, labels=ids).loss.backward()
+    assert not any(lin in onednn._CACHE for lin in encoder_linears(model))
+    assert all(p.grad is not None for p in model.backbone_model.encoder.parameters())
