@@ -5,7 +5,8 @@ results/bench/<section>.json (CPU model and flags, versions, threads, load avera
     python bench/run.py --device cuda [--repeats 20] [--out DIR]   # the `cuda` section, on a GPU
     python tools/perf_table.py           # the docs tables, rendered from those files
 
-Sections: inference (8x128 fixed shape), varlen (32 sentences of 16..256 tokens), attention (the
+Sections: inference (8x128 fixed shape), varlen (32 sentences of 16..256 tokens), short (one
+sentence; 16 short ones), attention (the
 variable-length attention kernels), pipeline (fill-mask on 128 SST-2 sentences), pretraining (one
 MLM + SOP step), int8 (dynamic quantisation: speed, and accuracy on real text), compile (torch.compile).
 These run on the CPU. `cuda` (`gpu_section.py`: fp16/bf16 16x512, a variable-length batch, a pretraining
@@ -34,7 +35,6 @@ from functools import partial
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 # transformers' torch models only: with TensorFlow installed, loading one imports it (~10 s on 2 cores)
 os.environ.setdefault("USE_TF", "0")
@@ -46,10 +46,13 @@ from gpu_section import cuda_section  # noqa: E402
 from gpu_section import save_checkpoint as save_gpu_checkpoint  # noqa: E402
 from sections import attention_section, compile_section, int8_section, pipeline_section  # noqa: E402
 
+from albert.model import onednn  # noqa: E402
 
-def model_gemms(config, rows: int) -> tuple[Callable[[], object], float]:
+
+def model_gemms(config, rows: int, packed: bool = False) -> tuple[Callable[[], object], float]:
     """The encoder's matrix products for `rows` packed tokens (E->H projection, then per layer Q/K/V,
-    output, FFN up and down, with ALBERT's shared weights) and their FLOPs."""
+    output, FFN up and down, with ALBERT's shared weights) and their FLOPs. `packed`: on weights
+    reordered once for oneDNN (`albert.model.onednn`), else torch's default GEMM (MKL on x86)."""
     g = torch.Generator().manual_seed(0)
     e, h, i, layers = (
         config.embedding_size,
@@ -61,17 +64,36 @@ def model_gemms(config, rows: int) -> tuple[Callable[[], object], float]:
     def rand(*shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=g) * 0.02
 
+    def dense(n_in: int, n_out: int) -> torch.nn.Linear:
+        lin = torch.nn.Linear(n_in, n_out).requires_grad_(False)
+        lin.weight.copy_(rand(n_out, n_in))
+        return lin
+
     x_e, x_h, x_i = rand(rows, e), rand(rows, h), rand(rows, i)
-    w = {"proj": rand(h, e), "qkv": rand(3 * h, h), "out": rand(h, h), "up": rand(i, h), "down": rand(h, i)}
-    b = {k: torch.zeros(v.shape[0]) for k, v in w.items()}
+    proj, qkv, out, up, down = dense(e, h), dense(h, 3 * h), dense(h, h), dense(h, i), dense(i, h)
 
     def run() -> None:
-        F.linear(x_e, w["proj"], b["proj"])
+        onednn.linear(proj, x_e, packed)
         for _ in range(layers):
-            for name, x in (("qkv", x_h), ("out", x_h), ("up", x_h), ("down", x_i)):
-                F.linear(x, w[name], b[name])
+            for lin, x in ((qkv, x_h), (out, x_h), (up, x_h), (down, x_i)):
+                onednn.linear(lin, x, packed)
 
     return run, 2.0 * rows * (e * h + layers * (4 * h * h + 2 * h * i))
+
+
+def gemm_kernels(config, rows: int) -> dict[str, Callable[[], object]]:
+    """The model's matrix products on each fp32 GEMM kernel torch offers here; the faster sets the limit."""
+    kernels = {"gemm-mkl": model_gemms(config, rows)[0]}
+    if onednn.AVAILABLE:
+        kernels["gemm-onednn"] = model_gemms(config, rows, packed=True)[0]
+    return kernels
+
+
+def fastest_gemm(times: dict) -> dict:
+    """The timing of the faster GEMM kernel (by CPU time where recorded), named under "kernel"."""
+    key = "median_cpu_s" if all("median_cpu_s" in v for v in times.values()) else "median_s"
+    name = min(times, key=lambda k: times[k][key])
+    return {**times[name], "kernel": name.removeprefix("gemm-")}
 
 
 def limit(config, gemm_flops: float, gemm_s: float, lengths: list[int]) -> dict:
@@ -92,10 +114,15 @@ def contest(calls: dict, ids, mask, config, lengths: list[int], repeats: int) ->
         keep = mask.bool()
         ref = outs["hf-sdpa"]
         diffs = {k: float((o - ref)[keep].abs().max()) for k, o in outs.items()}
-        gemm, flops = model_gemms(config, sum(lengths))
-        fns = {k: partial(f, ids, mask) for k, f in calls.items()} | {"gemm": gemm}
+        kernels = gemm_kernels(config, sum(lengths))
+        for run in kernels.values():
+            run()  # warm-up (and, for oneDNN, the packing)
+        flops = model_gemms(config, 1)[1] * sum(lengths)
+        fns = {k: partial(f, ids, mask) for k, f in calls.items()} | kernels
         times = medians(fns, repeats, warmup=0)  # the calls above were the warm-up
-    lim = limit(config, flops, times["gemm"]["median_s"], lengths)
+    gemms = {k: times.pop(k) for k in kernels}
+    gemm = fastest_gemm(gemms)
+    lim = limit(config, flops, gemm["median_s"], lengths)
     useful = sum(lengths)
     per = {
         k: {
@@ -106,12 +133,21 @@ def contest(calls: dict, ids, mask, config, lengths: list[int], repeats: int) ->
         }
         for k in calls
     }
-    return {"tokens": useful, "padded_tokens": ids.numel(), "limit": lim, "gemm": times["gemm"], "impls": per}
+    return {
+        "tokens": useful,
+        "padded_tokens": ids.numel(),
+        "limit": lim,
+        "gemm": gemm,
+        "gemm_kernels": gemms,
+        "impls": per,
+    }
 
 
 def encoders(d: Path, work: Path, with_onnx: bool) -> dict:
     calls = {
         "ours": _hidden(peers.ours("AlbertModel", d, "cpu")),
+        # as the pipelines run it: also the matrix products on oneDNN-packed weights
+        "ours-packed": _hidden(peers.ours("AlbertModel", d, "cpu").enable_fast_paths(packed_linear=True)),
         "hf-sdpa": _hidden(peers.hf("AlbertModel", d, "cpu", "sdpa")),
     }
     if with_onnx:
@@ -138,6 +174,20 @@ def varlen(d: Path, work: Path, config, repeats: int) -> dict:
         "sentences": 32,
         "lengths": "16..256",
         **contest(encoders(d, work, False), ids, mask, config, lengths, repeats),
+    }
+
+
+def short(d: Path, work: Path, config, repeats: int) -> dict:
+    """Short inputs as a server or an interactive pipeline sees them: one 25-token sentence, and 16
+    sentences of 8..40 tokens (where MKL's kernel is least efficient and packed weights pay most)."""
+    calls = encoders(d, work, False)
+    one_ids, one_mask = peers.fixed_batch(1, 25, "cpu")
+    few_ids, few_mask, _ = peers.varlen_batch(16, 8, 40, "cpu")
+    return {
+        "one sentence, 25 tokens": contest(calls, one_ids, one_mask, config, [25], repeats * 5),
+        "16 sentences, 8..40 tokens": contest(
+            calls, few_ids, few_mask, config, few_mask.sum(1).tolist(), repeats * 2
+        ),
     }
 
 
@@ -186,6 +236,7 @@ def _train_step(model, batch: dict) -> Callable[[], float]:
 SECTIONS = {
     "inference": inference,
     "varlen": varlen,
+    "short": short,
     "pretraining": pretraining,
     "attention": attention_section,
     "pipeline": pipeline_section,
