@@ -181,6 +181,31 @@ async def load(url: str, clients: int, inputs: list[str], max_requests: int, sec
     }
 
 
+def in_process(inputs: list[str], seconds: float = 8.0) -> dict:
+    """The same pipeline as the server (built-in model, fast paths on), called in this process without
+    HTTP: ms per input one at a time and in calls of 16 and 32 inputs. Their ratio is what batching can
+    gain at most on this machine; the load test cannot beat it by more than the HTTP cost it amortises."""
+    import torch
+
+    import albert
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or torch.get_num_threads()))
+    pipe = albert.pipeline("fill-mask", batch_size=32)
+    pipe.model.enable_fast_paths()  # what `albert serve` does
+    out: dict = {}
+    for size in (1, 16, 32):
+        pipe(inputs[:size])  # warm-up
+        done, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            chunk = [inputs[(done + k) % len(inputs)] for k in range(size)]
+            pipe(chunk if size > 1 else chunk[0])
+            done += size
+        out[f"ms_per_input_calls_of_{size}"] = round(1000 * (time.perf_counter() - start) / done, 1)
+    best = min(out["ms_per_input_calls_of_16"], out["ms_per_input_calls_of_32"])
+    out["batching_ceiling"] = round(out["ms_per_input_calls_of_1"] / best, 2)
+    return out
+
+
 def batch_stats(url: str) -> dict:
     text = httpx.get(f"{url}/metrics").text
     count = float(re.search(r"^albert_batch_items_count (\S+)$", text, re.M).group(1))
@@ -214,6 +239,14 @@ def table(result: dict) -> str:
             f"rate with 1 client, {rps['batched', 32] / rps['one-at-a-time', 32]:.2f}x the one-at-a-time server's "
             "with 32 clients.",
         ]
+    if "in_process" in result:
+        p = result["in_process"]
+        lines += [
+            "",
+            f"The same pipeline in one process, without HTTP: {p['ms_per_input_calls_of_1']} ms per input one "
+            f"at a time, {p['ms_per_input_calls_of_16']} in calls of 16, {p['ms_per_input_calls_of_32']} in "
+            f"calls of 32: batching can gain at most {p['batching_ceiling']:.2f}x on this machine.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -237,6 +270,8 @@ def main() -> int:
         "model": "built-in (albert/assets/default), fill-mask, top_k 5",
         "runs": {},
     }
+    result["in_process"] = in_process(inputs)
+    print(f"{'in process':>14}  {json.dumps(result['in_process'])}", flush=True)
     for mode, mode_args in MODES.items():
         process, url = start_server(mode_args)
         try:
