@@ -78,7 +78,7 @@ def cpu_view(result: dict, steps: int = 1) -> dict:
     return out
 
 
-def encoder_table(record: dict, unit: str = "tokens/s") -> str:
+def encoder_table(record: dict, unit: str = "tokens/s", with_provenance: bool = True) -> str:
     r = record["result"]
     ours = r["impls"]["ours"]
     cpu = cpu_view(r)
@@ -108,14 +108,14 @@ def encoder_table(record: dict, unit: str = "tokens/s") -> str:
             f"{k.removeprefix('gemm-')} {flop / v['median_cpu_s']:.1f}" for k, v in kernels.items()
         )
         note += f" GEMM kernels (GFLOP/s per CPU-second): {rates}; the limit is the faster one."
-    return f"{table}\n\n{note}\n\n{provenance(record)}"
+    return f"{table}\n\n{note}\n\n{provenance(record)}" if with_provenance else f"{table}\n\n{note}"
 
 
 def short_table(record: dict) -> str:
     """One encoder table per case of the `short` section, the provenance once."""
     parts = []
     for case, result in record["result"].items():
-        table = encoder_table({**record, "result": result}).rsplit("\n\n", 1)[0]  # without provenance
+        table = encoder_table({**record, "result": result}, with_provenance=False)
         parts.append(f"**{case}**\n\n{table}")
     return "\n\n".join([*parts, provenance(record)])
 
@@ -291,15 +291,16 @@ def targets(results: Path = RESULTS) -> str:
     rows = []
 
     inf, var, pipe = load("inference", results), load("varlen", results), load("pipeline", results)
+    paths = (("ours", "model API default"), ("ours-packed", "as the pipelines run it"))
     if inf:
         view = cpu_view(inf["result"])
-        for impl, who in (("ours", "model API default"), ("ours-packed", "as the pipelines run it")):
+        for impl, who in paths:
             if impl in view:
                 frac = view[impl]["fraction"]
                 rows.append([f"fp32 8x128: {impl} ({who}) / fp32 GEMM limit", f"{frac:.2f}", ">= 0.85", _met(frac >= 0.85)])  # fmt: skip
     if var:
         view = cpu_view(var["result"])
-        for impl, who in (("ours", "model API default"), ("ours-packed", "as the pipelines run it")):
+        for impl, who in paths:
             if impl in view:
                 frac, vs_hf = view[impl]["fraction"], ratio(var["result"]["impls"], impl, "hf-sdpa")
                 rows.append([f"32 x 16..256: {impl} ({who}) / GEMM limit, or / hf-sdpa", f"{frac:.2f} / x{vs_hf:.2f}",

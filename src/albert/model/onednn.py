@@ -3,7 +3,7 @@
 `nn.Linear` on an x86 CPU calls MKL's sgemm, which reads the weight matrix in its stored row-major layout
 on every call. oneDNN can reorder a weight once into the blocked layout its kernels read fastest (the
 same kernel torch.compile's CPU backend uses when it freezes weights). The reordered copy is cached per
-layer, outside the module (its state dict, copies and pickles are unchanged), and rebuilt when the weight
+layer, outside the module (its state dict and copies are unchanged), and rebuilt when the weight
 is replaced or changed in place. It pays on short inputs, where MKL's kernel is least efficient:
 albert-base on one core of an AMD EPYC (Zen 3), `ours-packed` against `ours` in `results/bench/short.json`
 (one 25-token sentence, 16 short ones) and `inference.json` (8x128); at 32 x 16..256 (`varlen.json`)
