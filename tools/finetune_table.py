@@ -93,14 +93,14 @@ SHORT_RUNS = (
 
 
 def commands(
-    run: Run, work: Path, data: Path, model: str | None, device: str | None = None
+    run: Run, work: Path, data: Path, model: str | None, device: str | None = None, seed: int = 42
 ) -> tuple[list[str], list[str]]:
     out = work / run.name
     model_flag = ["--model", model] if model else []
     device_flag = ["--device", device] if device else []
     train = ["albert", "-v", "finetune", run.task, "--train", str(data / run.train),
              "--eval", str(data / run.dev), "--output", str(out), *model_flag,
-             *shlex.split(run.flags), *device_flag, "--seed", "42", "--no-progress-bar"]  # fmt: skip
+             *shlex.split(run.flags), *device_flag, "--seed", str(seed), "--no-progress-bar"]  # fmt: skip
     evaluate = [
         "albert",
         "evaluate",
@@ -128,12 +128,14 @@ def display(cmd: list[str], data: Path) -> str:
     return text.replace(str(data), "$D")
 
 
-def run_one(run: Run, work: Path, data: Path, model: str | None, threads: int, device: str | None) -> None:
+def run_one(
+    run: Run, work: Path, data: Path, model: str | None, threads: int, device: str | None, seed: int = 42
+) -> None:
     """`albert finetune` then `albert evaluate` on the full dev set; writes `<work>/<run>/dev_metrics.json`."""
     from albert.tasks import DataOptions, get_task
 
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    train, evaluate = commands(run, work, data, model, device)
+    train, evaluate = commands(run, work, data, model, device, seed)
     (work / run.name).mkdir(parents=True, exist_ok=True)
     print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {display(train, data)}", flush=True)
     with open(work / run.name / "finetune.log", "w") as log:
@@ -167,6 +169,7 @@ def run_all(
     threads: int,
     device: str | None,
     parallel: int,
+    seed: int = 42,
 ) -> int:
     """Every run (`parallel` at a time, e.g. several small fine-tunes sharing one GPU); a failed run is
     reported and the others go on. Returns the number of failed runs."""
@@ -174,7 +177,7 @@ def run_all(
 
     def attempt(run: Run) -> bool:
         try:
-            run_one(run, work, data, model, threads, device)
+            run_one(run, work, data, model, threads, device, seed)
             return True
         except subprocess.CalledProcessError as e:
             print(f"[{time.strftime('%H:%M:%S')}] {run.name} FAILED: {e} (see {work / run.name})", flush=True)
@@ -277,6 +280,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default=None, help="run: cpu (default), cuda, cuda:N")
     parser.add_argument("--parallel", type=int, default=1, help="run: runs at a time (e.g. on one GPU)")
+    parser.add_argument("--seed", type=int, default=42, help="run: the fine-tune's seed (the tables use 42)")
     args = parser.parse_args()
     known = RUNS + SHORT_RUNS
     names = args.only.split(",") if args.only else [r.name for r in RUNS]
@@ -285,11 +289,18 @@ def main() -> None:
         parser.error(f"unknown run(s) {unknown}; known: {[r.name for r in known]}")
     runs = [r for r in known if r.name in names]
     if args.stage == "run":
-        failed = run_all(runs, args.work, args.data, args.model, args.threads, args.device, args.parallel)
+        failed = run_all(
+            runs, args.work, args.data, args.model, args.threads, args.device, args.parallel, args.seed
+        )
         raise SystemExit(1 if failed else 0)
     elif args.stage == "commands":
         for run in runs:
-            print("\n".join(display(c, args.data) for c in commands(run, args.work, args.data, args.model)))
+            print(
+                "\n".join(
+                    display(c, args.data)
+                    for c in commands(run, args.work, args.data, args.model, seed=args.seed)
+                )
+            )
     elif args.stage == "floors":
         for run in runs:
             print(f"{run.name}: {majority_floor(run, args.data)}  (table: {run.baseline})")
