@@ -4,9 +4,10 @@ Stages (work files go to --work, default `runs/default`, which git ignores):
   vocab    train a SentencePiece vocabulary with ALBERT's settings on the training documents
   shards   the whole corpus, de-duplicated, as training and held-out shards in <work>/data/{train,eval};
            resumable: rerun the same command after a kill and it skips the finished parts
-  pack     a compact copy of a training checkpoint (fp16 weights, bf16 optimizer moments) into --resume-dir,
-           committed so that `albert pretrain --resume <resume-dir>` continues the run on any machine, and the
-           leg (machine, steps, tokens, hours) appended to <resume-dir>/../legs.json
+  pack     a compact copy of a training checkpoint (fp16 weights, bf16 optimizer moments) into --resume-dir
+           (required: no default, the copy of an ALBERT-base-shaped model is ~60 MB, too much to commit
+           unasked), so that `albert pretrain --resume <resume-dir>` continues the run on any machine, and
+           the leg (machine, steps, tokens, hours) appended to <resume-dir>/../legs.json
   package  copy a checkpoint + the tokenizer into the package (weights stored in fp16 to halve the size)
            and measure held-out MLM top-1 / SOP accuracy on text never trained on; writes metrics.json
 
@@ -64,7 +65,7 @@ def main() -> None:
     parser.add_argument("--vocab-size", type=int, default=16000)
     parser.add_argument("--max-seq-length", type=int, default=128)
     parser.add_argument("--vocab-sentences", type=int, default=2_000_000)
-    parser.add_argument("--resume-dir", type=Path, default=Path("results/pretrain-full/resume"))
+    parser.add_argument("--resume-dir", type=Path, help="pack: where the compact checkpoint goes")
     parser.add_argument("--tokenizer", type=Path, help="tokenizer directory (default: <work>/tokenizer)")
     args = parser.parse_args()
     train, held = corpus_sources(args.corpus)
@@ -81,6 +82,10 @@ def main() -> None:
         )
         print(f"vocabulary: {path} ({time.time() - start:.0f} s)")
     elif args.stage == "pack":
+        if args.resume_dir is None or args.checkpoint is None:
+            parser.error(
+                "pack needs --checkpoint DIR (a training checkpoint) and --resume-dir DIR (where to write)"
+            )
         pack(args)
     elif args.stage == "shards":
         shards(args, train, held, start)
