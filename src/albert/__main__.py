@@ -1,4 +1,4 @@
-"""`python -m albert ...`: the same command line as the `albert` script (see albert/cli.py)."""
+"""`python -m albert ...`: the same command line as the `albert` script (see albert/cli/)."""
 
 import sys
 

@@ -1,51 +1,21 @@
-"""The `albert` command line: end to end through `python -m albert` (stdin in, JSON lines out, exit
-codes, per-line errors), plus in-process checks of help, info and the remaining tasks."""
+"""`albert run` and `albert fill-mask`: end to end through `python -m albert` (stdin in, JSON lines out,
+per-line errors, exit codes) and in process for the remaining tasks and the messages."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-import albert
 from albert import cli
-from albert.config import PRESETS
+from albert.cli.pipeline_commands import _progress_bar
 from albert.tokenizer import AlbertTokenizerFast
-from tests.pipelines.tiny_models import assert_same, tiny_model_dirs
-
-
-@pytest.fixture(scope="module")
-def dirs(tmp_path_factory) -> dict[str, Path]:
-    return tiny_model_dirs(tmp_path_factory.getbasetemp() / "albert-tiny")
-
-
-@pytest.fixture(scope="module")
-def env() -> dict[str, str]:
-    return dict(os.environ)
-
-
-def albert_cmd(env, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "albert", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
-def json_lines(stdout: str) -> list:
-    return [json.loads(line) for line in stdout.splitlines()]
-
-
-# ----- end to end (subprocess) -------------------------------------------------------------------
+from tests.cli.helpers import albert_cmd, json_lines
+from tests.pipelines.tiny_models import assert_same
 
 
 def test_run_fill_mask_keeps_order_and_reports_bad_lines(dirs, env):
@@ -149,35 +119,6 @@ def test_fill_mask_truncation(dirs, env):
     assert proc.stderr.startswith("albert: error: truncation to 512 tokens removed every mask token")
 
 
-def test_fatal_error_exits_non_zero_without_traceback(env, tmp_path):
-    proc = albert_cmd(
-        env, "run", "--task", "fill-mask", "--model", str(tmp_path / "missing"), stdin="a [MASK]\n"
-    )
-    assert proc.returncode == cli.EXIT_ERROR
-    assert (
-        proc.stderr.startswith("albert: error:")
-        and "missing" in proc.stderr
-        and "Traceback" not in proc.stderr
-    )
-    assert proc.stdout == ""
-
-
-# ----- in process --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def run_main(monkeypatch, capsys, dirs):
-    """Call cli.main with `stdin` text; returns (exit status, stdout, stderr)."""
-
-    def call(*args: str, stdin: str = ""):
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        status = cli.main(list(args))
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return call
-
-
 @pytest.mark.filterwarnings("ignore:Tokenizer does not support real words")
 def test_run_other_tasks(run_main, dirs):
     status, out, _ = run_main("run", "--task", "ner", "--model", str(dirs["token-classification"]),
@@ -217,15 +158,6 @@ def test_text_classification_pairs(run_main, dirs):
     assert {d["label"] for o in out for d in o} <= {"negative", "neutral", "positive"}
 
 
-def test_usage_and_single_input_errors(run_main, dirs, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["run", "--task", "summarization"])
-    assert exit_info.value.code == cli.EXIT_USAGE
-    assert "invalid choice: 'summarization'" in capsys.readouterr().err
-    status, _, err = run_main("fill-mask", "no mask here", "--model", str(dirs["fill-mask"]))
-    assert status == cli.EXIT_ERROR and err.strip() == "albert: error: no mask token ([MASK]) in the input"
-
-
 def test_messages_speak_cli(run_main, dirs, monkeypatch):
     """Errors name flags (--model DIR, --device cpu, --truncation), never Python arguments."""
     import torch
@@ -245,131 +177,9 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
             return True
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert cli._progress_bar() is None
+    assert _progress_bar() is None
     monkeypatch.setattr(sys, "stderr", Terminal())
-    bar = cli._progress_bar()
+    bar = _progress_bar()
     bar.update(3)
     bar.close()
     assert "3 lines" in sys.stderr.getvalue()
-
-
-def test_debug_shows_the_traceback(run_main, tmp_path):
-    with pytest.raises(FileNotFoundError):
-        run_main("run", "--task", "fill-mask", "--model", str(tmp_path / "missing"), "--debug")
-
-
-@pytest.mark.parametrize("command", [[], *[[name] for name in cli.COMMANDS]])
-def test_help_everywhere(command, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main([*command, "--help"])
-    assert exit_info.value.code == 0
-    assert "usage: albert" in capsys.readouterr().out
-
-
-def test_version(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["--version"])
-    assert capsys.readouterr().out.strip() == f"albert {albert.__version__}"
-
-
-def test_info_preset(capsys):
-    assert cli.main(["info", "albert-base-v2", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)["parameters"]
-    assert report["total"] == 11_683_584  # the published ~12M of albert-base
-    assert (
-        report["unshared_bert_total"] - report["factorisation_saves"] - report["sharing_saves"]
-        == report["total"]
-    )
-    assert cli.main(["info", "albert-base-v2"]) == 0
-    assert "saved by cross-layer sharing" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [{}, {"num_hidden_groups": 2, "inner_group_num": 2}, {"position_embedding_type": "relative_key"}],
-)
-def test_parameter_report_counts_the_real_model(overrides):
-    from albert.model import AlbertModel
-
-    config = PRESETS["albert-base-v2"].replace(
-        hidden_size=64,
-        num_attention_heads=4,
-        intermediate_size=96,
-        num_hidden_layers=4,
-        vocab_size=500,
-        **overrides,
-    )
-    assert cli.parameter_report(config)["total"] == AlbertModel(config).num_parameters()
-
-
-def test_info_checkpoint(capsys, dirs):
-    assert cli.main(["info", str(dirs["question-answering"]), "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["checkpoint_parameters"] == data["parameters"]["total"] - data["parameters"]["pooler"] + 66
-
-
-def help_defaults(parser) -> dict[str, str]:
-    """dest -> what `--help` says its default is, for every option whose help names one."""
-    claims = {}
-    for group in [
-        parser,
-        *[a for a in parser._actions if hasattr(a, "choices") and isinstance(a.choices, dict)],
-    ]:
-        for action in group._actions:
-            found = re.search(r"\(default: (.*)\)\s*$", action.help or "", re.S)
-            if found:
-                claims[action.dest] = " ".join(found.group(1).split())
-    return claims
-
-
-@pytest.mark.parametrize("command", ["finetune", "pretrain"])
-def test_every_training_help_default_is_the_real_one(command, tmp_path):
-    import argparse
-    import dataclasses
-
-    from albert.cli_options import build_options
-    from albert.tasks import TASKS
-    from albert.training.finetune import finetune_train_args
-    from albert.training.pretrain import PRETRAIN_DEFAULTS
-    from albert.training.train_args import TrainArgs
-
-    parser = argparse.ArgumentParser()
-    cli.COMMANDS[command].add_arguments(parser)
-    claims = help_defaults(parser)
-    if command == "finetune":
-        runs = [
-            finetune_train_args(task, {}, output_dir=str(tmp_path), has_eval=True) for task in TASKS.values()
-        ]
-    else:
-        runs = [
-            build_options(TrainArgs, {**PRETRAIN_DEFAULTS, "output_dir": str(tmp_path)}, argparse.Namespace())
-        ]
-    for run in runs:
-        for field in dataclasses.fields(TrainArgs):
-            value = getattr(run, field.name)
-            if field.name == "output_dir":
-                continue
-            if field.name not in claims:
-                assert value is None, f"--{field.name}: help names no default, the run uses {value!r}"
-            else:
-                assert str(value) in claims[field.name], (
-                    f"--{field.name}: help says {claims[field.name]!r}, run uses {value!r}"
-                )
-
-
-def test_info_warns_when_config_and_weights_disagree(capsys, dirs, tmp_path):
-    import shutil
-
-    assert cli.main(["info", str(dirs["fill-mask"]), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["config_weight_disagreements"] == []
-    broken = tmp_path / "broken"
-    shutil.copytree(dirs["fill-mask"], broken)
-    config = json.loads((broken / "config.json").read_text())
-    (broken / "config.json").write_text(json.dumps({**config, "vocab_size": config["vocab_size"] + 7,
-                                                    "num_hidden_groups": 2}))  # fmt: skip
-    assert cli.main(["info", str(broken)]) == cli.EXIT_ERROR
-    captured = capsys.readouterr()
-    assert "parameters (encoder + pooler, from the config)" in captured.out  # the report is still printed
-    assert "config.json and the weights disagree" in captured.err
-    assert f"embeddings.word.weight: shape ({config['vocab_size']}, 16) in the weights" in captured.err
-    assert "encoder.groups.1." in captured.err and "the weights lack it" in captured.err

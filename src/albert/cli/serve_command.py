@@ -1,0 +1,89 @@
+"""`albert serve`: a pipeline over HTTP (the server itself is `albert.serve`)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from typing import Any
+
+from albert.cli.common import EXIT_ERROR, EXIT_OK, TASK_NAMES, add_model_arguments, build_pipeline
+from albert.cli.pipeline_commands import parse_line
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    from albert.serve.limits import Limits  # light: no web stack imported for --help
+
+    defaults = Limits()
+    parser.add_argument("--task", required=True, choices=TASK_NAMES, help="which pipeline to serve")
+    add_model_arguments(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free port)")
+    parser.add_argument(
+        "--no-fast-paths", action="store_true",
+        help="run the model's reference code instead of its fast paths (model.enable_fast_paths())",
+    )  # fmt: skip
+    limits = (
+        ("max_batch_size", int, "inputs per forward pass, from all waiting requests together"),
+        ("max_wait_ms", float, "how long to wait for more requests before running a partial batch"),
+        ("max_queue", int, "inputs allowed to wait for the model; beyond, requests get 429"),
+        ("max_items", int, "inputs per request; beyond, 413"),
+        ("max_body_bytes", int, "request body size; beyond, 413"),
+        ("max_input_chars", int, "characters per input; beyond, 413"),
+        (
+            "max_input_tokens",
+            int,
+            "tokens of all the texts of one input; beyond, 413 (by default the model's"
+            " own limit applies: 422 past it, unless the request asks for truncation)",
+        ),
+        ("timeout_s", float, "seconds from a request's arrival to its answer; beyond, 503"),
+    )
+    for name, kind, text in limits:
+        default = getattr(defaults, name)
+        parser.add_argument(
+            f"--{name.replace('_', '-')}", type=kind, default=default, help=f"{text} (default {default})"
+        )
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve a pipeline over HTTP until SIGTERM or Ctrl+C: POST /v1/TASK with {"inputs": ..., "parameters":
+    {...}}, a try-out page at /, /healthz, /metrics (Prometheus) and API docs at /docs."""
+    from albert.pipelines import ALIASES
+    from albert.serve.limits import Limits
+
+    try:
+        from albert.serve import bind, create_app, make_server
+    except ImportError as e:
+        print(
+            f"albert: error: {e}; install the web stack with: pip install 'albert-lite[serve]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    task = ALIASES.get(args.task, args.task)
+    limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+    args.batch_size = limits.max_batch_size
+
+    def load() -> Any:
+        pipe = build_pipeline(args, task)
+        if not args.no_fast_paths:  # unpadded attention: batches of mixed lengths cost no padding
+            pipe.model.enable_fast_paths()
+        return pipe
+
+    app = create_app(task, load, parse_input=parse_line, limits=limits, model=args.model or "built-in")
+    sock = bind(args.host, args.port)
+    host, port = sock.getsockname()[:2]
+    print(
+        f"albert: serving {task} on http://{host}:{port}/ (POST /v1/{task}; docs at /docs)", file=sys.stderr
+    )
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(
+            "albert: note: the server has no authentication; expose it through a proxy that has",
+            file=sys.stderr,
+        )
+    verbose = getattr(args, "verbose", False)
+    make_server(app, log_level="info" if verbose else "warning", access_log=verbose).run(sockets=[sock])
+    state = app.state.serve
+    if state.status == "failed":
+        print(f"albert: error: could not load the model: {state.error}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
