@@ -3,7 +3,8 @@
 One optimizer step = `grad_accum_steps` micro-batches per process (DDP gradient sync only on the last),
 under autocast, then global-norm clipping, the learning rate of `lr_at(step)`, and the optimizer step.
 Around it: periodic evaluation, best-checkpoint tracking, early stopping, atomic checkpoints, exact
-resume, a progress bar, `metrics.jsonl` and `curves.png`. The data protocol is in `albert.training.batches`.
+resume, a progress bar, `metrics.jsonl` and `curves.png`. The data protocol is in `albert.training.batches`;
+the forward/backward of one step (autocast, accumulation) in `albert.training.step`.
 
 Loss normalisation: each micro-batch's loss is the model's own mean; the step minimises the mean of the
 micro-batch losses (and DDP averages over processes), like the original's per-core mean on TPUs.
@@ -53,12 +54,12 @@ from albert.training.state import (
     restore_rng_state,
     save_checkpoint,
 )
+from albert.training.step import LossFn, accumulate, autocast_for
 from albert.training.train_args import TrainArgs, flag
 
 logger = logging.getLogger(__name__)
 
 EvalFn = Callable[[nn.Module], Mapping[str, float]]
-LossFn = Callable[[nn.Module, Batch], torch.Tensor]
 
 
 @dataclass
@@ -183,7 +184,7 @@ class _Run:
         self.warmup = args.warmup_for(self.total_steps)
         self.optimizer = build_optimizer(model, args)
         self.scaler = torch.amp.GradScaler(info.device.type, enabled=args.mixed_precision == "fp16")
-        self.autocast = _autocast(args, info.device)
+        self.autocast = autocast_for(args, info.device)
         self.out = Path(args.output_dir) if args.output_dir else None
         self.root = self.out / "checkpoints" if self.out else None
         set_seed(args.seed + info.rank)  # one RNG stream per process (dropout); the data order uses its own
@@ -341,7 +342,7 @@ class _Run:
     def _step(self, window: list[Batch], loss_fn: LossFn | None) -> float:
         """One optimizer step on `window`; returns its learning rate."""
         args, st, info = self.args, self.st, self.info
-        loss, tokens = _accumulate(
+        loss, tokens = accumulate(
             self.ddp_model, window, info.device, self.autocast, self.scaler, loss_fn, info.world_size > 1
         )
         st.batch_in_epoch += len(window)
@@ -407,62 +408,6 @@ def _total_steps(args: TrainArgs, per_epoch: int | None) -> int:
     if total < 1:
         raise ValueError("the training data is too small for a single optimizer step")
     return total
-
-
-def _autocast(args: TrainArgs, device: torch.device) -> Callable[[], contextlib.AbstractContextManager]:
-    if args.mixed_precision == "no":
-        return contextlib.nullcontext
-    dtype = torch.bfloat16 if args.mixed_precision == "bf16" else torch.float16
-    if not torch.amp.is_autocast_available(device.type):
-        raise ValueError(f"{flag('mixed_precision')} {args.mixed_precision}: no autocast on {device.type}")
-    if device.type == "cuda" and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
-        raise ValueError(f"{flag('mixed_precision')} bf16: this GPU has no bf16 support; use fp16")
-    return lambda: torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def _count_tokens(batch: Batch) -> int:
-    mask = batch.get("attention_mask")
-    if isinstance(mask, torch.Tensor):
-        return int(mask.sum())
-    ids = batch.get("input_ids")
-    return ids.numel() if isinstance(ids, torch.Tensor) else 0
-
-
-def _loss_of(model: nn.Module, batch: Batch, loss_fn: LossFn | None) -> torch.Tensor:
-    if loss_fn is not None:
-        return loss_fn(model, batch)
-    output = model(**batch)
-    loss = output.get("loss") if isinstance(output, Mapping) else getattr(output, "loss", None)
-    if loss is None:
-        raise ValueError(f"{type(output).__name__} has no loss: give the batch labels or pass loss_fn")
-    return loss
-
-
-def _accumulate(
-    model: nn.Module,
-    window: list[Batch],
-    device: torch.device,
-    autocast: Callable[[], contextlib.AbstractContextManager],
-    scaler: torch.amp.GradScaler,
-    loss_fn: LossFn | None,
-    is_ddp: bool,
-) -> tuple[torch.Tensor, int]:
-    """Forward/backward over the micro-batches of one step; returns (mean loss, tokens seen)."""
-    total = torch.zeros((), device=device)
-    tokens = 0
-    for i, batch in enumerate(window):
-        tokens += _count_tokens(batch)  # on the host copy: no device sync
-        batch = {
-            k: v.to(device, non_blocking=True) if isinstance(v, torch.Tensor) else v for k, v in batch.items()
-        }
-        last = i == len(window) - 1
-        sync = contextlib.nullcontext() if last or not is_ddp else model.no_sync()
-        with sync:
-            with autocast():
-                loss = _loss_of(model, batch, loss_fn)
-            scaler.scale(loss.float() / len(window)).backward()
-        total += loss.detach().float()
-    return total / len(window), tokens
 
 
 def _evaluate(
