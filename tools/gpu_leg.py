@@ -9,6 +9,13 @@ comes back is unpacked here:
     python tools/gpu_leg.py receive DIR                     # here: DIR (what came back) -> runs/gpu, ...
     python tools/gpu_leg.py run --rehearse --budget-s 300   # here: every stage on the CPU with a tiny model
 
+A later leg continues the built-in model instead of starting afresh (a warm restart: its weights, fresh
+optimizer moments), and may leave out the bench or run other fine-tunes:
+
+    PYTHONPATH=src python3 tools/gpu_leg.py run --budget-s 570 --out $OUT --no-bench \
+        --pretrain-args "--init-from src/albert/assets/default --warmup-steps 100" \
+        --finetune-runs sst2-300,conll-400 --finetune-parallel 2
+
 Stages of `run`, each with its own deadline inside the budget (a stage that fails or overruns is logged
 and the next one still runs):
   unpack    the shards of `tools/build_default_model.py shards` and the fine-tuning data
@@ -27,11 +34,13 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import tarfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,13 +116,21 @@ def run_stage(
     return code
 
 
-REHEARSE = False
+@dataclass(frozen=True)
+class Leg:
+    """What this lease runs (the command line's options)."""
+
+    rehearse: bool = False  # on the CPU, with a tiny model
+    pretrain_args: tuple[str, ...] = ()  # more `albert pretrain` flags, e.g. a warm restart's --init-from
+    bench: bool = True
+    finetune_runs: str = FINETUNE_RUNS
+    finetune_parallel: int = 11
 
 
-def pretrain_cmd(output_dir: Path, *extra: str) -> list[str]:
-    rehearsal = REHEARSAL_PRETRAIN if REHEARSE else ()
+def pretrain_cmd(leg: Leg, output_dir: Path, *extra: str) -> list[str]:
+    rehearsal = REHEARSAL_PRETRAIN if leg.rehearse else ()
     return [sys.executable, "-m", "albert", "pretrain", "--config", "configs/pretrain/gpu.yaml",
-            "--output-dir", str(output_dir), *rehearsal, *extra]  # fmt: skip
+            "--output-dir", str(output_dir), *rehearsal, *leg.pretrain_args, *extra]  # fmt: skip
 
 
 def measured_rate(metrics: Path) -> tuple[float, float]:
@@ -124,7 +141,7 @@ def measured_rate(metrics: Path) -> tuple[float, float]:
     return (b["step"] - a["step"]) / (b["elapsed_s"] - a["elapsed_s"]), b["elapsed_s"]
 
 
-def probe(deadline: float, steps: int = 40) -> tuple[float, float]:
+def probe(leg: Leg, deadline: float, steps: int = 40) -> tuple[float, float]:
     """Steps/s of the real run (same config, shards, workers), and the seconds a run spends outside its
     steps (start, data, evaluation, export), from `steps` steps into a scratch directory."""
     PROBE_DIR.mkdir(parents=True, exist_ok=True)
@@ -133,7 +150,7 @@ def probe(deadline: float, steps: int = 40) -> tuple[float, float]:
         (PROBE_DIR / "data_fingerprint.json").write_bytes((RUN_DIR / "data_fingerprint.json").read_bytes())
     started = time.monotonic()
     extra = ["--max-steps", str(steps), "--log-every", "10", "--eval-batches", "1", "--no-plot"]
-    code = run_stage("probe", pretrain_cmd(PROBE_DIR, *extra), deadline, PROBE_DIR / "probe.log")
+    code = run_stage("probe", pretrain_cmd(leg, PROBE_DIR, *extra), deadline, PROBE_DIR / "probe.log")
     if code != 0:
         raise RuntimeError(f"the probe run failed (exit {code}); see {PROBE_DIR / 'probe.log'}")
     rate, elapsed = measured_rate(PROBE_DIR / "metrics.jsonl")
@@ -142,14 +159,15 @@ def probe(deadline: float, steps: int = 40) -> tuple[float, float]:
     return rate, overhead
 
 
-def pretrain(deadline: float) -> None:
+def pretrain(leg: Leg, deadline: float) -> None:
     """The real run, sized to end (learning rate at 0) a little before `deadline`."""
-    rate, overhead = probe(min(deadline, time.monotonic() + 150))
+    rate, overhead = probe(leg, min(deadline, time.monotonic() + 150))
     seconds = deadline - time.monotonic() - overhead - 10
     max_steps = int(rate * seconds * 0.95)  # periodic evaluations and checkpoints take the rest
     log(f"pretrain: {max_steps} steps in ~{seconds:.0f} s")
-    RUN_DIR.joinpath("leg.json").write_text(json.dumps({"probe_steps_per_s": rate, "max_steps": max_steps}))
-    cmd = pretrain_cmd(RUN_DIR, "--max-steps", str(max_steps))
+    record = {"probe_steps_per_s": rate, "max_steps": max_steps, "pretrain_args": list(leg.pretrain_args)}
+    RUN_DIR.joinpath("leg.json").write_text(json.dumps(record))
+    cmd = pretrain_cmd(leg, RUN_DIR, "--max-steps", str(max_steps))
     run_stage("pretrain", cmd, deadline, RUN_DIR / "pretrain.log", grace_s=40)
     if not (RUN_DIR / "model" / "model.safetensors").is_file():  # killed or failed before its export
         salvage_checkpoint()
@@ -166,12 +184,16 @@ def salvage_checkpoint() -> None:
     log(f"pretrain: no exported model; took {checkpoints[-1]}")
 
 
-def finetune(deadline: float) -> None:
+def finetune(leg: Leg, deadline: float) -> None:
     model = RUN_DIR / "model"
     if not (model / "model.safetensors").is_file():
         raise RuntimeError(f"no pretrained model in {model}: nothing to fine-tune")
-    device, parallel, runs = ("cpu", "2", "sst2-300,conll-400") if REHEARSE else ("cuda", "11", FINETUNE_RUNS)
-    cmd = [sys.executable, "tools/finetune_table.py", "run", "--device", device, "--parallel", parallel,
+    device, parallel, runs = (
+        ("cpu", 2, "sst2-300,conll-400")
+        if leg.rehearse
+        else ("cuda", leg.finetune_parallel, leg.finetune_runs)
+    )
+    cmd = [sys.executable, "tools/finetune_table.py", "run", "--device", device, "--parallel", str(parallel),
            "--threads", "1", "--model", str(model), "--data", str(FINETUNE_DATA_DIR), "--work", str(FINETUNE_DIR),
            "--only", runs]  # fmt: skip
     run_stage("finetune", cmd, deadline, FINETUNE_DIR.with_suffix(".log"))
@@ -220,17 +242,17 @@ def stage(name: str, fn, *args) -> None:
         log(f"{name} FAILED: {type(e).__name__}: {e}")
 
 
-def run(budget_s: float, out: Path) -> None:
+def run(leg: Leg, budget_s: float, out: Path) -> None:
     start = time.monotonic()
     end = start + budget_s
     os.environ["PYTHONUNBUFFERED"] = "1"
     log(f"budget {budget_s:.0f} s; python {sys.version.split()[0]}")
     stage("unpack", unpack)
     bench = [sys.executable, "bench/run.py", "--device", "cuda", "--results-dir", "runs/bench"]
-    if not REHEARSE:
+    if leg.bench and not leg.rehearse:
         stage("bench", run_stage, "bench", bench, min(start + 90, end), BENCH_LOG, 5, bench_env())
-    stage("pretrain", pretrain, end - 150)
-    stage("finetune", finetune, end - 15)
+    stage("pretrain", pretrain, leg, end - 150)
+    stage("finetune", finetune, leg, end - 15)
     stage("collect", collect, out)
     for path, lines in ((BENCH_LOG, 25), (PROBE_DIR / "probe.log", 5), (RUN_DIR / "pretrain.log", 25),
                         (FINETUNE_DIR.with_suffix(".log"), 30)):  # fmt: skip
@@ -286,14 +308,25 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("runs/full"), help="pack-inputs: the shard build")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--rehearse", action="store_true", help="run: on the CPU with a tiny model")
+    parser.add_argument("--no-bench", action="store_true", help="run: leave out the CUDA bench stage")
+    parser.add_argument(
+        "--pretrain-args", default="", help='run: more `albert pretrain` flags, e.g. "--init-from DIR"'
+    )
+    parser.add_argument("--finetune-runs", default=FINETUNE_RUNS, help="run: tools/finetune_table.py names")
+    parser.add_argument("--finetune-parallel", type=int, default=11, help="run: fine-tunes at a time")
     args = parser.parse_args()
-    global REHEARSE
-    REHEARSE = args.rehearse
+    leg = Leg(
+        rehearse=args.rehearse,
+        pretrain_args=tuple(shlex.split(args.pretrain_args)),
+        bench=not args.no_bench,
+        finetune_runs=args.finetune_runs,
+        finetune_parallel=args.finetune_parallel,
+    )
     if args.stage == "pack-inputs":
         pack_inputs(args.work, args.data)
     elif args.stage == "run":
         args.out.mkdir(parents=True, exist_ok=True)
-        run(args.budget_s, args.out)
+        run(leg, args.budget_s, args.out)
     else:
         receive(args.path)
 

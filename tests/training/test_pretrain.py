@@ -8,7 +8,7 @@ import random
 import pytest
 import torch
 
-from albert.training.pretrain import PretrainArgs, pretrain
+from albert.training.pretrain import PretrainArgs, check_init_from, pretrain
 from albert.training.train_args import TrainArgs
 
 WORDS = [
@@ -115,3 +115,32 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no corpus"):
         pretrain(PretrainArgs(tokenizer=None, corpus=[], vocab_size=100),
                  TrainArgs(output_dir=str(tmp_path), max_steps=1))  # fmt: skip
+
+
+def test_warm_restart_takes_the_models_tokenizer_and_refuses_what_does_not_fit(run, tmp_path):
+    """--init-from: the model's own tokenizer by default; shape flags, another vocabulary, a missing
+    tokenizer or too few positions are errors naming the flag, raised before any data is built."""
+    import shutil
+
+    root, _ = run
+    model_dir = root / "out" / "model"
+    args = check_init_from(PretrainArgs(init_from=str(model_dir), max_seq_length=32))
+    assert args.tokenizer == str(model_dir)
+    with pytest.raises(ValueError, match=r"--model-config hidden_size=64 does not apply with --init-from"):
+        pretrain(PretrainArgs(corpus=["unused.txt"], init_from=str(model_dir), model_config={"hidden_size": 64}),
+                 TrainArgs(output_dir=str(tmp_path / "a"), max_steps=1))  # fmt: skip
+    assert not (tmp_path / "a" / "data").exists()
+    with pytest.raises(
+        ValueError, match=r"--max-seq-length 4096 is longer than --init-from .* use --max-seq-length"
+    ):
+        check_init_from(PretrainArgs(init_from=str(model_dir), max_seq_length=4096))
+    bare = tmp_path / "weights-only"
+    bare.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(model_dir / name, bare / name)
+    with pytest.raises(ValueError, match=r"has no tokenizer .* pass --tokenizer"):
+        check_init_from(PretrainArgs(init_from=str(bare), max_seq_length=32))
+    config = json.loads((bare / "config.json").read_text())
+    (bare / "config.json").write_text(json.dumps({**config, "vocab_size": config["vocab_size"] + 3}))
+    with pytest.raises(ValueError, match=r"token ids but the tokenizer .* has"):
+        check_init_from(PretrainArgs(init_from=str(bare), tokenizer=str(model_dir), max_seq_length=32))

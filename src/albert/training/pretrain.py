@@ -11,6 +11,7 @@ final model (weights + tokenizer, HF layout) is written to `<output_dir>/model`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import logging
 import shutil
@@ -50,7 +51,8 @@ class PretrainArgs:
     model_config: dict[str, Any] = field(default_factory=dict)
     """Config fields overriding the architecture, e.g. `hidden_size=256 num_hidden_layers=4`."""
     init_from: str | None = None
-    """Start from the weights of this model directory instead of a random initialisation."""
+    """Start from the weights of this model directory instead of a random initialisation (a warm restart:
+    fresh optimizer state); its shape and, unless `tokenizer` is given, its tokenizer are used."""
     attn_implementation: Literal["sdpa", "eager"] = "sdpa"
     """Attention kernel."""
     max_seq_length: int = 512
@@ -162,6 +164,46 @@ def prepare_shards(args: PretrainArgs, tokenizer: Any, corpus: list[str], direct
     return directory
 
 
+def check_init_from(args: PretrainArgs) -> PretrainArgs:
+    """A warm restart (`--init-from DIR`) must fit the run: the shape is DIR's own (shape flags would be
+    ignored), the tokenizer is DIR's unless one is given (a newly trained vocabulary would not match its
+    embeddings), and its vocabulary and positions must cover the data. Returns `args` with the tokenizer
+    filled in; a mismatch is an error naming the flag to change, before any data is built."""
+    if not args.init_from:
+        return args
+    source = Path(args.init_from)
+    if args.model_config:
+        fields = " ".join(f"{k}={v}" for k, v in args.model_config.items())
+        raise ValueError(
+            f"--model-config {fields} does not apply with --init-from {source}: the shape comes from its "
+            "config.json; drop one of the two"
+        )
+    if args.tokenizer is None:
+        if not any((source / name).is_file() for name in ("spiece.model", "tokenizer.json")):
+            raise ValueError(
+                f"--init-from {source} has no tokenizer (spiece.model or tokenizer.json): pass --tokenizer "
+                "with the vocabulary it was trained with (a new one would not match its embeddings)"
+            )
+        logger.info("continuing %s with its own tokenizer", source)
+        args = dataclasses.replace(args, tokenizer=str(source))
+    from albert.tokenizer import AlbertTokenizerFast
+
+    config = AlbertConfig.from_pretrained(source)
+    vocab_size = AlbertTokenizerFast.from_pretrained(args.tokenizer).vocab_size
+    if config.vocab_size != vocab_size:
+        raise ValueError(
+            f"--init-from {source} has {config.vocab_size:,} token ids but the tokenizer {args.tokenizer} has "
+            f"{vocab_size:,}: pass --tokenizer with the vocabulary {source} was trained with"
+        )
+    if args.max_seq_length > config.max_position_embeddings:
+        raise ValueError(
+            f"--max-seq-length {args.max_seq_length} is longer than --init-from {source} accepts "
+            f"({config.max_position_embeddings} positions): use --max-seq-length {config.max_position_embeddings}"
+            " or less"
+        )
+    return args
+
+
 def model_config(args: PretrainArgs, vocab_size: int) -> AlbertConfig:
     name = args.model.removeprefix("albert/")
     config = PRESETS[name] if name in PRESETS else AlbertConfig.from_pretrained(args.model)
@@ -210,6 +252,7 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
         raise ValueError(
             f"no corpus to train on: pass --corpus (no shards in {out / 'data' / 'train'} either)"
         )
+    args = check_init_from(args)
     if not args.start_over:
         check_output_dir(out, args, resuming=train_args.resume is not None)
     dist_utils.setup(train_args.device)
