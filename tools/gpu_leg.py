@@ -54,9 +54,19 @@ PART_BYTES = 15 * 2**20  # what comes back: at most 16 MiB a file
 FINETUNE_RUNS = "sst2,cola,mrpc,stsb,rte,conll,squad,csqa,dream,sst2-300,conll-400"
 # --rehearse: the same stages on a CPU, with a tiny model and two short fine-tunes, to find mistakes before
 # the GPU's minutes are spent.
-REHEARSAL_PRETRAIN = ("--device", "cpu", "--mixed-precision", "no", "--batch-size", "16", "--num-workers", "1",
-                      "--model-config", "hidden_size=32", "num_attention_heads=2", "intermediate_size=64",
-                      "num_hidden_layers=2", "embedding_size=16")  # fmt: skip
+REHEARSAL_PRETRAIN = (
+    "--device",
+    "cpu",
+    "--mixed-precision",
+    "no",
+    "--batch-size",
+    "16",
+    "--num-workers",
+    "1",
+)
+# ... and a tiny shape, unless the leg continues a model (--init-from: its shape; rehearse with a tiny one)
+REHEARSAL_SHAPE = ("--model-config", "hidden_size=32", "num_attention_heads=2", "intermediate_size=64",
+                   "num_hidden_layers=2", "embedding_size=16")  # fmt: skip
 FINETUNE_DATA = ("glue/SST-2", "glue/CoLA", "glue/MRPC", "glue/STS-B", "glue/RTE", "conll2003", "squad",
                  "commonsenseqa", "dream")  # fmt: skip
 SHARD_FILES = ("data_fingerprint.json", "data/train", "data/eval")
@@ -128,7 +138,9 @@ class Leg:
 
 
 def pretrain_cmd(leg: Leg, output_dir: Path, *extra: str) -> list[str]:
-    rehearsal = REHEARSAL_PRETRAIN if leg.rehearse else ()
+    rehearsal = ()
+    if leg.rehearse:
+        rehearsal = REHEARSAL_PRETRAIN + (() if "--init-from" in leg.pretrain_args else REHEARSAL_SHAPE)
     return [sys.executable, "-m", "albert", "pretrain", "--config", "configs/pretrain/gpu.yaml",
             "--output-dir", str(output_dir), *rehearsal, *leg.pretrain_args, *extra]  # fmt: skip
 

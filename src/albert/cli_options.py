@@ -114,19 +114,40 @@ def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, title: str) 
     add_dataclass_arguments(parser.add_argument_group(title), cls)
 
 
-def build_options(cls: type, file_values: dict[str, Any], args: argparse.Namespace, **fixed: Any) -> Any:
-    """`cls` from YAML values overridden by the flags given on the command line."""
+def overlay(
+    base: dict[str, Any], top: dict[str, Any], exclusive: Iterable[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """`top`'s values over `base`'s. Where `top` sets one option of an exclusive pair (warmup in steps or as
+    a ratio) and not the other, `base`'s value of the other is dropped: the later source chose the form."""
+    merged = dict(base)
+    for a, b in exclusive:
+        for given, other in ((a, b), (b, a)):
+            if top.get(given) is not None and other not in top:
+                merged.pop(other, None)
+    merged.update(top)
+    return merged
+
+
+def build_options(
+    cls: type,
+    file_values: dict[str, Any],
+    args: argparse.Namespace,
+    exclusive: Iterable[tuple[str, str]] = (),
+    **fixed: Any,
+) -> Any:
+    """`cls` from YAML values overridden by the flags given on the command line (`overlay`)."""
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(file_values) - names)
     if unknown:
         raise ValueError(f"unknown option(s) in the config file: {', '.join(unknown)}")
-    values = dict(file_values)
+    typed = {}
     for name in names:
         if hasattr(args, name):
             value = getattr(args, name)
             if typing.get_origin(_base_type(typing.get_type_hints(cls)[name])[0]) is dict:
-                value = {**values.get(name, {}), **_parse_mapping(value)}
-            values[name] = value
+                value = {**file_values.get(name, {}), **_parse_mapping(value)}
+            typed[name] = value
+    values = overlay(file_values, typed, exclusive)
     values.update(fixed)
     return cls(**values)
 

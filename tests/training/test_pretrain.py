@@ -144,3 +144,34 @@ def test_warm_restart_takes_the_models_tokenizer_and_refuses_what_does_not_fit(r
     (bare / "config.json").write_text(json.dumps({**config, "vocab_size": config["vocab_size"] + 3}))
     with pytest.raises(ValueError, match=r"token ids but the tokenizer .* has"):
         check_init_from(PretrainArgs(init_from=str(bare), tokenizer=str(model_dir), max_seq_length=32))
+
+
+@pytest.mark.parametrize(
+    ("config", "flags", "expected"),
+    [
+        (None, [], (3125, None)),  # the paper's warmup
+        (None, ["--warmup-ratio", "0.2"], (None, 0.2)),  # was refused: the default's steps and this ratio
+        ("configs/pretrain/gpu.yaml", [], (None, 0.1)),
+        (
+            "configs/pretrain/gpu.yaml",
+            ["--warmup-steps", "100"],
+            (100, None),
+        ),  # the model card's warm restart
+    ],
+)
+def test_warmup_given_in_one_form_replaces_the_other_from_below(config, flags, expected):
+    """defaults < config file < command line; giving warmup as steps or as a ratio replaces the other form
+    from the sources below instead of being refused as 'both'."""
+    import argparse
+    from pathlib import Path
+
+    from albert.training.pretrain import add_pretrain_arguments, pretrain_options
+
+    parser = argparse.ArgumentParser()
+    add_pretrain_arguments(parser)
+    root = Path(__file__).resolve().parents[2]
+    argv = (["--config", str(root / config)] if config else []) + ["--output-dir", "unused", *flags]
+    _, train_args = pretrain_options(parser.parse_args(argv))
+    assert (train_args.warmup_steps, train_args.warmup_ratio) == expected
+    with pytest.raises(ValueError, match="not both"):  # both on one command line: still a mistake
+        pretrain_options(parser.parse_args([*argv, "--warmup-steps", "5", "--warmup-ratio", "0.1"]))

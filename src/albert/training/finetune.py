@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from albert.cli_options import add_dataclass_arguments, given
+from albert.cli_options import add_dataclass_arguments, given, overlay
 from albert.hub import default_model_dir
 from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
@@ -29,7 +29,7 @@ from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
 from albert.training.loop import set_seed, train
 from albert.training.state import atomic_write_text, load_model_weights
-from albert.training.train_args import TrainArgs
+from albert.training.train_args import EXCLUSIVE, TrainArgs
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +72,7 @@ def finetune_train_args(
         values["metric_for_best"] = task.metric_for_best
     if "max_steps" in overrides and "epochs" not in overrides:
         values.pop("epochs")  # --max-steps alone decides the length
-    if "warmup_steps" in overrides:
-        values.pop("warmup_ratio")  # the two are exclusive
-    return TrainArgs(**{**values, **overrides})
+    return TrainArgs(**overlay(values, overrides, EXCLUSIVE))
 
 
 # Over 80 lines only by its documentation; the body (~65 lines) reads as the steps of a run.

@@ -22,12 +22,18 @@ from typing import Any, Literal
 
 import torch
 
-from albert.cli_options import add_dataclass_arguments, add_dataclass_flags, build_options, read_config_file
+from albert.cli_options import (
+    add_dataclass_arguments,
+    add_dataclass_flags,
+    build_options,
+    overlay,
+    read_config_file,
+)
 from albert.config import PRESETS, AlbertConfig
 from albert.training import distributed as dist_utils
 from albert.training.fingerprint import check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
-from albert.training.train_args import TrainArgs
+from albert.training.train_args import EXCLUSIVE, TrainArgs
 
 logger = logging.getLogger(__name__)
 
@@ -343,11 +349,15 @@ def add_pretrain_arguments(parser: argparse.ArgumentParser) -> None:
     add_dataclass_arguments(parser.add_argument_group("training loop"), TrainArgs, defaults=PRETRAIN_DEFAULTS)
 
 
-def run_pretrain(ns: argparse.Namespace) -> int:
+def pretrain_options(ns: argparse.Namespace) -> tuple[PretrainArgs, TrainArgs]:
+    """The run's options: pretraining's defaults < the `--config` file < the flags given."""
     file_values = read_config_file(ns.config)
-    train_values = {**PRETRAIN_DEFAULTS, **file_values.pop("train", {})}
-    args = build_options(PretrainArgs, file_values, ns)
-    train_args = build_options(TrainArgs, train_values, ns)
+    train_values = overlay(PRETRAIN_DEFAULTS, file_values.pop("train", {}), EXCLUSIVE)
+    return build_options(PretrainArgs, file_values, ns), build_options(TrainArgs, train_values, ns, EXCLUSIVE)
+
+
+def run_pretrain(ns: argparse.Namespace) -> int:
+    args, train_args = pretrain_options(ns)
     try:
         result = pretrain(args, train_args)
     finally:

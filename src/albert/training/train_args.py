@@ -14,6 +14,9 @@ from typing import Any, Literal
 OPTIMIZERS = ("lamb", "adamw")
 SCHEDULES = ("original", "linear", "constant")
 PRECISIONS = ("no", "bf16", "fp16")
+# Two ways to say one thing: a source (config file, command line) that gives one replaces the other's
+# value from the sources below it (`albert.cli_options.overlay`).
+EXCLUSIVE = (("warmup_steps", "warmup_ratio"),)
 
 
 def flag(name: str) -> str:
