@@ -13,6 +13,7 @@ import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from albert.cli import main  # noqa: E402
@@ -27,19 +28,7 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(fill_mask_pipe):
         "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
         "OMP_NUM_THREADS": "1",
     }
-    # --max-wait-ms 1500: a lone request waits 1.5 s for company, so it is in flight when SIGTERM comes.
-    command = [
-        sys.executable,
-        "-m",
-        "albert",
-        "serve",
-        "--task",
-        "fill-mask",
-        "--port",
-        "0",
-        "--max-wait-ms",
-        "1500",
-    ]
+    command = [sys.executable, "-m", "albert", "serve", "--task", "fill-mask", "--port", "0"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stderr.readline()
@@ -52,11 +41,25 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(fill_mask_pipe):
             deadline -= 0.1
         answers: list = []
         text = "The capital of France is [MASK]."
-        client = threading.Thread(
-            target=lambda: answers.append(http.post(f"{url}/v1/fill-mask", json={"inputs": text}))
-        )
+        # One request long enough (24 inputs of ~45 tokens: seconds on a CPU) to be in the model when
+        # SIGTERM comes: it must still be answered, in full.
+        filler = " and the old town near the river was quiet in the evening" * 4
+        inputs = [text] + [f"Sentence {i} has one [MASK] word{filler}." for i in range(23)]
+
+        def ask() -> None:
+            answers.append(http.post(f"{url}/v1/fill-mask", json={"inputs": inputs}, timeout=120))
+            answers.append(time.monotonic())
+
+        client = threading.Thread(target=ask)
         client.start()
-        threading.Event().wait(0.5)
+        for _ in range(3000):
+            if "albert_requests_in_flight 1.0" in http.get(f"{url}/metrics").text:
+                break
+            threading.Event().wait(0.01)
+        else:
+            pytest.fail("the request never showed as in flight")
+        threading.Event().wait(0.2)  # read and queued: a loopback body of 6 kB takes milliseconds
+        signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
         client.join(30)
         assert process.wait(30) == 0, process.stderr.read()
@@ -65,7 +68,9 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(fill_mask_pipe):
             process.kill()
             process.wait()
     assert answers and answers[0].status_code == 200, answers
-    assert answers[0].json()["outputs"][0]["token"] == fill_mask_pipe(text)[0]["token"]
+    assert answers[1] > signalled  # it was in flight when SIGTERM came, and was answered
+    outputs = answers[0].json()["outputs"]
+    assert len(outputs) == len(inputs) and outputs[0][0]["token"] == fill_mask_pipe(text)[0]["token"]
 
 
 def test_a_model_that_cannot_load_ends_the_command_with_status_1(capsys):

@@ -198,8 +198,9 @@ async def answer(state: ServeState, task: str, request: Request, start: float) -
 
 
 async def admit(state: ServeState, task: str, request: Request) -> tuple[ParsedRequest, dict[str, Any], Job]:
-    """Check a request and queue its inputs; raises RequestError. While this runs the request counts as
-    arriving, which tells the worker that waiting for company may pay off."""
+    """Check a request and queue its inputs; raises RequestError. While it is read and checked the request
+    counts as arriving, which tells the worker that waiting for company may pay off; it stops counting
+    before it is queued, so that the worker, woken by it, does not wait for the request itself."""
     if task != state.task:
         raise RequestError(404, f"this server runs {state.task}; POST /v1/{state.task}")
     if state.status != "ready" or state.worker is None:
@@ -217,12 +218,12 @@ async def admit(state: ServeState, task: str, request: Request) -> tuple[ParsedR
             params = state.pipe.params(parsed.parameters)
         except (ValueError, TypeError) as e:
             raise RequestError(422, f'"parameters": {e}') from None
-        try:
-            return parsed, params, state.worker.submit(parsed.items, params, params_key(parsed.parameters))
-        except QueueFull as e:
-            raise RequestError(429, str(e)) from None
     finally:
         state.arriving -= 1
+    try:
+        return parsed, params, state.worker.submit(parsed.items, params, params_key(parsed.parameters))
+    except QueueFull as e:
+        raise RequestError(429, str(e)) from None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
