@@ -54,7 +54,7 @@ def test_reduced_precision_modes_are_close(precision: str) -> None:
     with torch.no_grad():
         expected = model(**inputs).logits[keep]
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("error")  # nothing for the user to act on (torch's own deprecations)
             reduced = prepare_for_inference(model, precision=precision)
         got = reduced(**inputs).logits[keep].float()
     # Approximate by design (the bench measures the real cost), so the checks are relative to the signal
