@@ -53,6 +53,24 @@ def test_packed_copy_follows_the_weights() -> None:
 
 
 @needs_onednn
+def test_a_new_weight_at_a_freed_weights_address_is_packed_again() -> None:
+    """The allocator may give a later weight the address of a freed one, at version 0 like it: the cache
+    also checks that the weight is the very tensor it packed (simulated: an entry recorded for another
+    tensor with this weight's address and version)."""
+    import weakref
+
+    lin, x = layer(), torch.randn(4, 24)
+    other = torch.nn.Parameter(torch.zeros(40, 24))
+    w = lin.weight
+    stale = torch.ops.mkldnn._reorder_linear_weight(other.detach(), 64)
+    onednn._CACHE[lin] = (weakref.ref(other), (w.data_ptr(), w._version), stale)
+    with torch.no_grad():
+        torch.testing.assert_close(onednn.linear(lin, x, packed=True), lin(x), atol=1e-5, rtol=0)
+    assert onednn._CACHE[lin][0]() is w
+
+
+@needs_onednn
+@pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated", "ignore:torch.quantize_per_tensor")
 def test_not_used_where_autograd_or_autocast_or_other_dtypes_need_nn_linear() -> None:
     lin, x = layer(), torch.randn(4, 24)
     assert not onednn.applies(lin, x)  # grad enabled and the weight requires it: training

@@ -36,8 +36,10 @@ AVAILABLE = (
 # A hint oneDNN uses to pick the packed layout; the packed weight serves every row count.
 _ROWS_HINT = 64
 
-# layer -> ((weight identity, version), packed weight); entries go with their layers.
-_CACHE: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], torch.Tensor]] = (
+# layer -> (weight, its storage address and version at packing, packed weight); entries go with their
+# layers. The weight is held weakly and compared by identity too: a replaced weight's memory may be
+# reused by a later one at the same address and version 0, which the address alone would not tell.
+_CACHE: weakref.WeakKeyDictionary[nn.Linear, tuple[weakref.ref, tuple[int, int], torch.Tensor]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -80,9 +82,9 @@ def packed_weight(layer: nn.Linear) -> torch.Tensor:
     w = layer.weight
     key = (w.data_ptr(), w._version)
     hit = _CACHE.get(layer)
-    if hit is not None and hit[0] == key:
-        return hit[1]
+    if hit is not None and hit[0]() is w and hit[1] == key:
+        return hit[2]
     with torch.no_grad():
         packed = torch.ops.mkldnn._reorder_linear_weight(w.detach(), _ROWS_HINT)
-    _CACHE[layer] = (key, packed)
+    _CACHE[layer] = (weakref.ref(w), key, packed)
     return packed
