@@ -81,3 +81,16 @@ def test_squad_em_f1():
     assert m["exact_match"] == 0.0
     assert m["f1"] == pytest.approx((2 / 3 + 0) / 2)  # best of the gold answers per question
     assert squad_metrics(["Broncos"], [["Denver Broncos", "broncos"]]) == {"exact_match": 1.0, "f1": 1.0}
+
+
+@pytest.mark.filterwarnings("ignore:A single label was found")  # scikit-learn's, on the one-class data
+def test_a_classifier_that_predicts_one_class_is_named_in_the_log(caplog):
+    """A run still on the chance plateau (one SST-2 seed: 50.9%, the majority share) gets a warning."""
+    with caplog.at_level("WARNING", logger="albert.tasks.metrics"):
+        m = classification_metrics([1, 1, 1, 1], [1, 0, 0, 1], num_labels=2)
+    assert m["accuracy"] == 0.5 and "all 4 predictions are label 1" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="albert.tasks.metrics"):
+        classification_metrics([1, 0, 1, 1], [1, 0, 0, 1], num_labels=2)
+        classification_metrics([1, 1], [1, 1], num_labels=2)  # one class in the data: nothing to say
+    assert caplog.text == ""

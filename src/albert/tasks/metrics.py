@@ -5,12 +5,15 @@ match / F1 with the official v1.1 answer normalisation, which is short and has n
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 
 def classification_metrics(
@@ -20,6 +23,13 @@ def classification_metrics(
     matthews_correlation (CoLA's metric)."""
     from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
+    if len(set(predictions)) == 1 and len(set(labels)) > 1:
+        # A run still on the chance plateau scores the majority share and looks merely weak; say why.
+        logger.warning(
+            "all %d predictions are label %s: the classifier does not tell the classes apart yet (its "
+            "accuracy is that label's share); train longer, or with another learning rate or seed",
+            len(predictions), predictions[0],
+        )  # fmt: skip
     average = "binary" if num_labels == 2 else "macro"
     return {
         "accuracy": float(accuracy_score(labels, predictions)),
