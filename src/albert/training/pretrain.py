@@ -47,7 +47,8 @@ class PretrainArgs:
     eval_corpus: list[str] = field(default_factory=list)
     """Held-out text for the periodic evaluation (MLM accuracy, SOP accuracy, losses)."""
     tokenizer: str | None = None
-    """An ALBERT tokenizer directory; by default a new vocabulary is trained on the corpus."""
+    """An ALBERT tokenizer directory; by default a new vocabulary is trained on the corpus (with `init_from`:
+    that model's own)."""
     vocab_size: int = 30000
     """Size of a newly trained vocabulary (ALBERT: 30000)."""
     vocab_sentences: int = 2_000_000
@@ -177,7 +178,7 @@ def check_init_from(args: PretrainArgs) -> PretrainArgs:
     filled in; a mismatch is an error naming the flag to change, before any data is built."""
     if not args.init_from:
         return args
-    source = Path(args.init_from)
+    source = args.init_from  # a directory or a hub id
     if args.model_config:
         fields = " ".join(f"{k}={v}" for k, v in args.model_config.items())
         raise ValueError(
@@ -185,13 +186,15 @@ def check_init_from(args: PretrainArgs) -> PretrainArgs:
             "config.json; drop one of the two"
         )
     if args.tokenizer is None:
-        if not any((source / name).is_file() for name in ("spiece.model", "tokenizer.json")):
+        from albert.hub import resolve_file
+
+        if not any(resolve_file(source, name, required=False) for name in ("spiece.model", "tokenizer.json")):
             raise ValueError(
                 f"--init-from {source} has no tokenizer (spiece.model or tokenizer.json): pass --tokenizer "
                 "with the vocabulary it was trained with (a new one would not match its embeddings)"
             )
         logger.info("continuing %s with its own tokenizer", source)
-        args = dataclasses.replace(args, tokenizer=str(source))
+        args = dataclasses.replace(args, tokenizer=source)
     from albert.tokenizer import AlbertTokenizerFast
 
     config = AlbertConfig.from_pretrained(source)
