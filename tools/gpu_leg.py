@@ -54,16 +54,8 @@ PART_BYTES = 15 * 2**20  # what comes back: at most 16 MiB a file
 FINETUNE_RUNS = "sst2,cola,mrpc,stsb,rte,conll,squad,csqa,dream,sst2-300,conll-400"
 # --rehearse: the same stages on a CPU, with a tiny model and two short fine-tunes, to find mistakes before
 # the GPU's minutes are spent.
-REHEARSAL_PRETRAIN = (
-    "--device",
-    "cpu",
-    "--mixed-precision",
-    "no",
-    "--batch-size",
-    "16",
-    "--num-workers",
-    "1",
-)
+REHEARSAL_PRETRAIN = ("--device", "cpu", "--mixed-precision", "no", "--batch-size", "16",
+                      "--num-workers", "1")  # fmt: skip
 # ... and a tiny shape, unless the leg continues a model (--init-from: its shape; rehearse with a tiny one)
 REHEARSAL_SHAPE = ("--model-config", "hidden_size=32", "num_attention_heads=2", "intermediate_size=64",
                    "num_hidden_layers=2", "embedding_size=16")  # fmt: skip

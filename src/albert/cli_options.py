@@ -140,14 +140,14 @@ def build_options(
     unknown = sorted(set(file_values) - names)
     if unknown:
         raise ValueError(f"unknown option(s) in the config file: {', '.join(unknown)}")
-    typed = {}
+    flags = {}  # the options given on the command line
     for name in names:
         if hasattr(args, name):
             value = getattr(args, name)
             if typing.get_origin(_base_type(typing.get_type_hints(cls)[name])[0]) is dict:
                 value = {**file_values.get(name, {}), **_parse_mapping(value)}
-            typed[name] = value
-    values = overlay(file_values, typed, exclusive)
+            flags[name] = value
+    values = overlay(file_values, flags, exclusive)
     values.update(fixed)
     return cls(**values)
 
