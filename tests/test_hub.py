@@ -78,3 +78,18 @@ def test_local_files_only_miss_says_so(monkeypatch):
         FileNotFoundError, match="with local_files_only=True config.json must be in the Hugging Face cache"
     ):
         AlbertForMaskedLM.from_pretrained("someone/tiny-albert", local_files_only=True)
+
+
+def test_a_directory_without_the_file_is_named_with_a_short_listing(tmp_path):
+    # A wrong directory (a home folder, /etc) can hold thousands of names: the error shows a dozen and a count.
+    for i in range(30):
+        (tmp_path / f"f{i:02d}.txt").write_text("")
+    with pytest.raises(FileNotFoundError) as info:
+        hub.resolve_file(tmp_path, "config.json")
+    message = str(info.value)
+    assert f"{tmp_path} has no config.json" in message
+    assert "f00.txt, f01.txt" in message and "f11.txt, ... (18 more)" in message and "f12.txt" not in message
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match=r"it contains: nothing"):
+        hub.resolve_file(empty, "config.json")

@@ -53,6 +53,16 @@ def is_local(name_or_path: str | os.PathLike) -> bool:
     return Path(name_or_path).exists()
 
 
+def listing(path: Path, shown: int = 12) -> str:
+    """The names in directory `path` for an error message: the first `shown` sorted, then how many more
+    (a wrong directory such as a home folder can hold thousands)."""
+    names = sorted(p.name for p in path.iterdir())
+    if not names:
+        return "nothing"
+    more = f", ... ({len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def resolve_file(name_or_path: str | os.PathLike, filename: str, *, required: bool = True) -> Path | None:
     """The path of `filename` inside a local directory or a hub repository.
 
@@ -65,8 +75,7 @@ def resolve_file(name_or_path: str | os.PathLike, filename: str, *, required: bo
         if candidate.is_file():
             return candidate
         if required:
-            present = ", ".join(sorted(p.name for p in path.iterdir())) or "nothing"
-            raise FileNotFoundError(f"{path} has no {filename} (it contains: {present})")
+            raise FileNotFoundError(f"{path} has no {filename} (it contains: {listing(path)})")
         return None
     name = str(name_or_path)
     # Hub ids are `org/name`; the only bare names that exist for ALBERT are the 8 legacy ids.

@@ -34,14 +34,42 @@ def test_collate_pads_on_the_right():
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
 
 
+def assert_close(results: list, expected: list) -> None:
+    """The same fill-mask predictions (tokens, sequences), scores within 1e-5 (batch shapes change the
+    float rounding)."""
+    assert len(results) == len(expected)
+    for a, b in zip(results, expected):
+        assert [(p["token"], p["sequence"]) for p in a] == [(p["token"], p["sequence"]) for p in b]
+        assert [p["score"] for p in a] == pytest.approx([p["score"] for p in b], abs=1e-5)
+
+
 @pytest.mark.parametrize("batch_size", [1, 3, 16])
 def test_results_come_back_in_input_order(model_dirs, tokenizer, batch_size):
     fill = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, batch_size=batch_size, top_k=2)
-    one_by_one = [fill(t) for t in TEXTS]
-    batched = fill(TEXTS)
-    for a, b in zip(batched, one_by_one):
-        assert [p["token"] for p in a] == [p["token"] for p in b]
-        assert [p["score"] for p in a] == pytest.approx([p["score"] for p in b], abs=1e-5)
+    assert_close(fill(TEXTS), [fill(t) for t in TEXTS])
+
+
+def test_batch_size_of_a_call_overrides_the_pipelines(model_dirs, tokenizer):
+    fill = pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, batch_size=16, top_k=2)
+    sizes = []
+    forward = fill.forward
+    fill.forward = lambda batch, rows: sizes.append(len(rows)) or forward(batch, rows)
+    expected = fill(TEXTS)
+    assert sizes == [len(TEXTS)]
+    sizes.clear()
+    assert_close(fill(TEXTS, batch_size=4), expected)
+    assert sizes == [4, 4, 1] and fill.batch_size == 16  # only that call
+    sizes.clear()
+    assert_close(list(fill(iter(TEXTS), batch_size=3)), expected)
+    assert sizes == [3, 3, 3]
+    for bad in (0, -2, "8", 2.0, True):
+        with pytest.raises(ValueError, match=f"batch_size must be an int >= 1, got {bad!r}"):
+            fill(TEXTS, batch_size=bad)
+    with pytest.raises(ValueError, match="num_workers must be an int >= 0, got -1"):
+        fill(TEXTS, num_workers=-1)
+    assert_close(fill(TEXTS, num_workers=4), expected)  # upstream's DataLoader workers: accepted, no effect
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1, got 0"):
+        pipeline("fill-mask", model_dirs["fill-mask"], tokenizer, batch_size=0)
 
 
 def test_generators_are_streamed_window_by_window(model_dirs, tokenizer, monkeypatch):

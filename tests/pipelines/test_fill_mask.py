@@ -15,6 +15,9 @@ CASES = [
     (["only one [MASK] in a list"], {}),
     ("paris is [MASK]", {"targets": ["▁paris", "london", "▁the"]}),
     ("paris is [MASK] and [MASK]", {"targets": "▁rome", "top_k": 4}),
+    # transformers' call arguments for batching: same results, whatever the batch
+    (["a [MASK] b", "hello [MASK] world, how are you?", "x [MASK]"], {"top_k": 2, "batch_size": 2}),
+    (["a [MASK] b", "x [MASK]"], {"batch_size": 1, "num_workers": 0}),
 ]
 
 

@@ -14,6 +14,7 @@ padding), and yields the results in input order. Generators are consumed lazily,
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping
@@ -110,6 +111,12 @@ def collate(rows: list[Row], pad_id: int) -> dict[str, torch.Tensor]:
     return batch
 
 
+def checked_batch_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {value!r}")
+    return value
+
+
 def length_sorted_batches(rows: list[Row], batch_size: int) -> list[list[int]]:
     """Row indices cut into batches of rows with similar length (and the same group)."""
     order = sorted(range(len(rows)), key=lambda i: (rows[i].group, rows[i].length))
@@ -140,12 +147,10 @@ class Pipeline:
     def __init__(
         self, model: torch.nn.Module, tokenizer: Any, *, batch_size: int = 8, **defaults: Any
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model.eval()
         use_packed_weights(self.model)
         self.tokenizer = tokenizer
-        self.batch_size = batch_size
+        self.batch_size = checked_batch_size(batch_size)
         self.defaults = self.check_params(defaults)
 
     def __repr__(self) -> str:
@@ -198,15 +203,26 @@ class Pipeline:
     def params(self, overrides: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **self.check_params(overrides)}
 
-    def __call__(self, inputs: Any, **params: Any) -> Any:
-        """One item -> one result; a list -> a list in the same order; any other iterable -> a generator."""
+    def __call__(
+        self, inputs: Any, *, batch_size: int | None = None, num_workers: int | None = None, **params: Any
+    ) -> Any:
+        """One item -> one result; a list -> a list in the same order; any other iterable -> a generator.
+
+        `batch_size` overrides the pipeline's for this call, as upstream's call argument does.
+        `num_workers` (upstream: DataLoader workers for preprocessing) is accepted for code written for
+        transformers and changes nothing: preprocessing runs in the calling process.
+        """
         merged = self.params(params)
+        size = self.batch_size if batch_size is None else checked_batch_size(batch_size)
+        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
+            raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
+        run = functools.partial(self.iter_results, params=merged, batch_size=size)
         if self.is_single(inputs):
-            return self.single_result(inputs, next(self.iter_results([inputs], merged)), merged)
+            return self.single_result(inputs, next(run([inputs])), merged)
         if isinstance(inputs, (list, tuple)):
-            return self.list_result(inputs, list(self.iter_results(inputs, merged)), merged)
+            return self.list_result(inputs, list(run(inputs)), merged)
         if isinstance(inputs, Iterable):
-            return self.iter_results(inputs, merged)
+            return run(inputs)
         raise TypeError(f"{self.task} pipeline cannot take inputs of type {type(inputs).__name__}")
 
     def is_single(self, inputs: Any) -> bool:
@@ -228,21 +244,26 @@ class Pipeline:
         *,
         return_errors: bool = False,
         window: int | None = None,
+        batch_size: int | None = None,
     ) -> Iterator[Any]:
         """Results in input order, computed `window` items at a time (default: WINDOW_BATCHES batches;
-        1 answers each item as soon as it arrives, e.g. for interactive input).
+        1 answers each item as soon as it arrives, e.g. for interactive input), in forward passes of
+        `batch_size` rows (default: the pipeline's).
 
         With `return_errors=True` an item that fails (PipelineError, or a ValueError/TypeError/KeyError
         from the tokenizer) yields its exception instead of a result and the others carry on; otherwise
         the exception propagates.
         """
         params = self.defaults if params is None else params
+        batch_size = batch_size or self.batch_size
         iterator = iter(items)
-        window = window or self.batch_size * WINDOW_BATCHES
+        window = window or batch_size * WINDOW_BATCHES
         while chunk := list(itertools.islice(iterator, window)):
-            yield from self._run_window(chunk, params, return_errors)
+            yield from self._run_window(chunk, params, return_errors, batch_size)
 
-    def _run_window(self, items: list[Any], params: dict[str, Any], return_errors: bool) -> Iterator[Any]:
+    def _run_window(
+        self, items: list[Any], params: dict[str, Any], return_errors: bool, batch_size: int
+    ) -> Iterator[Any]:
         prepared: list[list[Row] | Exception] = []
         for item in items:
             try:
@@ -257,7 +278,7 @@ class Pipeline:
             [{}] * len(rows) if isinstance(rows, list) else None for rows in prepared
         ]
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        for members in length_sorted_batches(flat_rows, self.batch_size):
+        for members in length_sorted_batches(flat_rows, batch_size):
             batch_rows = [flat_rows[k] for k in members]
             for k, out in zip(members, self.forward(collate(batch_rows, pad_id), batch_rows)):
                 i, j = flat[k]
