@@ -3,6 +3,7 @@ clients, with batching across requests (the default) and one request at a time (
 --max-wait-ms 0`, what a naive server does).
 
     OMP_NUM_THREADS=1 python bench/bench_serve.py --out results/bench/serve.json
+    python bench/bench_serve.py --device cuda --out results/bench/serve-cuda.json     # a server on a GPU
 
 Each setting starts a fresh `albert serve --task fill-mask` (built-in model) subprocess on 127.0.0.1,
 warms it up, then runs the clients (asyncio, one keep-alive connection each, each sends its next request
@@ -69,9 +70,10 @@ def sentences(n: int) -> list[str]:
     return out
 
 
-def start_server(mode_args: list[str]) -> tuple[subprocess.Popen, str]:
+def start_server(mode_args: list[str], device: str = "cpu") -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    command = [sys.executable, "-m", "albert", "serve", "--task", "fill-mask", "--port", "0", "--max-queue", "1024", *mode_args]  # fmt: skip
+    command = [sys.executable, "-m", "albert", "serve", "--task", "fill-mask", "--port", "0", "--max-queue", "1024",
+               "--device", device, *mode_args]  # fmt: skip
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     line = process.stderr.readline()
     match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
@@ -181,7 +183,7 @@ async def load(url: str, clients: int, inputs: list[str], max_requests: int, sec
     }
 
 
-def in_process(inputs: list[str], seconds: float = 8.0) -> dict:
+def in_process(inputs: list[str], seconds: float = 8.0, device: str = "cpu") -> dict:
     """The same pipeline as the server (built-in model, fast paths on), called in this process without
     HTTP: ms per input one at a time and in calls of 16 and 32 inputs. Their ratio is what batching can
     gain at most on this machine; the load test cannot beat it by more than the HTTP cost it amortises."""
@@ -190,7 +192,7 @@ def in_process(inputs: list[str], seconds: float = 8.0) -> dict:
     import albert
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or torch.get_num_threads()))
-    pipe = albert.pipeline("fill-mask", batch_size=32)
+    pipe = albert.pipeline("fill-mask", batch_size=32, device=device)
     pipe.model.enable_fast_paths()  # what `albert serve` does
     out: dict = {}
     for size in (1, 16, 32):
@@ -216,8 +218,9 @@ def batch_stats(url: str) -> dict:
 def table(result: dict) -> str:
     """The results as the markdown table of docs/serving.md (tests/serve/test_bench_table.py keeps them equal)."""
     machine = result["machine"]
+    gpu = f"the server on a GPU ({machine['gpu']}); " if "gpu" in machine else ""
     lines = [
-        f"CPU {machine['cpu']}, {machine['cores']} cores, torch threads {machine['threads']}, "
+        f"{gpu}CPU {machine['cpu']}, {machine['cores']} cores, torch threads {machine['threads']}, "
         f"load average {result['load_before'][0]} before and {result['load_after'][0]} after the run.",
         "",
         "| server | clients | requests | requests/s | p50 ms | p99 ms | errors | lost | inputs per pipeline call |",
@@ -257,6 +260,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="time per setting (at most)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "bench" / "serve.json")
     parser.add_argument("--table", type=Path, help="print the markdown table of a results file and exit")
+    parser.add_argument("--device", default="cpu", help="the server's --device (cpu, cuda, cuda:N)")
+    parser.add_argument(
+        "--in-process-seconds", type=float, default=8.0, help="time per call size of the in-process ceiling"
+    )
     args = parser.parse_args()
     if args.table:
         print(table(json.loads(args.table.read_text())), end="")
@@ -265,15 +272,19 @@ def main() -> int:
     result: dict = {
         "command": f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')} python bench/bench_serve.py "
         + " ".join(sys.argv[1:]),
-        "machine": {**machine_info("cpu"), "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset")},
+        "machine": {
+            **machine_info("cuda" if args.device.startswith("cuda") else "cpu"),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        },
+        "device": args.device,
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "model": "built-in (albert/assets/default), fill-mask, top_k 5",
         "runs": {},
     }
-    result["in_process"] = in_process(inputs)
+    result["in_process"] = in_process(inputs, args.in_process_seconds, args.device)
     print(f"{'in process':>14}  {json.dumps(result['in_process'])}", flush=True)
     for mode, mode_args in MODES.items():
-        process, url = start_server(mode_args)
+        process, url = start_server(mode_args, args.device)
         try:
             asyncio.run(load(url, 4, inputs, 40, 10.0))  # warm-up
             before = batch_stats(url)

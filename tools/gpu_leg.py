@@ -20,6 +20,8 @@ Stages of `run`, each with its own deadline inside the budget (a stage that fail
 and the next one still runs):
   unpack    the shards of `tools/build_default_model.py shards` and the fine-tuning data
   bench     `bench/run.py --device cuda` (the CUDA speed table, issue 14)
+  serve     with --serve-bench: `bench/bench_serve.py --device cuda` (the load test of `albert serve` with
+            its model on the GPU, issue 17; needs the serve extra's wheels carried, see the model card)
   probe     a few steps of the real pretraining run, to measure its steps/s on this GPU
   pretrain  `albert pretrain --config configs/pretrain/gpu.yaml --max-steps N`, N sized so that the run
             (and its learning-rate decay) ends with the stage; SIGTERM at the deadline checkpoints the step
@@ -49,6 +51,7 @@ RUN_DIR = Path("runs/gpu")
 PROBE_DIR = Path("runs/probe")
 FINETUNE_DIR = Path("runs/finetune-gpu")
 BENCH_LOG = Path("runs/bench/bench.log")
+SERVE_LOG = Path("runs/bench/serve.log")
 FINETUNE_DATA_DIR = Path("runs/finetune-data")  # unpacked there (not in .gpu/, which travels)
 PART_BYTES = 15 * 2**20  # what comes back: at most 16 MiB a file
 FINETUNE_RUNS = "sst2,cola,mrpc,stsb,rte,conll,squad,csqa,dream,sst2-300,conll-400"
@@ -125,6 +128,7 @@ class Leg:
     rehearse: bool = False  # on the CPU, with a tiny model
     pretrain_args: tuple[str, ...] = ()  # more `albert pretrain` flags, e.g. a warm restart's --init-from
     bench: bool = True
+    serve_bench: bool = False
     finetune_runs: str = FINETUNE_RUNS
     finetune_parallel: int = 11
 
@@ -203,6 +207,15 @@ def finetune(leg: Leg, deadline: float) -> None:
     run_stage("finetune", cmd, deadline, FINETUNE_DIR.with_suffix(".log"))
 
 
+def serve_bench_cmd(leg: Leg) -> list[str]:
+    """The load test, short: ~2 x 4 x 6 s of load, 3 x 4 s in process, 2 server starts (~2.5 min on the
+    CPU rehearsal; a GPU answers the request cap sooner)."""
+    device, clients = ("cpu", ["1", "8"]) if leg.rehearse else ("cuda", ["1", "8", "32", "64"])
+    return [sys.executable, "bench/bench_serve.py", "--device", device, "--clients", *clients,
+            "--seconds", "6", "--requests", "4000", "--in-process-seconds", "4",
+            "--out", f"runs/bench/serve-{device}.json"]  # fmt: skip
+
+
 def collect(out: Path) -> None:
     """What comes back: weights in parts, records in tarballs (at most 8 files)."""
     weights = RUN_DIR / "model" / "model.safetensors"
@@ -255,10 +268,13 @@ def run(leg: Leg, budget_s: float, out: Path) -> None:
     bench = [sys.executable, "bench/run.py", "--device", "cuda", "--results-dir", "runs/bench"]
     if leg.bench and not leg.rehearse:
         stage("bench", run_stage, "bench", bench, min(start + 90, end), BENCH_LOG, 5, bench_env())
+    if leg.serve_bench:
+        deadline = min(time.monotonic() + 180, end)
+        stage("serve", run_stage, "serve", serve_bench_cmd(leg), deadline, SERVE_LOG)
     stage("pretrain", pretrain, leg, end - 150)
     stage("finetune", finetune, leg, end - 15)
     stage("collect", collect, out)
-    for path, lines in ((BENCH_LOG, 25), (PROBE_DIR / "probe.log", 5), (RUN_DIR / "pretrain.log", 25),
+    for path, lines in ((BENCH_LOG, 25), (SERVE_LOG, 12), (PROBE_DIR / "probe.log", 5), (RUN_DIR / "pretrain.log", 25),
                         (FINETUNE_DIR.with_suffix(".log"), 30)):  # fmt: skip
         if path.is_file():
             print(f"--- {path} (end)", *path.read_text(errors="replace").splitlines()[-lines:], sep="\n")
@@ -314,6 +330,9 @@ def main() -> None:
     parser.add_argument("--rehearse", action="store_true", help="run: on the CPU with a tiny model")
     parser.add_argument("--no-bench", action="store_true", help="run: leave out the CUDA bench stage")
     parser.add_argument(
+        "--serve-bench", action="store_true", help="run: the load test of albert serve on the GPU"
+    )
+    parser.add_argument(
         "--pretrain-args", default="", help='run: more `albert pretrain` flags, e.g. "--init-from DIR"'
     )
     parser.add_argument("--finetune-runs", default=FINETUNE_RUNS, help="run: tools/finetune_table.py names")
@@ -323,6 +342,7 @@ def main() -> None:
         rehearse=args.rehearse,
         pretrain_args=tuple(shlex.split(args.pretrain_args)),
         bench=not args.no_bench,
+        serve_bench=args.serve_bench,
         finetune_runs=args.finetune_runs,
         finetune_parallel=args.finetune_parallel,
     )
