@@ -8,7 +8,7 @@ offsets), both giving transformers' slow-tokenizer ids, and `train_sentencepiece
 """
 
 from albert.tokenizer.base import AlbertTokenizerBase
-from albert.tokenizer.encoding import BatchEncoding
+from albert.tokenizer.encoding import BatchEncoding, CharSpan, TokenSpan
 from albert.tokenizer.fast import AlbertTokenizerFast, load_tokenizer
 from albert.tokenizer.files import SpecialToken
 from albert.tokenizer.normalize import preprocess_text, split_digit_comma_piece
@@ -22,6 +22,8 @@ __all__ = [
     "AlbertTokenizerBase",
     "AlbertTokenizerFast",
     "BatchEncoding",
+    "CharSpan",
+    "TokenSpan",
     "SpecialToken",
     "preprocess_text",
     "split_digit_comma_piece",

@@ -120,10 +120,10 @@ class CallAPI:
             data = {k: v[0] for k, v in data.items()}
         elif return_tensors is not None:
             data = {k: to_tensor(v, return_tensors, k) for k, v in data.items()}
-        word_source = None
-        if self.is_fast:
-            word_source = self._word_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words)
-        return BatchEncoding(data, layouts=layouts, word_source=word_source)
+        if not self.is_fast:
+            return BatchEncoding(data, layouts=layouts)
+        source = self._fast_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words)
+        return BatchEncoding(data, layouts=layouts, source=source, id_to_token=self.convert_ids_to_tokens)
 
     def _pad(
         self,
@@ -174,13 +174,18 @@ class CallAPI:
             out.append(Encoded(ids, offs if offsets else None, word_ids))
         return out
 
-    def _word_source(self, texts_a, texts_b, enc_a, enc_b, split_words: bool):
-        def source(sample: int, which: int) -> list[int | None] | None:
+    def _fast_source(self, texts_a, texts_b, enc_a, enc_b, split_words: bool):
+        """What BatchEncoding's word and character maps read: a text's word ids or offsets, computed the
+        first time they are asked for (most calls never ask)."""
+
+        def source(sample: int, which: int, field: str) -> list:
             enc = (enc_a if which == 0 else enc_b)[sample]
-            if enc.words is None:
-                text = (texts_a if which == 0 else texts_b)[sample]
+            text = (texts_a if which == 0 else texts_b)[sample]
+            if field == "words" and enc.words is None:
                 enc.words = self._words_of(text)
-            return enc.words
+            if field == "offsets" and enc.offsets is None:
+                enc.offsets = self._encode_inputs([text], split_words, True)[0].offsets
+            return enc.words if field == "words" else enc.offsets
 
         return source
 

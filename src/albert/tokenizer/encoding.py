@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass
@@ -29,11 +29,31 @@ class RowLayout:
     pad_right: int = 0
 
 
+class TokenSpan(NamedTuple):
+    """Tokens `start` to `end` (exclusive) of a row, as transformers' TokenSpan."""
+
+    start: int
+    end: int
+
+
+class CharSpan(NamedTuple):
+    """Characters `start` to `end` (exclusive) of an input text, as transformers' CharSpan."""
+
+    start: int
+    end: int
+
+
+# (sample, sequence 0 or 1, "words" or "offsets") -> that field of the sample's Encoded, computed on first use
+FastSource = Callable[[int, int, str], list]
+
+
 class BatchEncoding(dict):
     """The output of a tokenizer call: a dict of `input_ids`, `token_type_ids`, `attention_mask`, ...
 
-    Keys are also attributes (`enc.input_ids`). `to(device)` moves tensors; `word_ids(i)` and
-    `sequence_ids(i)` describe the tokens of row `i`.
+    Keys are also attributes (`enc.input_ids`). `to(device)` moves tensors; `sequence_ids(i)` describes
+    the tokens of row `i`, and on outputs of AlbertTokenizerFast, as in transformers, `tokens(i)`,
+    `word_ids(i)` and the maps between tokens, words and characters (`char_to_token`, `token_to_chars`,
+    `word_to_tokens`, ...).
     """
 
     def __init__(
@@ -41,11 +61,13 @@ class BatchEncoding(dict):
         data: dict[str, Any] | None = None,
         *,
         layouts: list[RowLayout] | None = None,
-        word_source: Callable[[int, int], list[int | None] | None] | None = None,
+        source: FastSource | None = None,
+        id_to_token: Callable[[list[int]], list[str]] | None = None,
     ) -> None:
         super().__init__(data or {})
         self._layouts = layouts
-        self._word_source = word_source
+        self._source = source
+        self._id_to_token = id_to_token
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -60,7 +82,7 @@ class BatchEncoding(dict):
 
     def __setstate__(self, state: dict) -> None:
         self.update(state["data"])
-        self._layouts, self._word_source = state["layouts"], None
+        self._layouts, self._source, self._id_to_token = state["layouts"], None, None
 
     def to(self, device: Any) -> BatchEncoding:
         """Move every tensor to `device` (a torch device or string); returns self."""
@@ -83,20 +105,104 @@ class BatchEncoding(dict):
             lay, [0] * (lay.a[1] - lay.a[0]), None if lay.b is None else [1] * (lay.b[1] - lay.b[0])
         )
 
+    def _fast_row(self, batch_index: int, field: str, what: str) -> list:
+        """Per token of row `batch_index`: `field` ("words" or "offsets") of its text, None at special
+        tokens and padding."""
+        lay = self._layout(batch_index)
+        if self._source is None:
+            raise ValueError(
+                f"{what}() is only available on outputs of AlbertTokenizerFast (as in transformers)"
+            )
+        a = self._source(lay.sample, 0, field)[lay.a[0] : lay.a[1]]
+        b = None if lay.b is None else self._source(lay.sample, 1, field)[lay.b[0] : lay.b[1]]
+        return _with_specials(lay, a, b)
+
     def word_ids(self, batch_index: int = 0) -> list[int | None]:
         """Per token: the index of the word it comes from (whitespace-separated words; None for special
         tokens and padding). Only AlbertTokenizerFast outputs have it, as in transformers."""
-        lay = self._layout(batch_index)
-        if self._word_source is None:
-            raise ValueError("word_ids() is only available on outputs of AlbertTokenizerFast")
-        words_a = self._word_source(lay.sample, 0)
-        words_b = self._word_source(lay.sample, 1) if lay.b is not None else None
-        assert words_a is not None
-        return _with_specials(
-            lay,
-            words_a[lay.a[0] : lay.a[1]],
-            None if words_b is None or lay.b is None else words_b[lay.b[0] : lay.b[1]],
-        )
+        return self._fast_row(batch_index, "words", "word_ids")
+
+    def tokens(self, batch_index: int = 0) -> list[str]:
+        """The pieces of row `batch_index`, special tokens and padding included."""
+        self._fast_row(batch_index, "words", "tokens")  # checks the index and the tokenizer
+        assert self._id_to_token is not None
+        ids = self["input_ids"]
+        ids = ids.tolist() if hasattr(ids, "tolist") else ids
+        rows = ids if ids and isinstance(ids[0], list) else [ids]  # one text, not batched: one flat row
+        return self._id_to_token(rows[batch_index])
+
+    def token_to_sequence(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        """The sequence (0 or 1) a token belongs to; None for special tokens and padding."""
+        row, token = _indices(batch_or_token_index, token_index)
+        return self.sequence_ids(row)[token]
+
+    def token_to_word(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
+        """The word a token comes from (in its own sequence); None for special tokens and padding."""
+        row, token = _indices(batch_or_token_index, token_index)
+        return self._fast_row(row, "words", "token_to_word")[token]
+
+    def token_to_chars(self, batch_or_token_index: int, token_index: int | None = None) -> CharSpan | None:
+        """The characters of its text a token covers; None for special tokens and padding."""
+        row, token = _indices(batch_or_token_index, token_index)
+        span = self._fast_row(row, "offsets", "token_to_chars")[token]
+        return None if span is None else CharSpan(*span)
+
+    def word_to_tokens(
+        self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0
+    ) -> TokenSpan | None:
+        """The tokens of a word of sequence `sequence_index`; None if the row holds none of them."""
+        row, word = _indices(batch_or_word_index, word_index)
+        words = self._fast_row(row, "words", "word_to_tokens")
+        found = [t for t in self._sequence_tokens(row, sequence_index) if words[t] == word]
+        return TokenSpan(found[0], found[-1] + 1) if found else None
+
+    def word_to_chars(
+        self, batch_or_word_index: int, word_index: int | None = None, sequence_index: int = 0
+    ) -> CharSpan | None:
+        """The characters of a word of sequence `sequence_index`; None if the row holds none of it
+        (transformers raises a TypeError there)."""
+        row, word = _indices(batch_or_word_index, word_index)
+        tokens = self.word_to_tokens(row, word, sequence_index)
+        if tokens is None:
+            return None
+        offsets = self._fast_row(row, "offsets", "word_to_chars")
+        return CharSpan(offsets[tokens.start][0], offsets[tokens.end - 1][1])
+
+    def char_to_token(
+        self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0
+    ) -> int | None:
+        """The first token of sequence `sequence_index` whose characters include `char_index`; None if
+        none does (a space, a character outside the row's window)."""
+        row, char = _indices(batch_or_char_index, char_index)
+        offsets = self._fast_row(row, "offsets", "char_to_token")
+        for t in self._sequence_tokens(row, sequence_index):
+            if offsets[t] is not None and offsets[t][0] <= char < offsets[t][1]:
+                return t
+        return None
+
+    def char_to_word(
+        self, batch_or_char_index: int, char_index: int | None = None, sequence_index: int = 0
+    ) -> int | None:
+        """The word of sequence `sequence_index` that includes character `char_index`, or None."""
+        row, char = _indices(batch_or_char_index, char_index)
+        token = self.char_to_token(row, char, sequence_index)
+        return None if token is None else self.token_to_word(row, token)
+
+    def _sequence_tokens(self, batch_index: int, sequence_index: int) -> list[int]:
+        """The token positions of one sequence of the row; for a row of one text, every position (as in
+        tokenizers, whatever `sequence_index`)."""
+        if sequence_index not in (0, 1):
+            raise ValueError(f"sequence_index must be 0 or 1, got {sequence_index!r}")
+        sequences = self.sequence_ids(batch_index)
+        if self._layout(batch_index).b is None:
+            return list(range(len(sequences)))
+        return [t for t, s in enumerate(sequences) if s == sequence_index]
+
+
+def _indices(first: int, second: int | None) -> tuple[int, int]:
+    """(row, index) from transformers' `(batch_or_index, index=None)` convention: one number is an index
+    into row 0."""
+    return (0, first) if second is None else (first, second)
 
 
 def _with_specials(lay: RowLayout, a: list, b: list | None) -> list:
