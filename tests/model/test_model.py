@@ -114,3 +114,45 @@ def test_output_access_styles():
     out = AlbertModel(AlbertConfig(**tiny_kwargs()))(torch.tensor([[2, 3]]))
     assert out[0] is out.last_hidden_state is out["last_hidden_state"]
     assert len(out.to_tuple()) == 2 and "hidden_states" not in out
+
+
+def test_transformers_conveniences():
+    config = AlbertConfig(**tiny_kwargs())
+    model = AlbertForMaskedLM(config)
+    assert model.main_input_name == "input_ids" and model.base_model_prefix == "albert"
+    assert not model.can_generate()
+    params = sum(p.numel() * 4 for p in {id(p): p for p in model.parameters()}.values())
+    assert model.get_memory_footprint(return_buffers=False) == params
+    assert model.get_memory_footprint() >= params
+
+    # set_input_embeddings: the MLM decoder follows (tied), and a new size carries vocab_size and the bias
+    bigger = torch.nn.Embedding(config.vocab_size + 3, config.embedding_size)
+    model.set_input_embeddings(bigger)
+    assert model.get_input_embeddings() is bigger and model.mlm_head.decoder.weight is bigger.weight
+    assert model.config.vocab_size == config.vocab_size + 3 and model.mlm_head.bias.shape == (
+        config.vocab_size + 3,
+    )
+    ids = torch.tensor([[2, config.vocab_size + 2, 3]])
+    assert model(ids).logits.shape == (1, 3, config.vocab_size + 3)
+    with pytest.raises(ValueError, match=f"embedding_size={config.embedding_size}"):
+        model.set_input_embeddings(torch.nn.Embedding(10, config.embedding_size + 1))
+
+
+def test_frozen_embeddings_with_checkpointing_still_train_the_layers_and_input_grads_hook():
+    model = AlbertModel(AlbertConfig(**tiny_kwargs()))
+    model.gradient_checkpointing_enable()
+    model.train()
+    for p in model.embeddings.parameters():
+        p.requires_grad_(False)
+    ids = torch.tensor([[2, 7, 8, 3]])
+    # non-reentrant checkpointing: the layers get gradients without transformers' input-grads hook
+    model(ids).last_hidden_state.pow(2).sum().backward()  # (a plain sum after LayerNorm has no gradient)
+    layer = model.encoder.groups[0].layers[0].attention.qkv.weight
+    assert layer.grad is not None and layer.grad.abs().sum() > 0
+    assert model.get_input_embeddings()(ids).requires_grad is False
+    model.enable_input_require_grads()
+    model.enable_input_require_grads()  # twice: still one hook
+    assert model.get_input_embeddings()(ids).requires_grad is True
+    assert len(model.get_input_embeddings()._forward_hooks) == 1
+    model.disable_input_require_grads()
+    assert model.get_input_embeddings()(ids).requires_grad is False

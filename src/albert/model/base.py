@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 class AlbertPreTrainedModel(nn.Module):
     """Base class: holds `config` and `attn_implementation` ("sdpa" default, or "eager")."""
 
+    # transformers' class attributes that tools read (the prefix of a head's backbone in its weight names)
+    main_input_name = "input_ids"
+    base_model_prefix = "albert"
+
     def __init__(self, config: AlbertConfig, *, attn_implementation: str = "sdpa") -> None:
         super().__init__()
         if not isinstance(config, AlbertConfig):
@@ -144,6 +148,53 @@ class AlbertPreTrainedModel(nn.Module):
     def get_input_embeddings(self) -> nn.Embedding:
         return self.backbone_model.embeddings.word
 
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        """Replace the token embeddings ((V, E), E = config.embedding_size); an MLM decoder is re-tied to
+        them (transformers leaves it on the old matrix until `tie_weights()`)."""
+        if not isinstance(value, nn.Embedding) or value.embedding_dim != self.config.embedding_size:
+            raise ValueError(
+                f"set_input_embeddings needs an nn.Embedding of width embedding_size="
+                f"{self.config.embedding_size}, got {value!r}"
+            )
+        self._install_embeddings(value)
+
+    def _install_embeddings(self, new: nn.Embedding) -> None:
+        """`new` as the token embeddings; the vocabulary size, MLM bias and decoder tying follow it."""
+        self.backbone_model.embeddings.word = new
+        if new.num_embeddings != self.config.vocab_size:
+            self.resize_output_bias(new.num_embeddings)
+            self.config = self.config.replace(vocab_size=new.num_embeddings)
+            self.backbone_model.config = self.config
+        self.tie_weights()
+
+    def enable_input_require_grads(self) -> None:
+        """Make the embeddings' output require grad, as transformers does for reentrant activation
+        checkpointing past frozen embeddings (adapter training calls it). Our checkpointing is
+        non-reentrant and back-propagates there without it; the call is kept for code written for
+        transformers."""
+        self.disable_input_require_grads()
+        self._input_grad_hook = self.get_input_embeddings().register_forward_hook(
+            lambda module, inputs, output: output.requires_grad_(True)
+        )
+
+    def disable_input_require_grads(self) -> None:
+        hook = self.__dict__.pop("_input_grad_hook", None)
+        if hook is not None:
+            hook.remove()
+
+    def get_memory_footprint(self, return_buffers: bool = True) -> int:
+        """Bytes held by the parameters (tied ones once) and, by default, the buffers."""
+        params = {id(p): p for p in self.parameters()}
+        total = sum(p.numel() * p.element_size() for p in params.values())
+        if return_buffers:
+            total += sum(b.numel() * b.element_size() for b in self.buffers())
+        return total
+
+    @classmethod
+    def can_generate(cls) -> bool:
+        """ALBERT is an encoder: no `generate()`."""
+        return False
+
     def num_parameters(self, *, exclude_embeddings: bool = False) -> int:
         """Unique parameters (tied tensors counted once)."""
         params = {id(p): p for p in self.parameters()}
@@ -175,11 +226,7 @@ class AlbertPreTrainedModel(nn.Module):
                 else:
                     new.weight[old_n:].normal_(0.0, self.config.initializer_range)
             new.weight[:n] = old.weight[:n]
-        self.backbone_model.embeddings.word = new
-        self.resize_output_bias(new_num_tokens)
-        self.config = self.config.replace(vocab_size=new_num_tokens)
-        self.backbone_model.config = self.config
-        self.tie_weights()
+        self._install_embeddings(new)
         return new
 
     def resize_output_bias(self, new_num_tokens: int) -> None:
