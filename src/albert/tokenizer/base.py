@@ -25,6 +25,7 @@ from albert.tokenizer.files import (
     SpecialToken,
     find_tokenizer_files,
     init_kwargs_from_config,
+    unsupported_added_tokens,
     write_json,
 )
 from albert.tokenizer.inputs import as_id_list, check_text
@@ -364,6 +365,16 @@ class AlbertTokenizerBase(CallAPI):
         init.update(options.rest)
         tok = cls._from_files(files.vocab_file, files.tokenizer_file, init)
         tok.name_or_path = str(name_or_path)
+        if added := unsupported_added_tokens(files, tok.get_vocab()):
+            shown = ", ".join(repr(t) for t in added[:8]) + (
+                f" and {len(added) - 8} more" if len(added) > 8 else ""
+            )
+            raise ValueError(
+                f"the tokenizer in {name_or_path} has tokens added after its vocabulary ({shown}; transformers' "
+                "add_tokens / add_special_tokens), which albert-lite does not support yet: its ids would differ "
+                "from transformers'. Use the tokenizer as it was before the tokens were added, or tokenize "
+                "with transformers and pass input_ids to the model"
+            )
         return tok
 
     @classmethod

@@ -158,7 +158,10 @@ def find_tokenizer_files(
     config: dict[str, Any] = {}
     special_map = found[SPECIAL_TOKENS_MAP_FILE]
     if special_map is not None and Path(special_map).is_file():
-        config.update({k: v for k, v in read_json(special_map).items() if k in SPECIAL_TOKEN_NAMES})
+        extra = (
+            "additional_special_tokens",
+        )  # not supported: read so that unsupported_added_tokens sees them
+        config.update({k: v for k, v in read_json(special_map).items() if k in SPECIAL_TOKEN_NAMES + extra})
     if found[CONFIG_FILE] is not None:
         config.update(read_json(found[CONFIG_FILE]))
     return TokenizerFiles(vocab, tok_json, config)
@@ -191,6 +194,28 @@ def init_kwargs_from_config(config: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, dict):
             kwargs[name] = SpecialToken.coerce(value, name=name)
     return kwargs
+
+
+def unsupported_added_tokens(files: TokenizerFiles, vocab: dict[str, int]) -> list[str]:
+    """The tokens a tokenizer's files add that ours would not split the text on: transformers' `add_tokens`
+    and `add_special_tokens` entries (`added_tokens_decoder`, tokenizer.json's `added_tokens`,
+    `additional_special_tokens`) other than the vocabulary's own pieces and the seven special tokens.
+
+    Loading such a tokenizer as if they were not there would give other ids than transformers, silently.
+    """
+    declared: dict[str, int | None] = {}
+    for key, entry in (files.config.get("added_tokens_decoder") or {}).items():
+        if isinstance(entry, dict) and "content" in entry:
+            declared[entry["content"]] = int(key)
+    if files.tokenizer_file is not None:
+        for entry in read_json(files.tokenizer_file).get("added_tokens") or []:
+            declared[entry["content"]] = entry.get("id")
+    unsupported = [content for content, i in declared.items() if vocab.get(content) != i]
+    for token in files.config.get("additional_special_tokens") or []:  # split on even when in the vocabulary
+        content = token.get("content") if isinstance(token, dict) else token
+        if content not in unsupported:
+            unsupported.append(content)
+    return unsupported
 
 
 def write_json(path: Path, data: dict[str, Any]) -> str:
