@@ -90,6 +90,7 @@ BAD_REQUESTS = [  # (body, status, words of the error)
     (b'{"inputs": "a [MASK]", "parameters": {"top_k": 0}}', 422, "top_k must be an int >= 1"),
     (b'{"inputs": "a [MASK]", "parameters": {"top_k": "3"}}', 422, "top_k must be an int"),
     (b'{"inputs": "a [MASK]", "parameters": {"colour": "red"}}', 422, "unexpected arguments: colour"),
+    (b'{"inputs": "a [MASK]", "parameters": {"batch_size": 8}}', 422, "batch_size is the server's to set"),
     (b'{"inputs": "a [MASK]", "parameters": {"return_tensors": true}}', 422, "not available over HTTP"),
     (b'{"inputs": "no mask here"}', 422, "no mask token"),
     (b'{"inputs": ["a [MASK]", "no mask"]}', 422, '"inputs"[1]: no mask token'),

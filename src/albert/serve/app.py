@@ -214,6 +214,11 @@ async def admit(state: ServeState, task: str, request: Request) -> tuple[ParsedR
         body = await read_body(request, state.limits.max_body_bytes)
         parsed = parse_request(body, task, state.limits, state.parse_input)
         check_tokens(parsed, state.count_tokens, state.limits)
+        if batching := [k for k in ("batch_size", "num_workers") if k in parsed.parameters]:
+            raise RequestError(
+                422,
+                f'"parameters": {", ".join(batching)} is the server\'s to set (albert serve --max-batch-size)',
+            )
         try:
             params = state.pipe.params(parsed.parameters)
         except (ValueError, TypeError) as e:
