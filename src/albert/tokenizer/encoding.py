@@ -124,8 +124,11 @@ class BatchEncoding(dict):
 
     def tokens(self, batch_index: int = 0) -> list[str]:
         """The pieces of row `batch_index`, special tokens and padding included."""
-        self._fast_row(batch_index, "words", "tokens")  # checks the index and the tokenizer
-        assert self._id_to_token is not None
+        self._layout(batch_index)  # checks the index
+        if self._id_to_token is None:
+            raise ValueError(
+                "tokens() is only available on outputs of AlbertTokenizerFast (as in transformers)"
+            )
         ids = self["input_ids"]
         ids = ids.tolist() if hasattr(ids, "tolist") else ids
         rows = ids if ids and isinstance(ids[0], list) else [ids]  # one text, not batched: one flat row
