@@ -2,7 +2,7 @@
 `api.py`, the call API).
 
 Subclasses provide `_encode_texts` (texts -> ids without special tokens, optionally offsets),
-`_tokenize_text` (pieces) and `_decode_ids`. Everything else (pairs, truncation with stride and overflow,
+`_tokenize_text` (pieces) and `convert_tokens_to_string`. Everything else (pairs, truncation with stride and overflow,
 padding, tensors, special-token bookkeeping) is shared, so the two tokenizers cannot drift apart.
 """
 
@@ -14,22 +14,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from albert.tokenizer.added import ADDITIONAL, AddedTokensMixin
 from albert.tokenizer.api import CallAPI
 from albert.tokenizer.encoding import Encoded
 from albert.tokenizer.files import (
+    ADDED_TOKENS_FILE,
     CONFIG_FILE,
     INIT_KEYS,
     SPECIAL_TOKEN_NAMES,
     SPECIAL_TOKENS_MAP_FILE,
     VOCAB_FILE,
     SpecialToken,
+    added_tokens_in_files,
     find_tokenizer_files,
     init_kwargs_from_config,
-    unsupported_added_tokens,
     write_json,
 )
 from albert.tokenizer.inputs import as_id_list, check_text
-from albert.tokenizer.normalize import lowercase_outside, split_on_tokens, token_regex
+from albert.tokenizer.normalize import lowercase_outside, split_on_tokens
 from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.spm_proto import USER_DEFINED, SpmModel
 
@@ -51,7 +53,7 @@ _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), ("
             (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # fmt: skip
 
 
-class AlbertTokenizerBase(CallAPI):
+class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
     """Shared behaviour of `AlbertTokenizer` and `AlbertTokenizerFast` (not used directly)."""
 
     is_fast = False
@@ -102,13 +104,12 @@ class AlbertTokenizerBase(CallAPI):
         for tok in self._specials.values():
             if tok.content not in self._piece_index and tok.content not in self._added:
                 self._added[tok.content] = len(self._pieces) + len(self._added)
-        self._added_decoder = {i: c for c, i in self._added.items()}
-        self._special_ids = {self.convert_tokens_to_ids(c): c for c in self.all_special_tokens}
-        self._special_re = token_regex(self.all_special_tokens)
-        self._strip = {t.content: (t.lstrip, t.rstrip) for t in self._specials.values()}
-        # Texts without any of these characters cannot contain a special token, even after lowercasing.
-        firsts = {t[0] for t in self.all_special_tokens}
-        self._special_firsts = None if any(c.isalpha() for c in firsts) else tuple(firsts)
+        # Tokens added later (`added.py`): the additional special ones, and every added one's flags.
+        self._additional: list[str] = []
+        self._extra: dict[str, SpecialToken] = {}
+        self._extra_special: set[str] = set()
+        self._symbol_ids = frozenset(i for i, kind in enumerate(model.types) if kind == USER_DEFINED)
+        self._refresh_added()
 
     # ----- subclass interface ---------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class AlbertTokenizerBase(CallAPI):
     def _tokenize_text(self, text: str) -> list[str]:
         raise NotImplementedError
 
-    def _decode_ids(self, ids: list[int], skip_special_tokens: bool) -> str:
+    def convert_tokens_to_string(self, tokens: list[str]) -> str:
         raise NotImplementedError
 
     def _words_of(self, text: str) -> list[int | None]:
@@ -136,30 +137,41 @@ class AlbertTokenizerBase(CallAPI):
             return text, ([(0, len(text), None)] if text else []), not self.do_lower_case
         if self.do_lower_case:
             text = lowercase_outside(text, self._special_re)
-        return text, split_on_tokens(text, self._special_re, self._strip), True
+        return text, split_on_tokens(text, self._split_re, self._strip), True
 
     @property
     def all_special_tokens(self) -> list[str]:
-        """Special token strings, transformers' order (bos, eos, unk, sep, pad, cls, mask), no repeats."""
-        return list(dict.fromkeys(self._specials[n].content for n in SPECIAL_TOKEN_NAMES))
+        """Special token strings, transformers' order (bos, eos, unk, sep, pad, cls, mask, then the
+        additional ones), no repeats."""
+        named = (self._specials[n].content for n in SPECIAL_TOKEN_NAMES)
+        return list(dict.fromkeys([*named, *self._additional]))
 
     @property
     def all_special_ids(self) -> list[int]:
         return [self.convert_tokens_to_ids(t) for t in self.all_special_tokens]
 
     @property
-    def special_tokens_map(self) -> dict[str, str]:
-        return {name: tok.content for name, tok in self._specials.items()}
+    def special_tokens_map(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: tok.content for name, tok in self._specials.items()}
+        if self._additional:
+            out["additional_special_tokens"] = list(self._additional)
+        return out
 
     @property
     def user_defined_symbol_ids(self) -> frozenset[int]:
         """Ids of the vocabulary's user-defined symbols ("(", ".", "-", ... in ALBERT's): SentencePiece
         always makes each a piece of its own, and transformers' converter makes them added tokens."""
-        return frozenset(i for i, kind in enumerate(self._model.types) if kind == USER_DEFINED)
+        return self._symbol_ids
 
     def get_added_vocab(self) -> dict[str, int]:
-        """The added tokens (the special tokens, as in transformers 4.56) -> id."""
-        return {c: self.convert_tokens_to_ids(c) for c in self.all_special_tokens}
+        """The added tokens (the special tokens, as in transformers 4.56, and those of `add_tokens`) -> id,
+        by id."""
+        contents = {*self.all_special_tokens, *self._extra}
+        return dict(sorted(((c, self.convert_tokens_to_ids(c)) for c in contents), key=lambda x: x[1]))
+
+    def _id_of(self, content: str) -> int | None:
+        """The id of a piece or added token; None if it has none."""
+        return self._added.get(content, self._piece_index.get(content))
 
     # ----- vocabulary -----------------------------------------------------------------------------
 
@@ -272,6 +284,28 @@ class AlbertTokenizerBase(CallAPI):
                 text = text.replace(before, after)
         return text
 
+    def _decode_ids(self, ids: list[int], skip_special_tokens: bool) -> str:
+        """transformers' `_decode`: added tokens (not special) and additional special tokens past the
+        vocabulary stand apart, joined to the rest by spaces; the runs between them go through the
+        class's `convert_tokens_to_string`."""
+        tokens: list[str] = self.convert_ids_to_tokens(ids, skip_special_tokens)  # type: ignore[assignment]
+        apart = self._set_apart
+        if not apart or apart.isdisjoint(tokens):
+            return self.convert_tokens_to_string(tokens)
+        parts: list[str] = []
+        run: list[str] = []
+        for token in tokens:
+            if token not in apart:
+                run.append(token)
+                continue
+            if run and (text := self.convert_tokens_to_string(run)):
+                parts.append(text)
+            run = []
+            parts.append(token)
+        if run:
+            parts.append(self.convert_tokens_to_string(run))
+        return " ".join(parts)
+
     def batch_decode(self, sequences: Sequence[Sequence[int]] | Any, **kwargs: Any) -> list[str]:
         if hasattr(sequences, "tolist"):
             sequences = sequences.tolist()
@@ -322,23 +356,22 @@ class AlbertTokenizerBase(CallAPI):
         if self._model.serialized:
             written += self.save_vocabulary(directory)
         written += self._save_extra(directory)
-        decoder = {
-            str(self.convert_tokens_to_ids(t.content)): t.to_json(special=True)
-            for t in sorted(
-                {t.content: t for t in self._specials.values()}.values(),
-                key=lambda t: self.convert_tokens_to_ids(t.content),
-            )  # fmt: skip
-        }
-        config: dict[str, Any] = {"added_tokens_decoder": decoder, **self._init_config()}
+        config: dict[str, Any] = {"added_tokens_decoder": self._added_tokens_json(), **self._init_config()}
         for name, tok in self._specials.items():
             config[name] = tok.content
+        if self._additional:
+            config[ADDITIONAL] = list(self._additional)
         config.update({"extra_special_tokens": {}, "tokenizer_class": "AlbertTokenizer"})
         written.append(write_json(directory / CONFIG_FILE, config))
-        special_map = {
+        special_map: dict[str, Any] = {
             name: (tok.to_json() if (tok.lstrip or tok.rstrip or tok.single_word) else tok.content)
             for name, tok in self._specials.items()
         }
+        if self._additional:
+            special_map[ADDITIONAL] = [self._flags(c).to_json() for c in self._additional]
         written.append(write_json(directory / SPECIAL_TOKENS_MAP_FILE, special_map))
+        if past := {c: i for c, i in self.get_added_vocab().items() if i >= len(self._pieces)}:
+            written.append(write_json(directory / ADDED_TOKENS_FILE, past))  # what transformers also writes
         return tuple(written)
 
     def _save_extra(self, directory: Path) -> list[str]:
@@ -365,16 +398,9 @@ class AlbertTokenizerBase(CallAPI):
         init.update(options.rest)
         tok = cls._from_files(files.vocab_file, files.tokenizer_file, init)
         tok.name_or_path = str(name_or_path)
-        if added := unsupported_added_tokens(files, tok.get_vocab()):
-            shown = ", ".join(repr(t) for t in added[:8]) + (
-                f" and {len(added) - 8} more" if len(added) > 8 else ""
-            )
-            raise ValueError(
-                f"the tokenizer in {name_or_path} has tokens added after its vocabulary ({shown}; transformers' "
-                "add_tokens / add_special_tokens), which albert-lite does not support yet: its ids would differ "
-                "from transformers'. Use the tokenizer as it was before the tokens were added, or tokenize "
-                "with transformers and pass input_ids to the model"
-            )
+        entries, additional = added_tokens_in_files(files)
+        if entries or additional:
+            tok._restore_added(entries, additional)
         return tok
 
     @classmethod

@@ -344,9 +344,6 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
             for i, t in enumerate(tokens)
         )
 
-    def _decode_ids(self, ids: list[int], skip_special_tokens: bool) -> str:
-        return self.convert_tokens_to_string(self.convert_ids_to_tokens(ids, skip_special_tokens))  # type: ignore[arg-type]
-
     # ----- files ----------------------------------------------------------------------------------
 
     def _save_extra(self, directory: Path) -> list[str]:

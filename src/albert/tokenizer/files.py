@@ -20,6 +20,7 @@ VOCAB_FILE = "spiece.model"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "tokenizer_config.json"
 SPECIAL_TOKENS_MAP_FILE = "special_tokens_map.json"
+ADDED_TOKENS_FILE = "added_tokens.json"  # transformers' older record of the added tokens (content -> id)
 
 SPECIAL_TOKEN_NAMES = (
     "bos_token",
@@ -102,6 +103,7 @@ class TokenizerFiles:
     vocab_file: Path | None
     tokenizer_file: Path | None
     config: dict[str, Any]
+    added_tokens_file: Path | None = None
 
 
 def _hub_file(name: str, filename: str) -> Path | None:
@@ -137,16 +139,11 @@ def find_tokenizer_files(
         if path.suffix == ".json":
             return TokenizerFiles(None, path, {})
         return TokenizerFiles(path, None, {})
+    names = (VOCAB_FILE, TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE, ADDED_TOKENS_FILE)
     if path.is_dir():
-        found = {
-            f: (path / f if (path / f).is_file() else None) for f in (VOCAB_FILE, TOKENIZER_FILE, CONFIG_FILE)
-        }
-        found[SPECIAL_TOKENS_MAP_FILE] = path / SPECIAL_TOKENS_MAP_FILE
+        found = {f: (path / f if (path / f).is_file() else None) for f in names}
     else:
-        name = str(name_or_path)
-        found = {
-            f: _hub_file(name, f) for f in (VOCAB_FILE, TOKENIZER_FILE, CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE)
-        }
+        found = {f: _hub_file(str(name_or_path), f) for f in names}
     vocab, tok_json = found[VOCAB_FILE], found[TOKENIZER_FILE]
     if vocab is None and (need_vocab or tok_json is None):
         present = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
@@ -158,13 +155,11 @@ def find_tokenizer_files(
     config: dict[str, Any] = {}
     special_map = found[SPECIAL_TOKENS_MAP_FILE]
     if special_map is not None and Path(special_map).is_file():
-        extra = (
-            "additional_special_tokens",
-        )  # not supported: read so that unsupported_added_tokens sees them
-        config.update({k: v for k, v in read_json(special_map).items() if k in SPECIAL_TOKEN_NAMES + extra})
+        keys = (*SPECIAL_TOKEN_NAMES, "additional_special_tokens")
+        config.update({k: v for k, v in read_json(special_map).items() if k in keys})
     if found[CONFIG_FILE] is not None:
         config.update(read_json(found[CONFIG_FILE]))
-    return TokenizerFiles(vocab, tok_json, config)
+    return TokenizerFiles(vocab, tok_json, config, found[ADDED_TOKENS_FILE])
 
 
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
@@ -196,26 +191,29 @@ def init_kwargs_from_config(config: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def unsupported_added_tokens(files: TokenizerFiles, vocab: dict[str, int]) -> list[str]:
-    """The tokens a tokenizer's files add that ours would not split the text on: transformers' `add_tokens`
-    and `add_special_tokens` entries (`added_tokens_decoder`, tokenizer.json's `added_tokens`,
-    `additional_special_tokens`) other than the vocabulary's own pieces and the seven special tokens.
-
-    Loading such a tokenizer as if they were not there would give other ids than transformers, silently.
-    """
-    declared: dict[str, int | None] = {}
-    for key, entry in (files.config.get("added_tokens_decoder") or {}).items():
-        if isinstance(entry, dict) and "content" in entry:
-            declared[entry["content"]] = int(key)
+def added_tokens_in_files(files: TokenizerFiles) -> tuple[list[tuple[int, SpecialToken, bool]], list[str]]:
+    """The added tokens a tokenizer's files record, as `(id, flags, special)`, and its additional special
+    tokens. Sources, later ones winning for the same id: tokenizer.json's `added_tokens`,
+    added_tokens.json (transformers' older record), tokenizer_config.json's `added_tokens_decoder`.
+    The seven named special tokens are among them; the tokenizer skips those."""
+    additional = [
+        t.get("content") if isinstance(t, dict) else t
+        for t in files.config.get("additional_special_tokens") or []
+    ]
+    if not all(isinstance(t, str) and t for t in additional):
+        raise ValueError(f"additional_special_tokens must be a list of strings, got {additional!r}")
+    entries: dict[int, tuple[SpecialToken, bool]] = {}
     if files.tokenizer_file is not None:
         for entry in read_json(files.tokenizer_file).get("added_tokens") or []:
-            declared[entry["content"]] = entry.get("id")
-    unsupported = [content for content, i in declared.items() if vocab.get(content) != i]
-    for token in files.config.get("additional_special_tokens") or []:  # split on even when in the vocabulary
-        content = token.get("content") if isinstance(token, dict) else token
-        if content not in unsupported:
-            unsupported.append(content)
-    return unsupported
+            entries[int(entry["id"])] = (SpecialToken.coerce(entry), bool(entry.get("special")))
+    if files.added_tokens_file is not None:
+        for content, i in read_json(files.added_tokens_file).items():
+            special = content in additional
+            entries.setdefault(int(i), (SpecialToken(content, normalized=not special), special))
+    for key, entry in (files.config.get("added_tokens_decoder") or {}).items():
+        if isinstance(entry, dict) and isinstance(entry.get("content"), str):
+            entries[int(key)] = (SpecialToken.coerce(entry), bool(entry.get("special")))
+    return [(i, flags, special) for i, (flags, special) in sorted(entries.items())], additional
 
 
 def write_json(path: Path, data: dict[str, Any]) -> str:

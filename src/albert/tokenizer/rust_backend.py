@@ -158,9 +158,11 @@ def hf_tokenizer_json(
     special_tokens: Sequence[tuple[str, int, bool, bool]],
     cls: tuple[str, int],
     sep: tuple[str, int],
+    added_tokens: Sequence[tuple[AddedToken, int]] = (),
 ) -> str:
     """`tokenizer.json` for transformers' `AlbertTokenizerFast`: the `full` pipeline, special tokens
-    `(content, id, lstrip, rstrip)` as added tokens and the `[CLS] A [SEP] B [SEP]` template.
+    `(content, id, lstrip, rstrip)` and the tokens of `add_tokens` `(token, id)` as added tokens, and the
+    `[CLS] A [SEP] B [SEP]` template.
 
     Digit-comma pieces get transformers' -100 score (there is no post-hoc rule in transformers).
     """
@@ -178,10 +180,13 @@ def hf_tokenizer_json(
             for c, _, ls, rs in special_tokens
         ]
     )
-    for content, token_id, _, _ in special_tokens:
+    for token, _ in sorted(added_tokens, key=lambda x: x[1]):
+        tok.add_tokens([token])
+    expected = [(content, token_id) for content, token_id, _, _ in special_tokens]
+    for content, token_id in expected + [(t.content, i) for t, i in added_tokens]:
         if tok.token_to_id(content) != token_id:
             raise ValueError(
-                f"special token {content!r} should have id {token_id}, got {tok.token_to_id(content)}"
+                f"added token {content!r} should have id {token_id}, got {tok.token_to_id(content)}"
             )
     tok.post_processor = processors.TemplateProcessing(
         single=f"{cls[0]}:0 $A:0 {sep[0]}:0",
@@ -309,6 +314,11 @@ def tokenizer_json_for(tok: Any, whitespace_fix: str) -> str:
         ((t.content, tok.convert_tokens_to_ids(t.content), t.lstrip, t.rstrip) for t in unique),
         key=lambda x: x[1],
     )
+    added = [
+        (AddedToken(f.content, special=c in tok._extra_special, normalized=f.normalized, lstrip=f.lstrip,
+                    rstrip=f.rstrip), tok.convert_tokens_to_ids(c))
+        for c, f in tok._extra.items()
+    ]  # fmt: skip
     return hf_tokenizer_json(
         tok._model,
         do_lower_case=tok.do_lower_case,
@@ -318,4 +328,5 @@ def tokenizer_json_for(tok: Any, whitespace_fix: str) -> str:
         special_tokens=specials,  # type: ignore[arg-type]
         cls=(tok.cls_token, tok.cls_token_id),
         sep=(tok.sep_token, tok.sep_token_id),
+        added_tokens=added,
     )

@@ -206,9 +206,6 @@ class AlbertTokenizer(AlbertTokenizerBase):
                 prev_special = False
         return (out + self.sp_model.decode(run)).strip()
 
-    def _decode_ids(self, ids: list[int], skip_special_tokens: bool) -> str:
-        return self.convert_tokens_to_string(self.convert_ids_to_tokens(ids, skip_special_tokens))  # type: ignore[arg-type]
-
     # ----- files ----------------------------------------------------------------------------------
 
     def _init_config(self) -> dict[str, Any]:
