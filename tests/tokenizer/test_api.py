@@ -338,3 +338,33 @@ def test_only_second_too_short_raises_like_transformers(tok, hf_small):
         tok(long_text, "a b", truncation="only_second", max_length=8)
     with pytest.raises(Exception):  # noqa: B017 - the Rust error is a bare Exception
         hf_small(long_text, "a b", truncation="only_second", max_length=8)
+
+
+@pytest.mark.parametrize("kind, module", [("tf", "tensorflow"), ("jax", "jax")])
+def test_tf_and_jax_tensors(tok, kind, module):
+    pytest.importorskip(module, reason=f"return_tensors={kind!r} needs {module} (an extra)")
+    enc = tok(TEXTS[:3], padding=True, return_tensors=kind)
+    expected = tok(TEXTS[:3], padding=True)
+    for key in ("input_ids", "attention_mask", "token_type_ids"):
+        assert str(enc[key].dtype) in ("int32", "<dtype: 'int32'>")  # transformers' dtype for both
+        assert np.asarray(enc[key]).tolist() == expected[key]
+    assert (
+        np.asarray(tok.pad(tok(TEXTS[:2]), return_tensors=kind)["input_ids"]).tolist()
+        == expected["input_ids"][:2]
+    )
+
+
+def test_unknown_tensor_kind_names_the_choices(tok):
+    with pytest.raises(ValueError, match="'pt', 'np', 'tf' or 'jax', got 'torch'"):
+        tok("the city", return_tensors="torch")
+
+
+def test_decode_takes_tf_and_jax_tensors(tok):
+    tf = pytest.importorskip("tensorflow", reason="TensorFlow is an extra")
+    ids = tok(TEXTS[:2], padding=True)["input_ids"]
+    assert tok.batch_decode(tf.constant(ids)) == tok.batch_decode(ids)
+    assert tok.decode(tf.constant(ids[0])) == tok.decode(ids[0])
+    assert tok.decode(tf.constant(ids[0][1])) == tok.decode(ids[0][1])
+    jnp = pytest.importorskip("jax.numpy", reason="JAX is an extra")
+    assert tok.batch_decode(jnp.asarray(ids)) == tok.batch_decode(ids)
+    assert tok.decode(jnp.asarray(ids[0][1])) == tok.decode(ids[0][1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,18 @@ class TFAlbertPreTrainedModel(keras.Model):
         super().__init__(**kwargs)
         self.config = config
         self._compiled: dict[str, tf.types.experimental.GenericFunction] = {}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """`model(**inputs)`, or as in transformers' TF examples `model(inputs)` with the tokenizer's dict
+        (Keras itself refuses a dict of arrays as the first positional argument)."""
+        if args and isinstance(args[0], Mapping):
+            inputs = dict(args[0])
+            if clash := sorted(set(inputs) & set(kwargs)):
+                raise ValueError(
+                    f"{clash} given both in the inputs dict and as keyword arguments; pass each once"
+                )
+            return super().__call__(*args[1:], **inputs, **kwargs)
+        return super().__call__(*args, **kwargs)
 
     # ----- variables -----
 

@@ -55,7 +55,7 @@ class CallAPI:
         """Encode a text, a pair, or a batch of them (lists). See docs/tokenizers.md for every option.
 
         Returns input_ids, token_type_ids and attention_mask (lists, or (B, S) tensors with
-        return_tensors="pt"/"np"); a single text gives flat lists unless return_overflowing_tokens is set.
+        return_tensors="pt"/"np"/"tf"/"jax"); a single text gives flat lists unless return_overflowing_tokens is set.
         """
         batched, texts_a = as_batch(text, "text", is_split_into_words)
         texts_b: list | None = None

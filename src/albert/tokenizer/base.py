@@ -307,6 +307,8 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         return " ".join(parts)
 
     def batch_decode(self, sequences: Sequence[Sequence[int]] | Any, **kwargs: Any) -> list[str]:
+        if not hasattr(sequences, "tolist") and callable(getattr(sequences, "numpy", None)):
+            sequences = sequences.numpy()  # a TensorFlow tensor
         if hasattr(sequences, "tolist"):
             sequences = sequences.tolist()
         return [self.decode(seq, **kwargs) for seq in sequences]

@@ -61,7 +61,9 @@ def as_batch(value: Any, name: str, split_words: bool) -> tuple[bool, list]:
 
 
 def as_id_list(ids: Any) -> list[int]:
-    """Token ids (int, list, tuple, numpy array or tensor) -> list of int."""
+    """Token ids (int, list, tuple, numpy array, torch / TensorFlow / JAX tensor) -> list of int."""
+    if not hasattr(ids, "tolist") and callable(getattr(ids, "numpy", None)):  # a TensorFlow tensor
+        ids = ids.numpy()
     if hasattr(ids, "tolist"):
         ids = ids.tolist()
     if isinstance(ids, int):

@@ -13,6 +13,7 @@ tokenizers:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -224,19 +225,39 @@ def pad_rows(
 
 
 def to_tensor(rows: Sequence, kind: str, key: str) -> Any:
-    """Stack equal-length rows into a torch ("pt") or numpy ("np") int64 array."""
+    """Stack equal-length rows into a torch ("pt") or numpy ("np") int64 array, or a TensorFlow ("tf")
+    or JAX ("jax") int32 one (the dtype transformers gives those two)."""
+    if kind not in _TENSOR_KINDS:
+        raise ValueError(f"return_tensors must be None, 'pt', 'np', 'tf' or 'jax', got {kind!r}")
     lengths = {len(r) for r in rows}
     if len(lengths) > 1:
         raise ValueError(
             f"cannot stack {key} rows of different lengths {sorted(lengths)} into one tensor: pass "
             "padding=True (or padding='max_length' with max_length=...)"
         )
-    if kind == "np":
-        import numpy as np
+    import numpy as np
 
+    if kind == "np":
         return np.asarray(rows, dtype=np.int64)
     if kind == "pt":
         import torch
 
         return torch.tensor(rows, dtype=torch.long)
-    raise ValueError(f"return_tensors must be None, 'pt' or 'np', got {kind!r}")
+    module, extra = _TENSOR_KINDS[kind]
+    try:
+        framework = importlib.import_module(module)
+    except ImportError:
+        raise ImportError(
+            f"return_tensors={kind!r} needs {module}, which is not installed: pip install 'albert-lite[{extra}]', "
+            "or use return_tensors='np'"
+        ) from None
+    array = np.asarray(rows, dtype=np.int32)
+    return framework.constant(array) if kind == "tf" else framework.asarray(array)
+
+
+_TENSOR_KINDS = {
+    "pt": ("torch", ""),
+    "np": ("numpy", ""),
+    "tf": ("tensorflow", "tf"),
+    "jax": ("jax.numpy", "flax"),
+}
