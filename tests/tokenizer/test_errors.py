@@ -53,7 +53,7 @@ def test_split_into_words_needs_lists(tok):
         ({"truncation": "only_second", "max_length": 4}, "needs a text_pair"),
         ({"stride": -1}, "stride must be"),
         ({"max_length": -3}, "max_length must be"),
-        ({"return_tensors": "tf", "padding": True}, "return_tensors"),
+        ({"return_tensors": "torch", "padding": True}, "return_tensors"),
         ({"padding": "max_length"}, "needs max_length"),
     ],
 )

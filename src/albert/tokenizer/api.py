@@ -29,6 +29,13 @@ class CallAPI:
     padding_side: str
     pad_token_type_id: int
 
+    def _checked_truncation_side(self) -> str:
+        """`truncation_side`, which users set as an attribute too (`tok.truncation_side = "left"`)."""
+        side = getattr(self, "truncation_side", "right")
+        if side not in ("right", "left"):
+            raise ValueError(f"truncation_side must be 'right' or 'left', got {side!r}")
+        return side
+
     # Over 80 lines only by transformers' 18 keyword arguments, one per line; the body is ~65 lines.
     def __call__(
         self,
@@ -103,6 +110,7 @@ class CallAPI:
             stride=stride,
             overflow=return_overflowing_tokens,
             keys=keys,
+            side=self._checked_truncation_side(),
         )
         lengths = [len(r) for r in cols["input_ids"]]
 

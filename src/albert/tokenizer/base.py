@@ -73,10 +73,9 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         clean_up_tokenization_spaces: bool = False,
         special_tokens: dict[str, Any] | None = None,
     ) -> None:
-        if padding_side not in ("right", "left") or truncation_side not in ("right", "left"):
-            raise ValueError(f"padding_side/truncation_side must be 'right' or 'left', got {padding_side!r}")
-        if truncation_side != "right":
-            raise NotImplementedError("truncation_side='left' is not supported")
+        for name, side in (("padding_side", padding_side), ("truncation_side", truncation_side)):
+            if side not in ("right", "left"):
+                raise ValueError(f"{name} must be 'right' or 'left', got {side!r}")
         self.do_lower_case, self.remove_space, self.keep_accents = (
             bool(do_lower_case),
             bool(remove_space),

@@ -40,9 +40,14 @@ def resolve_truncation(truncation: bool | str | None, max_length: int | None) ->
     raise ValueError(f"truncation must be True, False or one of {TRUNCATION_STRATEGIES}, got {truncation!r}")
 
 
-def windows(length: int, size: int, stride: int) -> list[tuple[int, int]]:
+def windows(length: int, size: int, stride: int, side: str = "right") -> list[tuple[int, int]]:
     """Token windows [start, stop) of at most `size` tokens, each starting `size - stride` after the last,
-    until one reaches the end. The first window is the truncated sequence; the others overflow."""
+    until one reaches the end. The first window is the truncated sequence; the others overflow.
+
+    `side="left"` (truncation_side) mirrors them: the first window holds the last `size` tokens, and
+    each next one ends `size - stride` before the previous one (`tokenizers`' left truncation)."""
+    if side == "left":
+        return [(length - stop, length - start) for start, stop in windows(length, size, stride)]
     if length <= size:
         return [(0, length)]
     if size <= 0:
@@ -69,9 +74,16 @@ def longest_first_lengths(n1: int, n2: int, budget: int) -> tuple[int, int]:
 
 
 def plan_rows(
-    len_a: int, len_b: int | None, strategy: str | None, budget: int, stride: int, overflow: bool
+    len_a: int,
+    len_b: int | None,
+    strategy: str | None,
+    budget: int,
+    stride: int,
+    overflow: bool,
+    side: str = "right",
 ) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
-    """Rows (window of A, window of B) for one input. Without `overflow` only the first row is kept."""
+    """Rows (window of A, window of B) for one input. Without `overflow` only the first row is kept.
+    `side` is the truncation side."""
     whole_b = None if len_b is None else (0, len_b)
     total = len_a + (len_b or 0)
     if strategy is None or total <= budget:
@@ -80,10 +92,10 @@ def plan_rows(
         raise ValueError("truncation='only_second' needs a text_pair; use 'longest_first' or 'only_first'")
     if strategy == "longest_first":
         if len_b is None:
-            wa, wb = windows(len_a, budget, stride), [None]
+            wa, wb = windows(len_a, budget, stride, side), [None]
         else:
             n1, n2 = longest_first_lengths(len_a, len_b, budget)
-            wa, wb = windows(len_a, n1, stride), windows(len_b, n2, stride)
+            wa, wb = windows(len_a, n1, stride, side), windows(len_b, n2, stride, side)
     else:
         first = strategy == "only_first"
         target = len_a if first else len_b
@@ -96,9 +108,9 @@ def plan_rows(
                 f"sequence alone needs {total - target} of the {budget} tokens available"
             )
         if first:
-            wa, wb = windows(len_a, keep, stride), [whole_b]
+            wa, wb = windows(len_a, keep, stride, side), [whole_b]
         else:
-            wa, wb = [(0, len_a)], windows(target, keep, stride)
+            wa, wb = [(0, len_a)], windows(target, keep, stride, side)
     if not overflow:
         return [(wa[0], wb[0])]
     # The order of `tokenizers`' Encoding.merge_with: main, then each overflow of A with every window of
@@ -122,6 +134,7 @@ def build_rows(
     stride: int,
     overflow: bool,
     keys: Sequence[str],
+    side: str = "right",
 ) -> tuple[dict[str, list], list[RowLayout]]:
     """Rows `[CLS] A [SEP] (B [SEP])` for every input (several with overflow), as columns `keys` (a subset
     of input_ids, token_type_ids, attention_mask, special_tokens_mask, offset_mapping)."""
@@ -149,7 +162,7 @@ def build_rows(
     for i, a in enumerate(enc_a):
         b = enc_b[i] if enc_b is not None else None
         for wa, wb in plan_rows(
-            len(a.ids), None if b is None else len(b.ids), strategy, budget, stride, overflow
+            len(a.ids), None if b is None else len(b.ids), strategy, budget, stride, overflow, side
         ):
             _append_row(cols, a, b, wa, wb, specials, cls_id, sep_id)
             layouts.append(RowLayout(i, wa, wb, specials))
