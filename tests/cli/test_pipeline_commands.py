@@ -183,3 +183,16 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     bar.update(3)
     bar.close()
     assert "3 lines" in sys.stderr.getvalue()
+
+
+def test_run_zero_shot_classification(run_main, dirs):
+    args = ("run", "--task", "zero-shot-classification", "--model", str(dirs["zero-shot-classification"]))
+    status, out, _ = run_main(*args, "--candidate-labels", "place, person", stdin="Paris is a city\nWho\n")
+    assert status == 0
+    rows = json_lines(out)
+    assert [r["sequence"] for r in rows] == ["Paris is a city", "Who"]
+    assert all(
+        sorted(r["labels"]) == ["person", "place"] and sum(r["scores"]) == pytest.approx(1) for r in rows
+    )
+    status, _, err = run_main(*args, stdin="Paris\n")
+    assert status == cli.EXIT_SOME_LINES_FAILED and "needs candidate_labels" in err

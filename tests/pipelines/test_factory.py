@@ -70,5 +70,5 @@ def test_tokenizer_loaded_from_the_model_directory(model_dirs, tokenizer):
 def test_every_task_is_registered():
     assert set(TASKS) == {
         "fill-mask", "text-classification", "token-classification", "question-answering",
-        "multiple-choice", "feature-extraction",
+        "multiple-choice", "feature-extraction", "zero-shot-classification",
     }  # fmt: skip

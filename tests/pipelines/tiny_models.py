@@ -30,6 +30,7 @@ TINY = dict(
 )
 NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "MISC"]
 SENTIMENT = {0: "negative", 1: "neutral", 2: "positive"}
+NLI = {0: "contradiction", 1: "neutral", 2: "entailment"}
 
 _WORDS = (  # noqa: SIM905 (the words of the pipeline and CLI tests, and some filler)
     "the a an of and to in is was it my name i live do where who which what how tall topic place "
@@ -89,6 +90,7 @@ MODEL_SPECS = {
     "token-classification": ("AlbertForTokenClassification", labels(NER_LABELS)),
     "question-answering": ("AlbertForQuestionAnswering", {}),
     "multiple-choice": ("AlbertForMultipleChoice", {}),
+    "zero-shot-classification": ("AlbertForSequenceClassification", labels(NLI)),
 }
 
 

@@ -178,3 +178,22 @@ def test_healthz_is_503_while_loading_and_while_draining(fill_mask_pipe):
         state.drain()
         assert http.get(f"{url}/healthz").json() == {"status": "draining"}
         assert post(url, "fill-mask", {"inputs": TEXTS[0]}).status_code == 503
+
+
+def test_zero_shot_requests_with_different_labels(tmp_path):
+    from albert.pipelines import pipeline
+    from tests.serve.helpers import tiny_model_dir
+
+    nli = {0: "contradiction", 1: "neutral", 2: "entailment"}
+    path = tiny_model_dir(tmp_path, "AlbertForSequenceClassification", num_labels=3, id2label=nli)
+    pipe = pipeline("zero-shot-classification", path, batch_size=8)
+    with running_server("zero-shot-classification", lambda: pipe) as (url, _):
+        for inputs, parameters in [
+            ("Paris is a city", {"candidate_labels": ["place", "person"]}),
+            (["a b", "c"], {"candidate_labels": "x, y, z", "multi_label": True}),
+        ]:
+            response = post(url, "zero-shot-classification", {"inputs": inputs, "parameters": parameters})
+            assert response.status_code == 200, response.text
+            assert close_outputs(response.json()["outputs"], pipe(inputs, **parameters))
+        response = post(url, "zero-shot-classification", {"inputs": "Paris"})
+        assert response.status_code == 422 and "candidate_labels" in response.text

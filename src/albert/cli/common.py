@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SOME_LINES_FAILED = 0, 1, 2, 3
 TASK_NAMES = (
     "fill-mask", "text-classification", "sentiment-analysis", "token-classification", "ner",
-    "question-answering", "multiple-choice", "feature-extraction",
+    "question-answering", "multiple-choice", "feature-extraction", "zero-shot-classification",
 )  # fmt: skip
 JSON_ONLY_TASKS = ("question-answering", "multiple-choice")
 JSON_FORMS = {

@@ -49,6 +49,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--pooling", choices=("mean", "cls", "pooler"), help="feature-extraction: one vector per text"
     )
     parser.add_argument(
+        "--candidate-labels", help='zero-shot-classification: the labels, comma-separated ("sports,politics")'
+    )
+    parser.add_argument(
         "--param", "-p", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
         help="any other pipeline parameter, e.g. -p max_seq_len=256 -p handle_impossible_answer=true",
     )  # fmt: skip
@@ -57,7 +60,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def pipeline_params(args: argparse.Namespace) -> dict[str, Any]:
     """The pipeline parameters given on the command line (unset options are left to the pipeline)."""
     params = dict(args.param)
-    for name in ("top_k", "aggregation_strategy", "pooling"):
+    for name in ("top_k", "aggregation_strategy", "pooling", "candidate_labels"):
         if getattr(args, name) is not None:
             params[name] = getattr(args, name)
     if args.truncation:

@@ -6,7 +6,7 @@
     'paris'
 
 Tasks: fill-mask, text-classification (alias sentiment-analysis), token-classification (alias ner),
-question-answering, multiple-choice, feature-extraction. See docs/pipelines.md.
+question-answering, multiple-choice, feature-extraction, zero-shot-classification. See docs/pipelines.md.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from albert.pipelines.multiple_choice import MultipleChoicePipeline
 from albert.pipelines.question_answering import QuestionAnsweringPipeline
 from albert.pipelines.text_classification import TextClassificationPipeline
 from albert.pipelines.token_classification import TokenClassificationPipeline
+from albert.pipelines.zero_shot_classification import ZeroShotClassificationPipeline
 from albert.tokenizer import load_tokenizer
 
 TASKS: dict[str, type[Pipeline]] = {
@@ -38,6 +39,7 @@ TASKS: dict[str, type[Pipeline]] = {
         QuestionAnsweringPipeline,
         MultipleChoicePipeline,
         FeatureExtractionPipeline,
+        ZeroShotClassificationPipeline,
     )
 }
 ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification"}
@@ -113,6 +115,7 @@ __all__ = [
     "QuestionAnsweringPipeline",
     "TextClassificationPipeline",
     "TokenClassificationPipeline",
+    "ZeroShotClassificationPipeline",
     "default_model_dir",
     "load_tokenizer",
     "pipeline",
