@@ -208,6 +208,14 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         ids = as_id_list(ids)
         return [self._id_to_token(i) for i in ids if not (skip_special_tokens and i in self._special_ids)]
 
+    def _convert_id_to_token(self, index: int) -> str:
+        """transformers' private name, which its data collators call (DataCollatorForWholeWordMask)."""
+        return self._id_to_token(int(index))
+
+    def _convert_token_to_id(self, token: str) -> int:
+        """transformers' private name (the id of one token; unknown pieces give the unk id)."""
+        return self.convert_tokens_to_ids(token)  # type: ignore[return-value]
+
     def _id_to_token(self, i: int) -> str:
         if 0 <= i < len(self._pieces):
             return self._special_ids.get(i) or self._pieces[i]
