@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from albert.config import AlbertConfig
+from albert.tf.training import KerasFitMixin
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def named_variables(layer: keras.layers.Layer, prefix: str = "") -> dict[str, ke
     return found
 
 
-class TFAlbertPreTrainedModel(keras.Model):
+class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
     """Base class: holds `config`; `from_pretrained` / `save_pretrained` / `infer` / `serving_function`.
 
     `dtype` (a Keras dtype policy: "float32", "mixed_float16", "mixed_bfloat16") reaches every layer.
