@@ -8,6 +8,9 @@ mapped onto albert-lite's: one home for models, tokenizers, configs and the Auto
                                passed to the Hugging Face Hub download (local directories ignore them)
     trust_remote_code, low_cpu_mem_usage
                                accepted and ignored (logged): ALBERT's code is built in; weights are read once
+    from_pt / from_tf / from_flax
+                               which framework's weight file to read (model.safetensors / tf_model.h5 /
+                               flax_model.msgpack); each class reads what it can and says what it cannot
 
 Anything else must be a field the caller accepts (an `AlbertConfig` field such as `num_labels` for a
 model or config, a constructor argument for a tokenizer); otherwise the error names the argument.
@@ -44,8 +47,6 @@ UNSUPPORTED = {
     "return_dict": "outputs are always dataclasses (attribute and key access); use .to_tuple() for a tuple",
     "ignore_mismatched_sizes": "a head whose shape differs from the checkpoint's cannot be loaded; load "
     "AlbertModel (the encoder) and add your head, or save a checkpoint with the new number of labels",
-    "from_tf": "convert the checkpoint to safetensors (or pytorch_model.bin) first",
-    "from_flax": "convert the checkpoint to safetensors (or pytorch_model.bin) first",
     "subfolder": "pass the path of the subfolder itself",
     "variant": "pass the directory of the variant's files",
     "max_memory": _ONE_DEVICE,
@@ -64,6 +65,7 @@ class LoadingOptions:
     dtype: torch.dtype | str | None = None
     attn_implementation: str = "sdpa"
     device: torch.device | None = None
+    weights: str | None = None  # "pt", "tf" or "flax": from_pt / from_tf / from_flax
     hub: dict[str, Any] = field(default_factory=dict)
     rest: dict[str, Any] = field(default_factory=dict)
 
@@ -82,6 +84,7 @@ def normalise_loading_kwargs(
     (tokenizers, configs) the model options are accepted and ignored, as transformers does.
     """
     rest = dict(kwargs)
+    weights = weights_format(owner, {k: rest.pop(k) for k in WEIGHT_FLAGS if k in rest})
     model_options = {k: rest.pop(k) for k in MODEL_OPTION_NAMES if k in rest}
     hub = {k: rest.pop(k) for k in HUB_OPTION_NAMES if k in rest}
     for name, reason in IGNORED.items():
@@ -94,11 +97,53 @@ def normalise_loading_kwargs(
         given = {k: v for k, v in model_options.items() if v is not None}
         if given:
             logger.info("%s: %s have no effect here (they apply to models)", owner, ", ".join(given))
-        return LoadingOptions(hub=hub, rest=rest)
+        return LoadingOptions(weights=weights, hub=hub, rest=rest)
     dtype = merge_dtype(model_options.get("dtype"), model_options.get("torch_dtype"))
     device = merge_device(model_options.get("device"), model_options.get("device_map"))
     attn = model_options.get("attn_implementation") or "sdpa"
-    return LoadingOptions(dtype=dtype, attn_implementation=attn, device=device, hub=hub, rest=rest)
+    return LoadingOptions(
+        dtype=dtype, attn_implementation=attn, device=device, weights=weights, hub=hub, rest=rest
+    )
+
+
+WEIGHT_FLAGS = ("from_pt", "from_tf", "from_flax")
+_FRAMEWORK_FILES = {"pt": "model.safetensors", "tf": "tf_model.h5", "flax": "flax_model.msgpack"}
+_FRAMEWORK_CLASSES = {"pt": "AlbertModel / Albert…", "tf": "TFAlbert…", "flax": "FlaxAlbert…"}
+
+
+def normalise_framework_kwargs(
+    owner: str, kwargs: Mapping[str, Any], *, reads: tuple[str, ...]
+) -> LoadingOptions:
+    """`from_pretrained` keyword arguments of the TensorFlow and Flax classes: hub options, `AlbertConfig`
+    fields (in `rest`), torch-only options (logged, no effect) and `from_pt` / `from_tf` / `from_flax`,
+    where a file the class cannot read (`reads`: "pt", "tf", "flax") is an error saying what to do."""
+    import dataclasses
+
+    from albert.config import AlbertConfig
+
+    fields = {f.name for f in dataclasses.fields(AlbertConfig)} - {"extra"}
+    options = normalise_loading_kwargs(
+        owner, kwargs, accepted=fields, what="an AlbertConfig field", model=False
+    )
+    if options.weights is not None and options.weights not in reads:
+        readable = " or ".join(_FRAMEWORK_FILES[r] for r in reads)
+        raise ValueError(
+            f"{owner} reads {readable}; from_{options.weights}=True names {_FRAMEWORK_FILES[options.weights]}: "
+            f"load it with the {_FRAMEWORK_CLASSES[options.weights]} class and save_pretrained it (that writes "
+            "model.safetensors, which every albert-lite class reads)"
+        )
+    return options
+
+
+def weights_format(owner: str, flags: Mapping[str, Any]) -> str | None:
+    """ "pt", "tf" or "flax" from transformers' `from_pt=True` / `from_tf=True` / `from_flax=True`."""
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{owner}: {name} must be True or False, got {value!r}")
+    chosen = [name for name, value in flags.items() if value]
+    if len(chosen) > 1:
+        raise ValueError(f"{owner}: {' and '.join(chosen)} were both given; pass the one that names the file")
+    return chosen[0].removeprefix("from_") if chosen else None
 
 
 def unsupported_message(owner: str, name: str, what: str) -> str:
@@ -107,7 +152,7 @@ def unsupported_message(owner: str, name: str, what: str) -> str:
         return f"{owner} does not support {name}=: {UNSUPPORTED[name]}"
     return (
         f"{owner} got an unsupported argument {name!r}: it is neither {what} nor one of the loading "
-        f"arguments ({', '.join([*MODEL_OPTION_NAMES, *HUB_OPTION_NAMES, *IGNORED])})"
+        f"arguments ({', '.join([*MODEL_OPTION_NAMES, *HUB_OPTION_NAMES, *WEIGHT_FLAGS, *IGNORED])})"
     )
 
 
@@ -137,9 +182,12 @@ __all__ = [
     "IGNORED",
     "MODEL_OPTION_NAMES",
     "UNSUPPORTED",
+    "WEIGHT_FLAGS",
     "LoadingOptions",
     "merge_device",
     "merge_dtype",
+    "normalise_framework_kwargs",
     "normalise_loading_kwargs",
     "unsupported_message",
+    "weights_format",
 ]

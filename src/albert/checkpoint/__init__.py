@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -65,8 +66,13 @@ def _read_sharded(name_or_path: str | os.PathLike, index_path: Path, reader) -> 
     return state
 
 
-def read_state_dict(name_or_path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """All tensors of a model directory or hub repo, with the names as stored."""
+def read_state_dict(name_or_path: str | os.PathLike, weights: str | None = None) -> dict[str, torch.Tensor]:
+    """All tensors of a model directory or hub repo, with the names as stored; `weights="tf"` / `"flax"`
+    (transformers' `from_tf` / `from_flax`) read its `tf_model.h5` / `flax_model.msgpack` instead."""
+    if weights in ("tf", "flax"):
+        return {
+            k: torch.from_numpy(v.copy()) for k, v in _other_framework_weights(name_or_path, weights).items()
+        }
     for name, reader, sharded in (
         (SAFETENSORS_NAME, _read_safetensors, False),
         (SAFETENSORS_INDEX_NAME, _read_safetensors, True),
@@ -80,6 +86,29 @@ def read_state_dict(name_or_path: str | os.PathLike) -> dict[str, torch.Tensor]:
         f"{name_or_path} has no weights: expected {SAFETENSORS_NAME}, {SAFETENSORS_INDEX_NAME}, {TORCH_NAME} "
         f"or {TORCH_INDEX_NAME}"
     )
+
+
+def _other_framework_weights(name_or_path: str | os.PathLike, weights: str) -> dict[str, Any]:
+    """HF-named NumPy arrays of transformers' TensorFlow (h5py) or Flax (flax) weight file."""
+    module, filename, extra = {
+        "tf": ("albert.checkpoint.tf", "tf_model.h5", "tf"),
+        "flax": ("albert.checkpoint.flax", "flax_model.msgpack", "flax"),
+    }[weights]
+    path = resolve_file(name_or_path, filename, required=False)
+    if path is None:
+        raise FileNotFoundError(
+            f"from_{weights}=True reads {filename}, which {name_or_path} does not have; drop from_{weights} to "
+            f"read {SAFETENSORS_NAME} or {TORCH_NAME}"
+        )
+    try:
+        readers = importlib.import_module(module)
+        if weights == "tf":
+            return readers.read_h5_weights(path)
+        return readers.hf_flax_tree_to_hf(readers.read_msgpack(path))
+    except ImportError as e:
+        raise ImportError(
+            f"from_{weights}=True reads {filename}, which needs {e.name}: pip install 'albert-lite[{extra}]'"
+        ) from None
 
 
 def resolve_dtype(dtype: torch.dtype | str | None, stored: torch.dtype | None = None) -> torch.dtype | None:
@@ -111,9 +140,11 @@ def load_model(
     dtype: torch.dtype | str | None = None,
     attn_implementation: str = "sdpa",
     device: torch.device | str | None = None,
+    weights: str | None = None,
     **config_overrides: Any,
 ):
-    """Build `cls` from a saved model (any ALBERT class's checkpoint), in eval mode.
+    """Build `cls` from a saved model (any ALBERT class's checkpoint), in eval mode. `weights`: "tf" or
+    "flax" to read transformers' TensorFlow / Flax weight file (`from_tf` / `from_flax`).
 
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
@@ -122,7 +153,7 @@ def load_model(
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
         config = config.replace(**config_overrides)
-    hf_state = read_state_dict(name_or_path)
+    hf_state = read_state_dict(name_or_path, weights)
     target_dtype = resolve_dtype(dtype, stored_dtype(hf_state)) or torch.float32
     state, unknown = from_hf_state_dict(hf_state)
     model = cls(config, attn_implementation=attn_implementation)

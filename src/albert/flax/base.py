@@ -151,10 +151,17 @@ class FlaxAlbertPreTrainedModel:
         **config_overrides: Any,
     ) -> FlaxAlbertPreTrainedModel:
         """Load from a local directory or hub id: `model.safetensors` (torch layout, as our torch classes
-        and transformers write it) or transformers' `flax_model.msgpack`. See `albert.checkpoint.flax`."""
+        and transformers write it) or transformers' `flax_model.msgpack`. See `albert.checkpoint.flax`.
+        transformers' `from_pt=True` / `from_flax=True` are accepted (both files are read anyway), as are the
+        hub options (`revision`, `cache_dir`, ...) and `AlbertConfig` fields as overrides."""
         from albert.checkpoint.flax import load_flax_model
+        from albert.hub import hub_options
+        from albert.loading import normalise_framework_kwargs
 
-        return load_flax_model(cls, name_or_path, config=config, dtype=dtype, seed=seed, **config_overrides)
+        owner = f"{cls.__name__}.from_pretrained"
+        options = normalise_framework_kwargs(owner, config_overrides, reads=("pt", "flax"))
+        with hub_options(**options.hub):
+            return load_flax_model(cls, name_or_path, config=config, dtype=dtype, seed=seed, **options.rest)
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """Write config.json, model.safetensors (torch layout: `albert.AlbertModel` and transformers load

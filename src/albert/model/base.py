@@ -263,6 +263,7 @@ class AlbertPreTrainedModel(nn.Module):
                 dtype=options.dtype,
                 attn_implementation=options.attn_implementation,
                 device=options.device,
+                weights=options.weights,
                 **options.rest,
             )
 

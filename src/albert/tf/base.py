@@ -173,10 +173,17 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
         **config_overrides: Any,
     ) -> TFAlbertPreTrainedModel:
         """Load from a directory or hub id: `model.safetensors` (PyTorch layout) or transformers'
-        `tf_model.h5`. `dtype`: a Keras dtype policy such as "mixed_bfloat16" (default float32)."""
+        `tf_model.h5`. `dtype`: a Keras dtype policy such as "mixed_bfloat16" (default float32).
+        transformers' `from_pt=True` / `from_tf=True` are accepted (both files are read anyway), as are the
+        hub options (`revision`, `cache_dir`, ...) and `AlbertConfig` fields as overrides."""
         from albert.checkpoint.tf import load_tf_model
+        from albert.hub import hub_options
+        from albert.loading import normalise_framework_kwargs
 
-        return load_tf_model(cls, name_or_path, config=config, dtype=dtype, **config_overrides)
+        owner = f"{cls.__name__}.from_pretrained"
+        options = normalise_framework_kwargs(owner, config_overrides, reads=("pt", "tf"))
+        with hub_options(**options.hub):
+            return load_tf_model(cls, name_or_path, config=config, dtype=dtype, **options.rest)
 
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """Write config.json + model.safetensors in the PyTorch/HF layout (loadable by our torch classes,

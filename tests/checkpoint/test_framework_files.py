@@ -1,0 +1,83 @@
+"""transformers' `from_pt` / `from_tf` / `from_flax` on every framework's `from_pretrained`: the torch
+classes read transformers' `tf_model.h5` and `flax_model.msgpack`; the TF and Flax classes accept the flag
+that names a file they read and explain the one they do not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import albert
+from tests.conftest import tiny_kwargs
+
+transformers = pytest.importorskip("transformers", reason="transformers is the parity reference (test extra)")
+IDS = np.array([[2, 15, 27, 41, 3], [2, 9, 3, 0, 0]])
+MASK = (IDS != 0).astype(np.int64)
+
+
+def reference(tmp_path):
+    torch.manual_seed(0)
+    config = transformers.AlbertConfig(**tiny_kwargs(), attn_implementation="eager")
+    model = transformers.AlbertForMaskedLM(config).eval()
+    with torch.no_grad():
+        expected = model(torch.tensor(IDS), attention_mask=torch.tensor(MASK)).logits.numpy()
+    model.save_pretrained(tmp_path / "pt")
+    return expected
+
+
+def ours_torch(path, **kwargs) -> np.ndarray:
+    model = albert.AlbertForMaskedLM.from_pretrained(path, **kwargs)
+    with torch.no_grad():
+        return model(torch.tensor(IDS), attention_mask=torch.tensor(MASK)).logits.numpy()
+
+
+def test_torch_reads_transformers_tf_model_h5(tmp_path):
+    pytest.importorskip("tf_keras", reason="transformers' TF classes need tf_keras (test extra)")
+    expected = reference(tmp_path)
+    transformers.TFAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_pt=True).save_pretrained(
+        tmp_path / "tf"
+    )
+    assert not (tmp_path / "tf" / "model.safetensors").exists()
+    got = ours_torch(tmp_path / "tf", from_tf=True)
+    np.testing.assert_allclose(got[MASK == 1], expected[MASK == 1], atol=1e-5, rtol=0)
+    with pytest.raises(FileNotFoundError, match="has no weights"):
+        albert.AlbertForMaskedLM.from_pretrained(tmp_path / "tf")  # without the flag, as upstream
+
+
+def test_torch_reads_transformers_flax_model_msgpack(tmp_path):
+    pytest.importorskip("flax", reason="the Flax extra")
+    expected = reference(tmp_path)
+    flax_model = transformers.FlaxAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_pt=True)
+    flax_model.save_pretrained(tmp_path / "flax")
+    assert not (tmp_path / "flax" / "model.safetensors").exists()
+    got = ours_torch(tmp_path / "flax", from_flax=True)
+    np.testing.assert_allclose(got[MASK == 1], expected[MASK == 1], atol=1e-5, rtol=0)
+
+
+def test_flags_that_name_a_missing_file_or_another_framework_say_what_to_do(tmp_path):
+    reference(tmp_path)
+    with pytest.raises(FileNotFoundError, match="from_tf=True reads tf_model.h5, which .* does not have"):
+        albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True)
+    with pytest.raises(ValueError, match="from_tf and from_flax were both given"):
+        albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True, from_flax=True)
+    with pytest.raises(ValueError, match="from_pt must be True or False"):
+        albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_pt="yes")
+
+
+def test_tf_and_flax_classes_take_from_pt_and_refuse_what_they_cannot_read(tmp_path):
+    expected = reference(tmp_path)
+    if pytest.importorskip("tensorflow", reason="the TF extra"):
+        model = albert.TFAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_pt=True)
+        got = model(input_ids=IDS, attention_mask=MASK).logits.numpy()
+        np.testing.assert_allclose(got[MASK == 1], expected[MASK == 1], atol=1e-5, rtol=0)
+        with pytest.raises(ValueError, match=r"reads model.safetensors or tf_model.h5; from_flax=True names"):
+            albert.TFAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_flax=True)
+        with pytest.raises(ValueError, match=r"unsupported argument 'num_label'.*AlbertConfig field"):
+            albert.TFAlbertForMaskedLM.from_pretrained(tmp_path / "pt", num_label=3)
+    if pytest.importorskip("flax", reason="the Flax extra"):
+        model = albert.FlaxAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_pt=True)
+        got = np.asarray(model(IDS, attention_mask=MASK).logits)
+        np.testing.assert_allclose(got[MASK == 1], expected[MASK == 1], atol=1e-5, rtol=0)
+        with pytest.raises(ValueError, match=r"reads model.safetensors or flax_model.msgpack; from_tf=True"):
+            albert.FlaxAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True)
