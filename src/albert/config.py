@@ -211,6 +211,11 @@ class AlbertConfig:
         """
         return int(layer / (self.num_hidden_layers / self.num_hidden_groups))
 
+    @classmethod
+    def field_names(cls) -> frozenset[str]:
+        """The fields a caller may set (`from_pretrained(..., num_labels=3)` overrides), `extra` aside."""
+        return frozenset(f.name for f in dataclasses.fields(cls)) - {"extra"}
+
     def replace(self, **changes: Any) -> AlbertConfig:
         """A copy with some fields changed (validated again)."""
         if "num_labels" in changes and "id2label" not in changes:

@@ -112,18 +112,14 @@ _FRAMEWORK_CLASSES = {"pt": "AlbertModel / Albert…", "tf": "TFAlbert…", "fla
 
 
 def normalise_framework_kwargs(
-    owner: str, kwargs: Mapping[str, Any], *, reads: tuple[str, ...]
+    owner: str, kwargs: Mapping[str, Any], *, accepted: Collection[str], reads: tuple[str, ...]
 ) -> LoadingOptions:
-    """`from_pretrained` keyword arguments of the TensorFlow and Flax classes: hub options, `AlbertConfig`
-    fields (in `rest`), torch-only options (logged, no effect) and `from_pt` / `from_tf` / `from_flax`,
-    where a file the class cannot read (`reads`: "pt", "tf", "flax") is an error saying what to do."""
-    import dataclasses
-
-    from albert.config import AlbertConfig
-
-    fields = {f.name for f in dataclasses.fields(AlbertConfig)} - {"extra"}
+    """`from_pretrained` keyword arguments of the TensorFlow and Flax classes: hub options, config fields
+    (`accepted`, kept in `rest`), torch-only options (logged, no effect) and `from_pt` / `from_tf` /
+    `from_flax`, where a file the class cannot read (`reads`: "pt", "tf", "flax") is an error saying what
+    to do."""
     options = normalise_loading_kwargs(
-        owner, kwargs, accepted=fields, what="an AlbertConfig field", model=False
+        owner, kwargs, accepted=accepted, what="an AlbertConfig field", model=False
     )
     if options.weights is not None and options.weights not in reads:
         readable = " or ".join(_FRAMEWORK_FILES[r] for r in reads)

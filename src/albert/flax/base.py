@@ -159,7 +159,9 @@ class FlaxAlbertPreTrainedModel:
         from albert.loading import normalise_framework_kwargs
 
         owner = f"{cls.__name__}.from_pretrained"
-        options = normalise_framework_kwargs(owner, config_overrides, reads=("pt", "flax"))
+        options = normalise_framework_kwargs(
+            owner, config_overrides, accepted=AlbertConfig.field_names(), reads=("pt", "flax")
+        )
         with hub_options(**options.hub):
             return load_flax_model(cls, name_or_path, config=config, dtype=dtype, seed=seed, **options.rest)
 

@@ -7,7 +7,6 @@ Loading and saving are delegated to `albert.checkpoint`, the only module that kn
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -285,6 +284,6 @@ def _sample_like(weight: torch.Tensor, count: int) -> torch.Tensor:
 
 def _normalise_loading_kwargs(cls: type, kwargs: dict[str, Any]) -> LoadingOptions:
     """`from_pretrained`'s keyword arguments sorted out (`albert.loading`); the rest are config overrides."""
-    fields = {f.name for f in dataclasses.fields(AlbertConfig)} - {"extra"}
+    fields = AlbertConfig.field_names()
     owner = f"{cls.__name__}.from_pretrained"
     return normalise_loading_kwargs(owner, kwargs, accepted=fields, what="an AlbertConfig field")

@@ -181,7 +181,9 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
         from albert.loading import normalise_framework_kwargs
 
         owner = f"{cls.__name__}.from_pretrained"
-        options = normalise_framework_kwargs(owner, config_overrides, reads=("pt", "tf"))
+        options = normalise_framework_kwargs(
+            owner, config_overrides, accepted=AlbertConfig.field_names(), reads=("pt", "tf")
+        )
         with hub_options(**options.hub):
             return load_tf_model(cls, name_or_path, config=config, dtype=dtype, **options.rest)
 
