@@ -86,6 +86,8 @@ def test_ids_tokens_and_text_match_transformers_slow(ours_added, hf_added):
             assert ours_added.decode(ids, skip_special_tokens=True) == hf_added.decode(
                 ids, skip_special_tokens=True
             )
+            joined = dict(spaces_between_special_tokens=False)
+            assert ours_added.decode(ids, **joined) == hf_added.decode(ids, **joined)
 
 
 def test_fast_offsets_point_at_the_added_tokens(small_spm):

@@ -274,13 +274,15 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         token_ids: int | Sequence[int] | Any,
         skip_special_tokens: bool = False,
         clean_up_tokenization_spaces: bool | None = None,
+        spaces_between_special_tokens: bool = True,
     ) -> str:
-        """Ids -> text. Special tokens stay as text ("[CLS] hello world[SEP]") unless skipped."""
+        """Ids -> text. Special tokens stay as text ("[CLS] hello world[SEP]") unless skipped.
+        `spaces_between_special_tokens=False` joins added tokens to their neighbours without a space."""
         ids = as_id_list(token_ids)
         for i in ids:
             if not 0 <= i < len(self):
                 raise IndexError(f"token id {i} is out of range for a vocabulary of {len(self)} tokens")
-        text = self._decode_ids(ids, skip_special_tokens)
+        text = self._decode_ids(ids, skip_special_tokens, spaces_between_special_tokens)
         clean = (
             self.clean_up_tokenization_spaces
             if clean_up_tokenization_spaces is None
@@ -291,7 +293,7 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
                 text = text.replace(before, after)
         return text
 
-    def _decode_ids(self, ids: list[int], skip_special_tokens: bool) -> str:
+    def _decode_ids(self, ids: list[int], skip_special_tokens: bool, spaces: bool = True) -> str:
         """transformers' `_decode`: added tokens (not special) and additional special tokens past the
         vocabulary stand apart, joined to the rest by spaces; the runs between them go through the
         class's `convert_tokens_to_string`."""
@@ -311,7 +313,7 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
             parts.append(token)
         if run:
             parts.append(self.convert_tokens_to_string(run))
-        return " ".join(parts)
+        return (" " if spaces else "").join(parts)
 
     def batch_decode(self, sequences: Sequence[Sequence[int]] | Any, **kwargs: Any) -> list[str]:
         if not hasattr(sequences, "tolist") and callable(getattr(sequences, "numpy", None)):
