@@ -173,3 +173,25 @@ def test_empty_safetensors_header(tmp_path):
     save_file({}, str(tmp_path / "model.safetensors"))
     model = albert.AlbertModel.from_pretrained(tmp_path)  # loads, with every weight reported as new
     assert model is not None
+
+
+def test_save_pretrained_takes_transformers_arguments(tmp_path):
+    model = saved(tmp_path / "one", albert.AlbertForPreTraining)
+    model.save_pretrained(tmp_path / "kb", max_shard_size="4KB", safe_serialization=True)
+    index = json.loads((tmp_path / "kb" / "model.safetensors.index.json").read_text())
+    assert len(set(index["weight_map"].values())) > 1
+    loaded = albert.AlbertForPreTraining.from_pretrained(tmp_path / "kb")
+    torch.testing.assert_close(loaded(IDS).prediction_logits, model(IDS).prediction_logits, rtol=0, atol=0)
+    from albert.checkpoint import shard_size_bytes
+
+    assert [shard_size_bytes(v) for v in ("5GB", "500MiB", " 2 kb", 100, None)] == [
+        5 * 10**9, 500 * 2**20, 2000, 100, None,
+    ]  # fmt: skip
+    for bad in ("5 parsecs", "0GB", -1, "GB", True):
+        with pytest.raises(ValueError, match="max_shard_size must be a positive number of bytes"):
+            shard_size_bytes(bad)
+    with pytest.raises(ValueError, match="safe_serialization=False .* is not written"):
+        model.save_pretrained(tmp_path / "bin", safe_serialization=False)
+    with pytest.raises(ValueError, match="upload_folder"):
+        model.save_pretrained(tmp_path / "hub", push_to_hub=True)
+    assert not (tmp_path / "bin").exists() and not (tmp_path / "hub").exists()

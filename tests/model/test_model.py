@@ -156,3 +156,20 @@ def test_frozen_embeddings_with_checkpointing_still_train_the_layers_and_input_g
     assert len(model.get_input_embeddings()._forward_hooks) == 1
     model.disable_input_require_grads()
     assert model.get_input_embeddings()(ids).requires_grad is False
+
+
+def test_resize_to_a_multiple_as_transformers():
+    import transformers
+
+    torch.manual_seed(0)
+    ours = AlbertForMaskedLM(AlbertConfig(**tiny_kwargs()))
+    theirs = transformers.AlbertForMaskedLM(transformers.AlbertConfig(**tiny_kwargs()))
+    assert ours.resize_token_embeddings() is ours.get_input_embeddings()  # nothing asked: unchanged
+    for args in ((101, 8), (None, 64), (104, None)):
+        got = ours.resize_token_embeddings(*args).num_embeddings
+        assert got == theirs.resize_token_embeddings(*args).num_embeddings == ours.config.vocab_size
+        assert ours.mlm_head.decoder.weight is ours.get_input_embeddings().weight
+    with pytest.raises(ValueError, match="pad_to_multiple_of must be an int >= 1, got 0"):
+        ours.resize_token_embeddings(120, pad_to_multiple_of=0)
+    with pytest.raises(ValueError, match="new_num_tokens must be a positive int, got -3"):
+        ours.resize_token_embeddings(-3)

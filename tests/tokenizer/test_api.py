@@ -368,3 +368,27 @@ def test_decode_takes_tf_and_jax_tensors(tok):
     jnp = pytest.importorskip("jax.numpy", reason="JAX is an extra")
     assert tok.batch_decode(jnp.asarray(ids)) == tok.batch_decode(ids)
     assert tok.decode(jnp.asarray(ids[0][1])) == tok.decode(ids[0][1])
+
+
+def test_a_list_of_pairs_and_save_options_as_transformers(hf, small_spm, tmp_path):
+    theirs = hf.AlbertTokenizer(str(small_spm))
+    pairs = [("the city", "was new"), ["the war", "the school was first"]]
+    for cls in (AlbertTokenizer, AlbertTokenizerFast):
+        tok = cls(str(small_spm))
+        assert tok(pairs, padding=True)["input_ids"] == theirs(pairs, padding=True)["input_ids"]
+        assert tok(pairs)["token_type_ids"] == theirs(pairs)["token_type_ids"]
+        # legacy_format / filename_prefix name the same files as transformers
+        for legacy, prefix in ((True, None), (False, None), (None, "mine")):
+            out = tmp_path / f"{cls.__name__}-{legacy}-{prefix}"
+            names = {
+                p.rsplit("/", 1)[-1]
+                for p in tok.save_pretrained(out, legacy_format=legacy, filename_prefix=prefix)
+            }
+            assert ("spiece.model" in names or "mine-spiece.model" in names) == (legacy is not False)
+            assert ("tokenizer.json" in names or "mine-tokenizer.json" in names) == (legacy is not True)
+            assert "tokenizer_config.json" in names and "special_tokens_map.json" in names
+            if prefix is None:  # a directory without spiece.model is read by the fast class (as upstream)
+                reader = AlbertTokenizerFast if legacy is False else cls
+                assert reader.from_pretrained(out)("the city")["input_ids"] == tok("the city")["input_ids"]
+        with pytest.raises(ValueError, match="upload_folder"):
+            tok.save_pretrained(tmp_path / "hub", push_to_hub=True)

@@ -185,13 +185,14 @@ def load_model(
     return model.eval()
 
 
-def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
+def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | str | None = None) -> Path:
     """Write `config.json` + `model.safetensors` (HF names) into `directory`; returns the directory.
 
     Each file is written to a temporary name and renamed, so an interrupted save never leaves a
-    half-written file under the final name. `max_shard_size` (bytes) splits large models into shards
-    with an index, as transformers does.
+    half-written file under the final name. `max_shard_size` (bytes, or transformers' "5GB" / "500MiB")
+    splits large models into shards with an index, as transformers does.
     """
+    max_shard_size = shard_size_bytes(max_shard_size)
     from safetensors.torch import save_file
 
     directory = Path(directory)
@@ -220,6 +221,32 @@ def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | Non
         directory, architectures=[type(model).__name__], torch_dtype=str(model.dtype).removeprefix("torch.")
     )
     return directory
+
+
+_SIZE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def shard_size_bytes(value: int | str | None) -> int | None:
+    """`max_shard_size` in bytes: an int, or a string with a unit as transformers takes ("5GB" = 5e9,
+    "500MiB" = 500 x 2**20)."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    if isinstance(value, str):
+        text = value.strip().upper().replace(" ", "")
+        for unit in sorted(_SIZE_UNITS, key=len, reverse=True):
+            number = text.removesuffix(unit)
+            if number != text:
+                try:
+                    size = float(number) * _SIZE_UNITS[unit]
+                except ValueError:
+                    break
+                if size >= 1:
+                    return int(size)
+                break
+    raise ValueError(
+        f"max_shard_size must be a positive number of bytes or a size such as '5GB', got {value!r}"
+    )
 
 
 def _split(state: dict[str, torch.Tensor], max_bytes: int | None) -> list[dict[str, torch.Tensor]]:

@@ -203,15 +203,34 @@ class AlbertPreTrainedModel(nn.Module):
             total -= sum(p.numel() for p in emb.parameters())
         return total
 
-    def resize_token_embeddings(self, new_num_tokens: int, *, mean_resizing: bool = True) -> nn.Embedding:
+    def resize_token_embeddings(
+        self,
+        new_num_tokens: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        mean_resizing: bool = True,
+    ) -> nn.Embedding:
         """Grow or shrink the vocabulary; the MLM decoder stays tied to the embeddings.
 
-        New rows are drawn from a normal with the old rows' mean and covariance (`mean_resizing=True`,
-        as transformers >= 4.46) or Normal(0, initializer_range). New MLM bias entries are 0.
+        `pad_to_multiple_of` rounds the size up (e.g. 8 or 64, for faster matrix products on GPUs); None
+        for both returns the embeddings unchanged, as transformers. New rows are drawn from a normal with
+        the old rows' mean and covariance (`mean_resizing=True`, as transformers >= 4.46) or
+        Normal(0, initializer_range). New MLM bias entries are 0.
         """
-        if new_num_tokens <= 0:
-            raise ValueError(f"new_num_tokens must be positive, got {new_num_tokens}")
         old = self.get_input_embeddings()
+        if new_num_tokens is None and pad_to_multiple_of is None:
+            return old
+        if new_num_tokens is None:
+            new_num_tokens = old.num_embeddings
+        if pad_to_multiple_of is not None:
+            if (
+                isinstance(pad_to_multiple_of, bool)
+                or not isinstance(pad_to_multiple_of, int)
+                or pad_to_multiple_of < 1
+            ):
+                raise ValueError(f"pad_to_multiple_of must be an int >= 1, got {pad_to_multiple_of!r}")
+            new_num_tokens = -(-new_num_tokens // pad_to_multiple_of) * pad_to_multiple_of
+        if isinstance(new_num_tokens, bool) or not isinstance(new_num_tokens, int) or new_num_tokens <= 0:
+            raise ValueError(f"new_num_tokens must be a positive int, got {new_num_tokens!r}")
         old_n, dim = old.weight.shape
         new = nn.Embedding(
             new_num_tokens, dim, padding_idx=old.padding_idx, device=old.weight.device, dtype=old.weight.dtype
@@ -266,8 +285,27 @@ class AlbertPreTrainedModel(nn.Module):
                 **options.rest,
             )
 
-    def save_pretrained(self, directory: str | os.PathLike, *, max_shard_size: int | None = None) -> Path:
-        """Write config.json + model.safetensors with HF key names (loadable by transformers)."""
+    def save_pretrained(
+        self,
+        directory: str | os.PathLike,
+        *,
+        max_shard_size: int | str | None = None,
+        safe_serialization: bool = True,
+        push_to_hub: bool = False,
+    ) -> Path:
+        """Write config.json + model.safetensors with HF key names (loadable by transformers);
+        `max_shard_size` (bytes or "5GB") shards it. transformers' `safe_serialization=True` is the only
+        format; `push_to_hub` is not done here (upload the directory with `huggingface_hub`)."""
+        if not safe_serialization:
+            raise ValueError(
+                "safe_serialization=False (a pytorch_model.bin pickle) is not written: model.safetensors is "
+                "what albert-lite writes, and transformers and every albert-lite class read it"
+            )
+        if push_to_hub:
+            raise ValueError(
+                "push_to_hub is not done by save_pretrained: save, then upload the directory with "
+                "huggingface_hub.HfApi().upload_folder(folder_path=..., repo_id=...)"
+            )
         return save_model(self, directory, max_shard_size=max_shard_size)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from albert.tokenizer.encoding import BatchEncoding, Encoded, RowLayout
-from albert.tokenizer.inputs import as_batch, check_text
+from albert.tokenizer.inputs import as_batch, check_text, split_pairs
 from albert.tokenizer.rows import (
     VERY_LARGE_INTEGER,
     build_rows,
@@ -64,6 +64,7 @@ class CallAPI:
         Returns input_ids, token_type_ids and attention_mask (lists, or (B, S) tensors with
         return_tensors="pt"/"np"/"tf"/"jax"); a single text gives flat lists unless return_overflowing_tokens is set.
         """
+        text, text_pair = split_pairs(text, text_pair, is_split_into_words)  # [(a, b), ...]
         batched, texts_a = as_batch(text, "text", is_split_into_words)
         texts_b: list | None = None
         if text_pair is not None:

@@ -23,6 +23,7 @@ from albert.tokenizer.files import (
     INIT_KEYS,
     SPECIAL_TOKEN_NAMES,
     SPECIAL_TOKENS_MAP_FILE,
+    TOKENIZER_FILE,
     VOCAB_FILE,
     SpecialToken,
     added_tokens_in_files,
@@ -356,17 +357,38 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         path.write_bytes(self._model.serialized)
         return (str(path),)
 
-    def save_pretrained(self, save_directory: str | os.PathLike) -> tuple[str, ...]:
+    def save_pretrained(
+        self,
+        save_directory: str | os.PathLike,
+        legacy_format: bool | None = None,
+        filename_prefix: str | None = None,
+        push_to_hub: bool = False,
+    ) -> tuple[str, ...]:
         """Write the tokenizer files transformers reads: spiece.model, tokenizer.json,
-        tokenizer_config.json and special_tokens_map.json. Returns the paths written."""
+        tokenizer_config.json and special_tokens_map.json (+ added_tokens.json). Returns the paths written.
+
+        As transformers: `legacy_format=True` writes spiece.model without tokenizer.json, False
+        tokenizer.json without spiece.model; `filename_prefix` prefixes those (and added_tokens.json)."""
+        if push_to_hub:
+            raise ValueError(
+                "push_to_hub is not done by save_pretrained: save, then upload the directory with "
+                "huggingface_hub.HfApi().upload_folder(folder_path=..., repo_id=...)"
+            )
         directory = Path(save_directory)
         if directory.is_file():
             raise NotADirectoryError(f"{directory} is a file")
         directory.mkdir(parents=True, exist_ok=True)
+        prefix = f"{filename_prefix}-" if filename_prefix else ""
         written: list[str] = []
-        if self._model.serialized:
-            written += self.save_vocabulary(directory)
-        written += self._save_extra(directory)
+        if self._model.serialized and legacy_format is not False:
+            written += self.save_vocabulary(directory, filename_prefix)
+        if legacy_format is not True:
+            written += self._save_extra(directory, prefix + TOKENIZER_FILE)
+        if not written:
+            raise ValueError(
+                f"legacy_format={legacy_format!r} leaves nothing to read the vocabulary from (no spiece.model "
+                "or no tokenizer.json for this tokenizer); save with legacy_format=None"
+            )
         config: dict[str, Any] = {"added_tokens_decoder": self._added_tokens_json(), **self._init_config()}
         for name, tok in self._specials.items():
             config[name] = tok.content
@@ -381,11 +403,13 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         if self._additional:
             special_map[ADDITIONAL] = [self._flags(c).to_json() for c in self._additional]
         written.append(write_json(directory / SPECIAL_TOKENS_MAP_FILE, special_map))
-        if past := {c: i for c, i in self.get_added_vocab().items() if i >= len(self._pieces)}:
-            written.append(write_json(directory / ADDED_TOKENS_FILE, past))  # what transformers also writes
+        past = {c: i for c, i in self.get_added_vocab().items() if i >= len(self._pieces)}
+        if past and legacy_format is not False:  # what transformers also writes
+            written.append(write_json(directory / (prefix + ADDED_TOKENS_FILE), past))
         return tuple(written)
 
-    def _save_extra(self, directory: Path) -> list[str]:
+    def _save_extra(self, directory: Path, name: str) -> list[str]:
+        """Write tokenizer.json as `name`; returns the paths written."""
         return []
 
     @classmethod

@@ -346,8 +346,8 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
 
     # ----- files ----------------------------------------------------------------------------------
 
-    def _save_extra(self, directory: Path) -> list[str]:
-        path = directory / "tokenizer.json"
+    def _save_extra(self, directory: Path, name: str) -> list[str]:
+        path = directory / name
         path.write_text(tokenizer_json_for(self, whitespace_fix_chars(self._model)), encoding="utf-8")
         return [str(path)]
 

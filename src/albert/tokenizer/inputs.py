@@ -35,6 +35,15 @@ def describe(value: Any) -> str:
     return "None" if value is None else type(value).__name__
 
 
+def split_pairs(text: Any, text_pair: Any, split_words: bool) -> tuple[Any, Any]:
+    """transformers' batch of pairs, `[(a, b), ...]` as `text` alone, as (texts, pairs); else unchanged."""
+    if text_pair is not None or split_words or not isinstance(text, (list, tuple)) or not text:
+        return text, text_pair
+    if all(isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in text):
+        return [t[0] for t in text], [t[1] for t in text]
+    return text, text_pair
+
+
 def as_batch(value: Any, name: str, split_words: bool) -> tuple[bool, list]:
     """(batched?, list of texts or of word lists) with clear TypeErrors for anything else."""
     if not split_words:

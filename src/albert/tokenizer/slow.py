@@ -211,7 +211,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
     def _init_config(self) -> dict[str, Any]:
         return {**super()._init_config(), "sp_model_kwargs": self.sp_model_kwargs}
 
-    def _save_extra(self, directory: Path) -> list[str]:
+    def _save_extra(self, directory: Path, name: str) -> list[str]:
         # Also write tokenizer.json, so that transformers' AlbertTokenizerFast (what AutoTokenizer picks)
         # loads our pipeline instead of converting spiece.model with its own, less exact one.
         try:
@@ -221,7 +221,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
             return []
         from albert.tokenizer.rust_backend import tokenizer_json_for
 
-        path = directory / "tokenizer.json"
+        path = directory / name
         path.write_text(tokenizer_json_for(self, whitespace_fix_chars(self._model)), encoding="utf-8")
         return [str(path)]
 
