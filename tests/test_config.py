@@ -98,3 +98,14 @@ def test_transformers_reads_our_config_and_we_read_theirs(tmp_path):
     assert theirs.hidden_size == 64 and theirs.position_embedding_type == "relative_key"
     theirs.save_pretrained(tmp_path / "b")
     assert AlbertConfig.from_pretrained(tmp_path / "b") == ours
+
+
+def test_assignment_says_what_to_do_instead():
+    import dataclasses
+
+    config = AlbertConfig(num_labels=2)
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"immutable.*config.replace\(num_labels=5\)"):
+        config.num_labels = 5
+    with pytest.raises(AttributeError, match="pass output_hidden_states=... to the model call"):
+        config.output_hidden_states = True
+    assert config.replace(num_labels=5).num_labels == 5 and config.num_labels == 2

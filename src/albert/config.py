@@ -329,6 +329,27 @@ class AlbertConfig:
         return PRESETS[key].replace(**overrides)
 
 
+_dataclass_setattr = AlbertConfig.__setattr__
+
+
+def _refuse_assignment(self: AlbertConfig, name: str, value: Any) -> None:
+    """transformers' configs are mutable (`config.num_labels = 3`); ours are not, so that a config shared by
+    models, pipelines and files cannot change under them. Say what to do instead."""
+    try:
+        _dataclass_setattr(self, name, value)
+    except dataclasses.FrozenInstanceError:
+        if name in ("output_hidden_states", "output_attentions", "return_dict", "use_return_dict"):
+            hint = f"pass {name}=... to the model call instead"
+        else:
+            hint = f"make a changed copy with config.replace({name}={value!r}) (or pass {name}= to from_pretrained)"
+        raise dataclasses.FrozenInstanceError(
+            f"AlbertConfig is immutable, {name} cannot be set: {hint}"
+        ) from None
+
+
+AlbertConfig.__setattr__ = _refuse_assignment  # type: ignore[method-assign]
+
+
 def _preset(h: int, heads: int, inter: int, layers: int, act: str, dropout: float) -> AlbertConfig:
     return AlbertConfig(
         hidden_size=h,
