@@ -44,7 +44,7 @@ UNSUPPORTED = {
     "load_in_4bit": _QUANTISE,
     "output_attentions": "pass output_attentions=True to the model call instead",
     "output_hidden_states": "pass output_hidden_states=True to the model call instead",
-    "return_dict": "outputs are always dataclasses (attribute and key access); use .to_tuple() for a tuple",
+    "return_dict": "pass return_dict=False to the model call for a tuple (outputs are dataclasses otherwise)",
     "ignore_mismatched_sizes": "a head whose shape differs from the checkpoint's cannot be loaded; load "
     "AlbertModel (the encoder) and add your head, or save a checkpoint with the new number of labels",
     "subfolder": "pass the path of the subfolder itself",

@@ -263,3 +263,19 @@ def test_resized_embeddings_stay_tied_and_load_in_reference(tmp_path):
     ref_model = transformers.AlbertForMaskedLM.from_pretrained(tmp_path).eval()
     ids = torch.tensor([[2, 110, 119, 3]])
     torch.testing.assert_close(model(ids).logits, ref_model(ids).logits, atol=ATOL, rtol=ATOL)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_return_dict_false_gives_transformers_tuple(name, tmp_path):
+    ref = hf_model(name, "eager")
+    ref.save_pretrained(tmp_path)
+    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation="eager")
+    ours.disable_fast_paths()  # padded positions as the reference computes them
+    inputs = make_inputs(name)
+    inputs.update(make_labels(name, inputs, num_labels=ref.config.num_labels))
+    with torch.no_grad():
+        want = ref(**inputs, return_dict=False, output_hidden_states=True)
+        got = ours(**inputs, return_dict=False, output_hidden_states=True)
+    assert isinstance(got, tuple) and len(got) == len(want)
+    torch.testing.assert_close(got, want, atol=ATOL, rtol=ATOL)
+    assert not isinstance(ours(**make_inputs(name), return_dict=True), tuple)

@@ -39,6 +39,12 @@ class AlbertPreTrainedModel(nn.Module):
         self.set_attn_implementation(attn_implementation)
         self._fast_paths = FastPaths()
 
+    def __call__(self, *args: Any, return_dict: bool | None = None, **kwargs: Any) -> Any:
+        """The module call; transformers' `return_dict=False` gives the output's `to_tuple()` (its fields
+        that are not None, in order: `loss, logits = model(..., labels=y, return_dict=False)`)."""
+        out = super().__call__(*args, **kwargs)
+        return out.to_tuple() if return_dict is False else out
+
     # ----- attention implementation -----
 
     @property
