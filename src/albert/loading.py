@@ -132,7 +132,7 @@ def normalise_framework_kwargs(
 
 
 def weights_format(owner: str, flags: Mapping[str, Any]) -> str | None:
-    """ "pt", "tf" or "flax" from transformers' `from_pt=True` / `from_tf=True` / `from_flax=True`."""
+    """The file format transformers' `from_pt=True` / `from_tf=True` / `from_flax=True` names: "pt", "tf", "flax"."""
     for name, value in flags.items():
         if not isinstance(value, bool):
             raise ValueError(f"{owner}: {name} must be True or False, got {value!r}")
