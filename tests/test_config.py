@@ -106,6 +106,47 @@ def test_assignment_says_what_to_do_instead():
     config = AlbertConfig(num_labels=2)
     with pytest.raises(dataclasses.FrozenInstanceError, match=r"immutable.*config.replace\(num_labels=5\)"):
         config.num_labels = 5
-    with pytest.raises(AttributeError, match="pass output_hidden_states=... to the model call"):
+    with pytest.raises(
+        AttributeError, match=r"pass output_hidden_states=... to the model call, or .*replace"
+    ):
         config.output_hidden_states = True
+    with pytest.raises(
+        AttributeError, match=r"cannot be updated in place: use config = config.replace\(\*\*"
+    ):
+        config.update({"num_labels": 3})
     assert config.replace(num_labels=5).num_labels == 5 and config.num_labels == 2
+
+
+def test_transformers_config_habits(tmp_path):
+    """The class attributes and methods transformers code reads off a config, equal to transformers'."""
+    import transformers
+
+    kw = dict(hidden_size=64, num_attention_heads=4, pad_token_id=None, num_labels=3, output_attentions=True)
+    ours, theirs = AlbertConfig(**kw), transformers.AlbertConfig(**kw)
+    assert AlbertConfig.model_type == ours.model_type == theirs.model_type == "albert"
+    assert ours.is_encoder_decoder is theirs.is_encoder_decoder is False and ours.use_return_dict
+
+    def as_json(d: dict) -> dict:  # as written to a file (transformers keeps int id2label keys until then)
+        return json.loads(json.dumps({k: v for k, v in d.items() if k != "transformers_version"}))
+
+    assert as_json(ours.to_diff_dict()) == as_json(theirs.to_diff_dict())
+    default = AlbertConfig().to_diff_dict()
+    assert as_json(default) == as_json(transformers.AlbertConfig().to_diff_dict())
+    assert "output_attentions" not in default and "id2label" not in default and "pad_token_id" in default
+    assert json.loads(ours.to_json_string()) == ours.to_diff_dict()
+    assert json.loads(ours.to_json_string(use_diff=False)) == ours.to_dict()
+    ours.to_json_file(tmp_path / "c.json")
+    assert AlbertConfig.from_json_file(tmp_path / "c.json") == ours
+    assert transformers.AlbertConfig.from_json_file(tmp_path / "c.json").output_attentions is True
+
+
+def test_from_pretrained_return_unused_kwargs(tmp_path):
+    AlbertConfig(hidden_size=64, num_attention_heads=4).save_pretrained(tmp_path)
+    config, unused = AlbertConfig.from_pretrained(
+        tmp_path, return_unused_kwargs=True, num_labels=3, foo=1, revision="main"
+    )
+    assert config.num_labels == 3 and unused == {"foo": 1}
+    config, unused = AlbertConfig.from_pretrained("albert-base-v2", return_unused_kwargs=True, bar=2)
+    assert config.hidden_size == 768 and unused == {"bar": 2}
+    with pytest.raises(ValueError, match="unsupported argument 'foo'"):
+        AlbertConfig.from_pretrained(tmp_path, foo=1)

@@ -74,9 +74,9 @@ def test_trust_remote_code_and_low_cpu_mem_usage_are_ignored_and_logged(caplog):
 def test_known_unsupported_arguments_say_what_to_do_instead():
     with pytest.raises(
         ValueError,
-        match=r"does not support output_hidden_states=: pass output_hidden_states=True to the model call",
+        match=r"does not support return_dict=: pass return_dict=False to the model call for a tuple",
     ):
-        normalise(output_hidden_states=True)
+        normalise(return_dict=False)
     with pytest.raises(ValueError, match=r"load_in_8bit=: quantise after loading .*precision='int8'"):
         normalise(load_in_8bit=True)
 

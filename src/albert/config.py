@@ -9,12 +9,14 @@ Not in here: anything about weights or files other than `config.json` (see `albe
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from albert.atomic_files import atomic_write_json
 
@@ -57,8 +59,6 @@ _HF_BOOKKEEPING_KEYS = frozenset(
         "_attn_implementation_autoset",
         "_attn_implementation",
         "return_dict",
-        "output_hidden_states",
-        "output_attentions",
         "torchscript",
         "use_return_dict",
         "_commit_hash",
@@ -79,6 +79,20 @@ _INT_FIELDS = (
     "type_vocab_size",
     "chunk_size_feed_forward",
 )
+# transformers' generic (PretrainedConfig) defaults of the generic fields AlbertConfig has, as to_dict()
+# writes them; to_diff_dict() leaves such a field out when it holds this value and AlbertConfig's default.
+_GENERIC_DEFAULTS: dict[str, Any] = {
+    "pad_token_id": None,
+    "bos_token_id": None,
+    "eos_token_id": None,
+    "tie_word_embeddings": True,
+    "id2label": {"0": "LABEL_0", "1": "LABEL_1"},
+    "label2id": {"LABEL_0": 0, "LABEL_1": 1},
+    "problem_type": None,
+    "chunk_size_feed_forward": 0,
+    "output_hidden_states": False,
+    "output_attentions": False,
+}
 _FLOAT_FIELDS = (
     "hidden_dropout_prob",
     "attention_probs_dropout_prob",
@@ -98,6 +112,9 @@ class AlbertConfig:
 
     Change a field with `dataclasses.replace(config, ...)` or `config.replace(...)`.
     """
+
+    model_type: ClassVar[str] = "albert"
+    is_encoder_decoder: ClassVar[bool] = False
 
     vocab_size: int = 30000
     embedding_size: int = 128
@@ -128,6 +145,11 @@ class AlbertConfig:
         Literal["regression", "single_label_classification", "multi_label_classification"] | None
     ) = None
     chunk_size_feed_forward: int = 0
+    # Whether a model call returns these unless the call says (HF's generic output fields, e.g.
+    # `from_pretrained(path, output_hidden_states=True)`). Outputs are always dataclasses: a tuple is
+    # `return_dict=False` in the call.
+    output_hidden_states: bool = False
+    output_attentions: bool = False
     # Unknown keys from a config.json (kept so that saving does not lose them).
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -142,6 +164,9 @@ class AlbertConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise ValueError(f"AlbertConfig.{name} must be a number, got {value!r}")
+        for name in ("output_hidden_states", "output_attentions", "tie_word_embeddings"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"AlbertConfig.{name} must be true or false, got {getattr(self, name)!r}")
         for name in _INT_FIELDS:
             if name != "chunk_size_feed_forward" and getattr(self, name) <= 0:
                 raise ValueError(f"AlbertConfig.{name} must be positive, got {getattr(self, name)}")
@@ -202,6 +227,11 @@ class AlbertConfig:
     def head_size(self) -> int:
         """Width of one attention head, D = H / N."""
         return self.hidden_size // self.num_attention_heads
+
+    @property
+    def use_return_dict(self) -> bool:
+        """Always True (transformers' flag; a call's `return_dict=False` gives a tuple)."""
+        return True
 
     def group_index(self, layer: int) -> int:
         """The parameter group used by layer application `layer` (0-based).
@@ -272,8 +302,34 @@ class AlbertConfig:
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from e
 
-    def to_json_string(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+    def to_diff_dict(self) -> dict[str, Any]:
+        """`to_dict()` without the generic transformers fields (labels, special token ids, output defaults,
+        ...) that hold both transformers' generic default and AlbertConfig's: the keys transformers'
+        `to_diff_dict` keeps (every ALBERT field is kept)."""
+        ours = AlbertConfig().to_dict()
+        return {
+            k: v
+            for k, v in self.to_dict().items()
+            if k not in _GENERIC_DEFAULTS or v != _GENERIC_DEFAULTS[k] or v != ours.get(k)
+        }
+
+    def to_json_string(self, use_diff: bool = True) -> str:
+        """The JSON text of `to_diff_dict()` (transformers' default), or of `to_dict()` with use_diff=False."""
+        return (
+            json.dumps(self.to_diff_dict() if use_diff else self.to_dict(), indent=2, sort_keys=True) + "\n"
+        )
+
+    def to_json_file(self, json_file_path: str | os.PathLike, use_diff: bool = True) -> None:
+        """Write `to_json_string(use_diff)` to a file, atomically."""
+        atomic_write_json(
+            Path(json_file_path), self.to_diff_dict() if use_diff else self.to_dict(), sort_keys=True
+        )
+
+    def update(self, config_dict: dict[str, Any]) -> None:
+        """transformers changes its config in place here; ours is immutable: say what to do instead."""
+        raise dataclasses.FrozenInstanceError(
+            f"AlbertConfig is immutable and cannot be updated in place: use config = config.replace(**{config_dict!r})"
+        )
 
     def save_pretrained(
         self,
@@ -295,22 +351,28 @@ class AlbertConfig:
         return path
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, **overrides: Any) -> AlbertConfig:
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **overrides: Any) -> Any:
         """Load from a directory with config.json, a config.json path, a preset name or a hub id.
 
-        `overrides` are fields to change, or loading arguments (`revision`, ...: see `albert.loading`)."""
+        `overrides` are fields to change, or loading arguments (`revision`, ...: see `albert.loading`).
+        With `return_unused_kwargs=True`: `(config, {the other arguments})` instead of an error for them."""
         from albert.hub import hub_options, resolve_file  # hub resolution lives with the file I/O
-        from albert.loading import normalise_loading_kwargs
+        from albert.loading import is_loading_option, normalise_loading_kwargs
 
         fields = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         owner = f"{cls.__name__}.from_pretrained"
+        unused: dict[str, Any] = {}
+        return_unused = bool(overrides.pop("return_unused_kwargs", False))
+        if return_unused:  # transformers: (config, the arguments not used)
+            unused = {k: overrides.pop(k) for k in list(overrides) if not is_loading_option(k, fields)}
         options = normalise_loading_kwargs(
             owner, overrides, accepted=fields, what=f"an {cls.__name__} field", model=False
         )
         overrides = options.rest
         name = str(name_or_path)
         if name in PRESETS or name.removeprefix("albert/") in PRESETS:
-            return PRESETS[name.removeprefix("albert/")].replace(**overrides)
+            config = PRESETS[name.removeprefix("albert/")].replace(**overrides)
+            return (config, unused) if return_unused else config
         path = Path(name)
         if path.is_file():
             config_path = path
@@ -318,7 +380,8 @@ class AlbertConfig:
             with hub_options(**options.hub):
                 config_path = resolve_file(name, CONFIG_NAME)
         config = cls.from_json_file(config_path)
-        return config.replace(**overrides) if overrides else config
+        config = config.replace(**overrides) if overrides else config
+        return (config, unused) if return_unused else config
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> AlbertConfig:
@@ -327,6 +390,22 @@ class AlbertConfig:
         if key not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
         return PRESETS[key].replace(**overrides)
+
+
+OUTPUT_FLAGS = ("output_attentions", "output_hidden_states")
+
+
+def with_output_defaults(
+    config: AlbertConfig, method: Callable[..., Any], args: tuple, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """A model call's `kwargs` with `output_attentions` / `output_hidden_states` set from `config` where the
+    call (to `method`, with positional `args`) passes no value for them: transformers' rule, every framework."""
+    for name in OUTPUT_FLAGS:
+        if getattr(config, name) and kwargs.get(name) is None:
+            params = list(inspect.signature(method).parameters)
+            if not (name in params and params.index(name) < len(args)):
+                kwargs = {**kwargs, name: True}
+    return kwargs
 
 
 _dataclass_setattr = AlbertConfig.__setattr__
@@ -338,8 +417,10 @@ def _refuse_assignment(self: AlbertConfig, name: str, value: Any) -> None:
     try:
         _dataclass_setattr(self, name, value)
     except dataclasses.FrozenInstanceError:
-        if name in ("output_hidden_states", "output_attentions", "return_dict", "use_return_dict"):
+        if name in ("return_dict", "use_return_dict"):
             hint = f"pass {name}=... to the model call instead"
+        elif name in ("output_hidden_states", "output_attentions"):
+            hint = f"pass {name}=... to the model call, or make a copy with config.replace({name}={value!r})"
         else:
             hint = f"make a changed copy with config.replace({name}={value!r}) (or pass {name}= to from_pretrained)"
         raise dataclasses.FrozenInstanceError(

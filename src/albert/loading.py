@@ -42,8 +42,6 @@ UNSUPPORTED = {
     "quantization_config": _QUANTISE,
     "load_in_8bit": _QUANTISE,
     "load_in_4bit": _QUANTISE,
-    "output_attentions": "pass output_attentions=True to the model call instead",
-    "output_hidden_states": "pass output_hidden_states=True to the model call instead",
     "return_dict": "pass return_dict=False to the model call for a tuple (outputs are dataclasses otherwise)",
     "ignore_mismatched_sizes": "a head whose shape differs from the checkpoint's cannot be loaded; load "
     "AlbertModel (the encoder) and add your head, or save a checkpoint with the new number of labels",
@@ -103,6 +101,18 @@ def normalise_loading_kwargs(
     attn = model_options.get("attn_implementation") or "sdpa"
     return LoadingOptions(
         dtype=dtype, attn_implementation=attn, device=device, weights=weights, hub=hub, rest=rest
+    )
+
+
+def is_loading_option(name: str, accepted: Collection[str] = ()) -> bool:
+    """Whether `normalise_loading_kwargs` takes `name`: a model, hub or weight option, an ignored one, or
+    one of `accepted`."""
+    return (
+        name in accepted
+        or name in MODEL_OPTION_NAMES
+        or name in HUB_OPTION_NAMES
+        or name in IGNORED
+        or (name in WEIGHT_FLAGS)
     )
 
 

@@ -98,8 +98,8 @@ class FlaxAlbertPreTrainedModel:
         params: dict | None = None,
         dropout_rng: jax.Array | None = None,
         train: bool = False,
-        output_attentions: bool = False,
-        output_hidden_states: bool = False,
+        output_attentions: bool | None = None,
+        output_hidden_states: bool | None = None,
         **labels: Any,
     ):
         """Run the model on numpy or jax arrays (shapes as the torch classes' `forward`).
@@ -108,6 +108,7 @@ class FlaxAlbertPreTrainedModel:
             params: the parameters to use (default `self.params`); pass them explicitly under `jax.jit`
                 or `jax.grad`.
             train: apply dropout; needs `dropout_rng` when the config has dropout.
+            output_attentions, output_hidden_states: None takes the config's value (default False).
             **labels: the class's `label_names`; when given, `out.loss` is the task loss.
         """
         unknown = sorted(set(labels) - set(self.label_names))
@@ -115,6 +116,10 @@ class FlaxAlbertPreTrainedModel:
             raise TypeError(
                 f"{type(self).__name__} got unexpected arguments {unknown}; its labels are {list(self.label_names)}"
             )
+        if output_attentions is None:
+            output_attentions = self.config.output_attentions
+        if output_hidden_states is None:
+            output_hidden_states = self.config.output_hidden_states
         rngs = {} if dropout_rng is None else {"dropout": dropout_rng}
         if train and dropout_rng is None and self.has_dropout():
             raise ValueError("train=True applies dropout and needs dropout_rng=jax.random.key(...)")

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from albert.checkpoint import load_model, save_model
-from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig
+from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig, with_output_defaults
 from albert.loading import LoadingOptions, normalise_loading_kwargs
 from albert.model.fast import REFERENCE, FastPaths, activation_for
 from albert.model.onednn import forget_packed_weights
@@ -41,8 +41,9 @@ class AlbertPreTrainedModel(nn.Module):
 
     def __call__(self, *args: Any, return_dict: bool | None = None, **kwargs: Any) -> Any:
         """The module call; transformers' `return_dict=False` gives the output's `to_tuple()` (its fields
-        that are not None, in order: `loss, logits = model(..., labels=y, return_dict=False)`)."""
-        out = super().__call__(*args, **kwargs)
+        that are not None, in order: `loss, logits = model(..., labels=y, return_dict=False)`).
+        `output_attentions` / `output_hidden_states` not given in the call come from the config."""
+        out = super().__call__(*args, **with_output_defaults(self.config, self.forward, args, kwargs))
         return out.to_tuple() if return_dict is False else out
 
     # ----- attention implementation -----

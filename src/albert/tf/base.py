@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from albert.config import AlbertConfig
+from albert.config import AlbertConfig, with_output_defaults
 from albert.tf.training import KerasFitMixin
 
 logger = logging.getLogger(__name__)
@@ -106,8 +106,8 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
                 raise ValueError(
                     f"{clash} given both in the inputs dict and as keyword arguments; pass each once"
                 )
-            return super().__call__(*args[1:], **inputs, **kwargs)
-        return super().__call__(*args, **kwargs)
+            args, kwargs = args[1:], {**inputs, **kwargs}
+        return super().__call__(*args, **with_output_defaults(self.config, self.call, args, kwargs))
 
     # ----- variables -----
 
