@@ -27,10 +27,14 @@ TRUNCATION_STRATEGIES = ("longest_first", "only_first", "only_second")
 # ----- truncation ---------------------------------------------------------------------------------
 
 
-def resolve_truncation(truncation: bool | str | None, max_length: int | None) -> str | None:
-    """The strategy name, or None for no truncation. `None` with a max_length means longest_first."""
+def resolve_truncation(
+    truncation: bool | str | None, max_length: int | None, padding: bool | str | None = False
+) -> str | None:
+    """The strategy name, or None for no truncation. `None` means longest_first when a max_length is given
+    without padding, and no truncation otherwise (transformers' rule: `padding="max_length", max_length=8`
+    alone pads to 8 and leaves longer inputs whole)."""
     if truncation is None:
-        return "longest_first" if max_length is not None else None
+        return "longest_first" if max_length is not None and resolve_padding(padding) is None else None
     if truncation is False or truncation == "do_not_truncate":
         return None
     if truncation is True:
@@ -38,6 +42,23 @@ def resolve_truncation(truncation: bool | str | None, max_length: int | None) ->
     if truncation in TRUNCATION_STRATEGIES:
         return str(truncation)
     raise ValueError(f"truncation must be True, False or one of {TRUNCATION_STRATEGIES}, got {truncation!r}")
+
+
+def check_pad_multiple(
+    strategy: str | None, padding: bool | str | None, pad_to_multiple_of: int | None, max_length: int | None
+) -> None:
+    """Truncating to max_length and padding to a multiple that max_length is not would overshoot it."""
+    if (
+        strategy
+        and resolve_padding(padding)
+        and pad_to_multiple_of
+        and max_length
+        and max_length % pad_to_multiple_of
+    ):
+        raise ValueError(
+            f"truncation to max_length={max_length} and padding to a multiple of {pad_to_multiple_of} contradict "
+            "each other: choose a max_length that is a multiple of pad_to_multiple_of"
+        )
 
 
 def windows(length: int, size: int, stride: int, side: str = "right") -> list[tuple[int, int]]:
@@ -71,6 +92,42 @@ def longest_first_lengths(n1: int, n2: int, budget: int) -> tuple[int, int]:
     if short + long_ > budget:
         short, long_ = budget // 2, budget // 2 + budget % 2
     return (long_, short) if swap else (short, long_)
+
+
+def truncate_ids(
+    ids: list[int], pair_ids: list[int] | None, remove: int, strategy: str, stride: int, side: str
+) -> tuple[list[int], list[int] | None, list[int]]:
+    """Remove `remove` tokens from a sequence or pair (transformers' `truncate_sequences`): returns the kept
+    ids, the kept pair ids and the overflowing tokens (the removed ones plus `stride` kept ones before them;
+    none for a pair under longest_first, which splits the cut as `longest_first_lengths` does)."""
+    if remove <= 0:
+        return ids, pair_ids, []
+    if strategy not in TRUNCATION_STRATEGIES:
+        raise ValueError(f"truncation_strategy must be one of {TRUNCATION_STRATEGIES}, got {strategy!r}")
+    if strategy == "longest_first" and pair_ids is not None:
+        budget = max(len(ids) + len(pair_ids) - remove, 0)
+        n1, n2 = longest_first_lengths(len(ids), len(pair_ids), budget)
+        keep = (lambda x, n: x[len(x) - n :]) if side == "left" else (lambda x, n: x[:n])
+        return keep(ids, n1), keep(pair_ids, n2), []
+    second = strategy == "only_second"
+    if second and pair_ids is None:
+        raise ValueError(
+            "truncation_strategy='only_second' needs pair_ids; use 'longest_first' or 'only_first'"
+        )
+    target = pair_ids if second else ids
+    assert target is not None
+    if len(target) <= remove:
+        which = "second" if second else "first"
+        raise ValueError(
+            f"cannot remove {remove} tokens from the {which} sequence, which has {len(target)}: choose a larger "
+            "max_length or another truncation strategy"
+        )
+    window = min(len(target), stride + remove)
+    if side == "left":
+        kept, overflow = target[remove:], target[:window]
+    else:
+        kept, overflow = target[:-remove], target[-window:]
+    return (ids, kept, overflow) if second else (kept, pair_ids, overflow)
 
 
 def plan_rows(
