@@ -72,3 +72,21 @@ def test_every_task_is_registered():
         "fill-mask", "text-classification", "token-classification", "question-answering",
         "multiple-choice", "feature-extraction", "zero-shot-classification",
     }  # fmt: skip
+
+
+def test_transformers_loading_arguments(model_dirs, tmp_path):
+    """`framework="pt"`, `model_kwargs`, hub options and `save_pretrained`, as transformers' pipeline takes them."""
+    path = model_dirs["fill-mask"]
+    fill = pipeline(
+        "fill-mask", path, framework="pt", model_kwargs={"attn_implementation": "eager"}, revision="main"
+    )
+    assert fill.model.attn_implementation == "eager"
+    with pytest.raises(ValueError, match="framework='tf': albert.pipeline runs the PyTorch classes"):
+        pipeline("fill-mask", path, framework="tf")
+    with pytest.raises(ValueError, match="unsupported argument 'colour'"):
+        pipeline("fill-mask", path, model_kwargs={"colour": "red"})
+    fill.save_pretrained(tmp_path / "saved")
+    again = pipeline("fill-mask", tmp_path / "saved")
+    expected, actual = fill("a [MASK] b", top_k=3), again("a [MASK] b", top_k=3)  # eager vs sdpa: ~1e-8
+    assert [d["token"] for d in actual] == [d["token"] for d in expected]
+    assert [d["score"] for d in actual] == pytest.approx([d["score"] for d in expected], abs=1e-6)

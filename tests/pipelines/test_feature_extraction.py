@@ -16,6 +16,13 @@ def test_matches_transformers(make_pipelines):
     assert_same(ours(TEXTS), theirs(TEXTS))
 
 
+def test_tokenize_kwargs_truncate_as_upstream(make_pipelines):
+    theirs, ours = make_pipelines("feature-extraction", "fill-mask")
+    options = {"tokenize_kwargs": {"truncation": True, "max_length": 6}}
+    assert_same(ours(TEXTS, **options), theirs(TEXTS, **options))
+    assert len(ours(TEXTS[1], **options)[0]) == 6
+
+
 def test_pooling(make_pipelines, tokenizer):
     _, ours = make_pipelines("feature-extraction", "fill-mask")
     enc = tokenizer(TEXTS[1], return_tensors="pt")

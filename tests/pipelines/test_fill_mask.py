@@ -18,6 +18,11 @@ CASES = [
     # transformers' call arguments for batching: same results, whatever the batch
     (["a [MASK] b", "hello [MASK] world, how are you?", "x [MASK]"], {"top_k": 2, "batch_size": 2}),
     (["a [MASK] b", "x [MASK]"], {"batch_size": 1, "num_workers": 0}),
+    # transformers' tokenizer_kwargs: the mask survives a cut to 8 tokens
+    (
+        "one [MASK] three four five six seven eight nine ten",
+        {"tokenizer_kwargs": {"truncation": True, "max_length": 8}},
+    ),
 ]
 
 

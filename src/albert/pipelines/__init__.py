@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from albert.checkpoint import resolve_dtype
-from albert.hub import default_model_dir
+from albert.hub import HUB_OPTION_NAMES, default_model_dir
 from albert.loading import merge_device, merge_dtype
 from albert.model import AlbertPreTrainedModel
 from albert.pipelines.base import Pipeline, PipelineError, resolve_device
@@ -71,7 +71,9 @@ def pipeline(
         batch_size: inputs per forward pass (inputs are grouped by length to limit padding).
         **kwargs: default call parameters of the task (e.g. `top_k=3`, `aggregation_strategy="simple"`).
     """
-    dtype = merge_dtype(dtype, kwargs.pop("torch_dtype", None))  # transformers' spellings
+    model_kwargs, hub = split_loading_kwargs(kwargs)
+    dtype = merge_dtype(dtype, kwargs.pop("torch_dtype", None) or model_kwargs.pop("torch_dtype", None))
+    dtype = merge_dtype(dtype, model_kwargs.pop("dtype", None))  # transformers' spellings
     device = merge_device(device, kwargs.pop("device_map", None)) if "device_map" in kwargs else device
     name = ALIASES.get(task, task)
     if name not in TASKS:
@@ -89,7 +91,9 @@ def pipeline(
         model = default_model_dir()
     if isinstance(model, (str, os.PathLike)):
         tokenizer = model if tokenizer is None else tokenizer
-        model = cls.model_class.from_pretrained(model, dtype=dtype, device=target_device)
+        model = cls.model_class.from_pretrained(
+            model, dtype=dtype, device=target_device, **model_kwargs, **hub
+        )
     elif isinstance(model, torch.nn.Module):
         if not isinstance(model, cls.model_class):
             raise TypeError(f"task {name!r} needs a {cls.model_class.__name__}, got a {type(model).__name__}")
@@ -100,8 +104,27 @@ def pipeline(
     else:
         raise TypeError(f"model must be a path, a hub id or a model object, got {type(model).__name__}")
     if isinstance(tokenizer, (str, os.PathLike)):
-        tokenizer = load_tokenizer(tokenizer)
+        tokenizer = load_tokenizer(tokenizer, **hub)
     return cls(model, tokenizer, batch_size=batch_size, **kwargs)
+
+
+def split_loading_kwargs(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Pop transformers' loading arguments of `pipeline(...)` from `kwargs`: (`model_kwargs`, for the model's
+    `from_pretrained`; the hub options `revision` / `token` / ..., for the model's and the tokenizer's).
+    `framework` may only be "pt": these pipelines run the PyTorch classes."""
+    framework = kwargs.pop("framework", None)
+    if framework not in (None, "pt"):
+        raise ValueError(
+            f"framework={framework!r}: albert.pipeline runs the PyTorch classes; use framework='pt' (or leave it "
+            "out), and the classes of albert.tf / albert.flax directly for TensorFlow or JAX"
+        )
+    model_kwargs = kwargs.pop("model_kwargs", None) or {}
+    if not isinstance(model_kwargs, dict):
+        raise TypeError(
+            f"model_kwargs must be a dict of from_pretrained arguments, got {type(model_kwargs).__name__}"
+        )
+    hub = {k: kwargs.pop(k) for k in (*HUB_OPTION_NAMES, "trust_remote_code") if k in kwargs}
+    return dict(model_kwargs), hub
 
 
 __all__ = [

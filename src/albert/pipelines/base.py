@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -111,6 +112,11 @@ def collate(rows: list[Row], pad_id: int) -> dict[str, torch.Tensor]:
     return batch
 
 
+# transformers' tokenizer arguments the pipelines take (Pipeline.tokenizer_options)
+TOKENIZER_OPTIONS = ("truncation", "max_length", "padding")
+TRUNCATIONS = (True, False, "longest_first", "only_first", "only_second", "do_not_truncate")
+
+
 def checked_batch_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {value!r}")
@@ -155,6 +161,11 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(task={self.task!r}, device={self.device}, dtype={self.dtype})"
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
+        """Save the model and its tokenizer into one directory, which `pipeline(task, model=dir)` loads."""
+        self.model.save_pretrained(save_directory, **kwargs)
+        self.tokenizer.save_pretrained(save_directory)
 
     @property
     def device(self) -> torch.device:
@@ -303,8 +314,47 @@ class Pipeline:
                 "shorten it or pass truncation=True (CLI: --truncation)"
             )
 
-    def truncation_kwargs(self, truncation: bool) -> dict[str, Any]:
-        return {"truncation": True, "max_length": self.max_length} if truncation else {}
+    def truncation_kwargs(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The tokenizer arguments of `params`' truncation (to `max_length`, default the model's limit)."""
+        truncation = params.get("truncation", False)
+        return (
+            {"truncation": truncation, "max_length": params.get("max_length", self.max_length)}
+            if truncation
+            else {}
+        )
+
+    def tokenizer_options(self, params: dict[str, Any], nested: str | None = None) -> dict[str, Any]:
+        """Pop transformers' tokenizer arguments from `params` (`truncation`, `max_length`, `padding`, or
+        inside `params[nested]`, e.g. fill-mask's `tokenizer_kwargs={...}`) and return them as this pipeline's
+        `truncation` (True or a strategy) and `max_length`. `padding` changes no answer (batches are padded
+        here) and is only checked. As upstream, `max_length` alone truncates when no padding is asked."""
+        options = dict(params.pop(nested, None) or {}) if nested else {}
+        options.update({k: params.pop(k) for k in TOKENIZER_OPTIONS if k in params})
+        if unknown := sorted(set(options) - set(TOKENIZER_OPTIONS)):
+            raise TypeError(f"{self.task} pipeline: unsupported tokenizer arguments {unknown}; it takes "
+                            f"{', '.join(TOKENIZER_OPTIONS)}")  # fmt: skip
+        out: dict[str, Any] = {}
+        max_length = options.get("max_length")
+        if max_length is not None:
+            if (
+                not isinstance(max_length, int)
+                or isinstance(max_length, bool)
+                or not 1 <= max_length <= self.max_length
+            ):
+                raise ValueError(f"max_length must be an int from 1 to {self.max_length}, got {max_length!r}")
+            out["max_length"] = max_length
+        truncation = options.get("truncation")
+        if (
+            truncation is None
+            and max_length is not None
+            and options.get("padding") in (None, False, "do_not_pad")
+        ):
+            truncation = True
+        if truncation is not None:
+            if truncation not in TRUNCATIONS:
+                raise ValueError(f"truncation must be one of {TRUNCATIONS}, got {truncation!r}")
+            out["truncation"] = False if truncation in (False, "do_not_truncate") else truncation
+        return out
 
 
 # ----- tokenizer conveniences (only the HF call API is assumed of the tokenizer) ------------------

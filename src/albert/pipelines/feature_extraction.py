@@ -22,7 +22,7 @@ POOLINGS = ("mean", "cls", "pooler")
 
 class FeatureExtractionPipeline(Pipeline):
     """`pipeline("feature-extraction")`. Parameters: `pooling` (None), `return_tensors` (False),
-    `truncation` (False)."""
+    `truncation` (False), and transformers' `tokenize_kwargs={"truncation": ..., "max_length": ...}`."""
 
     task = "feature-extraction"
     model_class = AlbertModel
@@ -40,9 +40,9 @@ class FeatureExtractionPipeline(Pipeline):
                 raise ValueError('pooling="pooler" needs a model with a pooler layer')
             out["pooling"] = pooling
         params.pop("pooling", None)
-        for name in ("return_tensors", "truncation"):
-            if name in params:
-                out[name] = bool(params.pop(name))
+        if "return_tensors" in params:
+            out["return_tensors"] = bool(params.pop("return_tensors"))
+        out.update(self.tokenizer_options(params, nested="tokenize_kwargs"))
         if params:
             raise TypeError(f"feature-extraction got unexpected arguments: {', '.join(params)}")
         return out
@@ -51,7 +51,7 @@ class FeatureExtractionPipeline(Pipeline):
         text = item.get("text") if isinstance(item, dict) else item
         if not isinstance(text, str):
             raise PipelineError(f"feature-extraction takes a string, got {type(item).__name__}")
-        enc = self.tokenizer(text, **self.truncation_kwargs(params.get("truncation", False)))
+        enc = self.tokenizer(text, **self.truncation_kwargs(params))
         self.check_length(len(enc["input_ids"]))
         return [make_row(enc)]
 

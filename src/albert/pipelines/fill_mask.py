@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 class FillMaskPipeline(Pipeline):
-    """`pipeline("fill-mask")`. Parameters: `top_k` (5), `targets` (None), `truncation` (False)."""
+    """`pipeline("fill-mask")`. Parameters: `top_k` (5), `targets` (None), `truncation` (False), and
+    transformers' `tokenizer_kwargs={"truncation": ..., "max_length": ...}`."""
 
     task = "fill-mask"
     model_class = AlbertForMaskedLM
@@ -38,8 +39,7 @@ class FillMaskPipeline(Pipeline):
         if "targets" in params:
             targets = params.pop("targets")
             out["target_ids"] = None if targets is None else self.target_ids(targets)
-        if "truncation" in params:
-            out["truncation"] = bool(params.pop("truncation"))
+        out.update(self.tokenizer_options(params, nested="tokenizer_kwargs"))
         if params:
             raise TypeError(f"fill-mask got unexpected arguments: {', '.join(params)}")
         if self.tokenizer.mask_token_id is None:
@@ -75,23 +75,23 @@ class FillMaskPipeline(Pipeline):
         text = item.get("text") if isinstance(item, dict) else item
         if not isinstance(text, str):
             raise PipelineError(f"fill-mask takes a string (or {{'text': ...}}), got {type(item).__name__}")
-        enc = self.tokenizer(text, **self.truncation_kwargs(params.get("truncation", False)))
+        enc = self.tokenizer(text, **self.truncation_kwargs(params))
         ids = list(enc["input_ids"])
         self.check_length(len(ids))
         positions = [i for i, t in enumerate(ids) if t == self.tokenizer.mask_token_id]
         if not positions:
-            raise PipelineError(self.no_mask_message(text, bool(params.get("truncation", False))))
+            raise PipelineError(self.no_mask_message(text, self.truncation_kwargs(params).get("max_length")))
         return [make_row(enc, mask_positions=positions)]
 
-    def no_mask_message(self, text: str, truncation: bool) -> str:
+    def no_mask_message(self, text: str, truncated_to: int | None) -> str:
         """Why no mask is left: there was none, or truncation cut off every one (then where the first was)."""
         mask = self.tokenizer.mask_token
-        full = list(self.tokenizer(text)["input_ids"]) if truncation else []
+        full = list(self.tokenizer(text)["input_ids"]) if truncated_to else []
         if self.tokenizer.mask_token_id not in full:
             return f"no mask token ({mask}) in the input"
         first = full.index(self.tokenizer.mask_token_id)
         return (
-            f"truncation to {self.max_length} tokens removed every mask token ({mask}): the first is token "
+            f"truncation to {truncated_to} tokens removed every mask token ({mask}): the first is token "
             f"{first + 1} of {len(full)}; put a {mask} earlier in the text or shorten it"
         )
 

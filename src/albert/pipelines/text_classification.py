@@ -26,7 +26,8 @@ FUNCTIONS = ("softmax", "sigmoid", "none")
 
 
 class TextClassificationPipeline(Pipeline):
-    """`pipeline("text-classification")`. Parameters: `top_k`, `function_to_apply`, `truncation`."""
+    """`pipeline("text-classification")`. Parameters: `top_k`, `function_to_apply`, `truncation`,
+    `max_length`, `padding` (no effect: batches are padded here), and the deprecated `return_all_scores`."""
 
     task = "text-classification"
     model_class = AlbertForSequenceClassification
@@ -46,8 +47,13 @@ class TextClassificationPipeline(Pipeline):
                 raise ValueError(f"function_to_apply must be one of {', '.join(FUNCTIONS)}, got {name!r}")
             out["function_to_apply"] = name
         params.pop("function_to_apply", None)
-        if "truncation" in params:
-            out["truncation"] = bool(params.pop("truncation"))
+        if params.get("return_all_scores") and "top_k" not in out:
+            # transformers' deprecated form: every label in label order, a lone text's in a list
+            out.update(top_k=None, all_scores=True)
+        params.pop("return_all_scores", None)
+        out.update(
+            self.tokenizer_options(params)
+        )  # truncation, max_length, padding (upstream: **tokenizer_kwargs)
         if params:
             raise TypeError(f"text-classification got unexpected arguments: {', '.join(params)}")
         return out
@@ -61,7 +67,7 @@ class TextClassificationPipeline(Pipeline):
         return "softmax"
 
     def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
-        kwargs = self.truncation_kwargs(params.get("truncation", False))
+        kwargs = self.truncation_kwargs(params)
         if isinstance(item, dict):
             text, pair = item.get("text"), item.get("text_pair")
             unknown = set(item) - {"text", "text_pair"}
@@ -94,6 +100,8 @@ class TextClassificationPipeline(Pipeline):
         if "top_k" not in params:
             best = int(scores.argmax())
             return {"label": id2label[best], "score": float(scores[best])}
+        if params.get("all_scores"):  # return_all_scores=True: label order
+            return [{"label": id2label[i], "score": s} for i, s in enumerate(scores.tolist())]
         ranked = sorted(
             ({"label": id2label[i], "score": s} for i, s in enumerate(scores.tolist())),
             key=lambda d: d["score"],
@@ -103,4 +111,5 @@ class TextClassificationPipeline(Pipeline):
 
     def single_result(self, item: Any, result: Any, params: dict[str, Any]) -> Any:
         # Upstream's legacy shape: a lone string without top_k gives a one-element list.
-        return [result] if isinstance(item, str) and "top_k" not in params else result
+        legacy = "top_k" not in params or params.get("all_scores")
+        return [result] if isinstance(item, str) and legacy else result

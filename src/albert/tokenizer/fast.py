@@ -369,7 +369,7 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
         return cls(tokenizer_file=tokenizer_file, **init)
 
 
-def load_tokenizer(name_or_path: str | os.PathLike[str]) -> AlbertTokenizerFast:
+def load_tokenizer(name_or_path: str | os.PathLike[str], **hub: Any) -> AlbertTokenizerFast:
     """The fast ALBERT tokenizer saved with a model (the fast one: the pipelines and the NER and QA tasks
-    need character offsets)."""
-    return AlbertTokenizerFast.from_pretrained(name_or_path)
+    need character offsets). `hub`: loading arguments such as `revision` or `token`."""
+    return AlbertTokenizerFast.from_pretrained(name_or_path, **hub)
