@@ -51,7 +51,6 @@ UNSUPPORTED = {
     "offload_folder": _ONE_DEVICE,
     "offload_state_dict": _ONE_DEVICE,
     "tp_plan": _ONE_DEVICE,
-    "output_loading_info": "weights missing from the checkpoint are named in a logged warning",
 }
 _warned: set[str] = set()  # warnings given once per process
 

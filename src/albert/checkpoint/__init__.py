@@ -141,10 +141,12 @@ def load_model(
     attn_implementation: str = "sdpa",
     device: torch.device | str | None = None,
     weights: str | None = None,
+    loading_info: dict[str, list[str]] | None = None,
     **config_overrides: Any,
 ):
     """Build `cls` from a saved model (any ALBERT class's checkpoint), in eval mode. `weights`: "tf" or
-    "flax" to read transformers' TensorFlow / Flax weight file (`from_tf` / `from_flax`).
+    "flax" to read transformers' TensorFlow / Flax weight file (`from_tf` / `from_flax`). `loading_info`:
+    a dict to fill with transformers' `output_loading_info` lists (checkpoint names).
 
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
@@ -158,7 +160,9 @@ def load_model(
     state, unknown = from_hf_state_dict(hf_state)
     model = cls(config, attn_implementation=attn_implementation)
     expected = model.state_dict()
+    heads: dict[str, torch.Tensor] = {}  # head weights a bare encoder does not use
     if not any(k.startswith("backbone.") for k in expected):  # a bare encoder: drop the prefix and heads
+        heads = {k: v for k, v in state.items() if not k.startswith("backbone.")}
         state = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
     # Shapes must match exactly (a config that disagrees with its weights is a user-visible error).
     for key, tensor in state.items():
@@ -180,9 +184,28 @@ def load_model(
         )
     if unused:
         logger.info("Weights in %s not used by %s: %s", name_or_path, cls.__name__, ", ".join(unused))
+    if loading_info is not None:
+        unexpected = {**heads, **{k: state[k] for k in result.unexpected_keys}}
+        loading_info.update(hf_loading_info({k: expected[k] for k in missing}, unexpected, unknown))
     model.tie_weights()
     model.to(dtype=target_dtype, device=device)
     return model.eval()
+
+
+def hf_loading_info(
+    missing: dict[str, torch.Tensor], unexpected: dict[str, torch.Tensor], unknown: list[str]
+) -> dict[str, list[str]]:
+    """transformers' `output_loading_info` dict, in its weight names, from our missing and unused weights
+    (and checkpoint names we did not map)."""
+    missing_hf = list(to_hf_state_dict(missing, tie_word_embeddings=False))
+    if "mlm_head.bias" in missing:  # transformers also names the decoder's bias, tied to the missing one
+        missing_hf.append("predictions.decoder.bias")
+    return {
+        "missing_keys": sorted(missing_hf),
+        "unexpected_keys": sorted([*to_hf_state_dict(unexpected, tie_word_embeddings=False), *unknown]),
+        "mismatched_keys": [],  # a shape mismatch is an error (load_model)
+        "error_msgs": [],
+    }
 
 
 def save_model(model, directory: str | os.PathLike, *, max_shard_size: int | str | None = None) -> Path:

@@ -273,15 +273,17 @@ class AlbertPreTrainedModel(nn.Module):
         """Load a model from a local directory (HF layout) or a hub id (see `albert.checkpoint.load_model`).
 
         Also takes transformers' spellings (`torch_dtype`, `device_map`, `revision`, ...; `albert.loading`
-        lists them) and any `AlbertConfig` field as an override (e.g. `num_labels=3`).
+        lists them) and any `AlbertConfig` field as an override (e.g. `num_labels=3`). With
+        `output_loading_info=True`: `(model, {"missing_keys", "unexpected_keys", ...})` as transformers.
         """
         from albert.hub import hub_options
 
+        info: dict[str, list[str]] | None = {} if kwargs.pop("output_loading_info", False) else None
         options = _normalise_loading_kwargs(
             cls, dict(kwargs, dtype=dtype, attn_implementation=attn_implementation, device=device)
         )
         with hub_options(**options.hub):
-            return load_model(
+            model = load_model(
                 cls,
                 name_or_path,
                 config=config,
@@ -289,8 +291,10 @@ class AlbertPreTrainedModel(nn.Module):
                 attn_implementation=options.attn_implementation,
                 device=options.device,
                 weights=options.weights,
+                loading_info=info,
                 **options.rest,
             )
+        return model if info is None else (model, info)
 
     def save_pretrained(
         self,
