@@ -152,12 +152,14 @@ def load_model(
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
     """
     if config is None:
-        config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
+        config = AlbertConfig.from_json_file(_config_file(name_or_path))
     if config_overrides:
         config = config.replace(**config_overrides)
     hf_state = read_state_dict(name_or_path, weights)
     target_dtype = resolve_dtype(dtype, stored_dtype(hf_state)) or torch.float32
-    state, unknown = from_hf_state_dict(hf_state)
+    # albert-lite's own names (a model's state_dict saved as it is, e.g. by transformers' Trainer) or HF's
+    own = any(k.startswith(("backbone.", "embeddings.word.")) for k in hf_state)
+    state, unknown = (dict(hf_state), []) if own else from_hf_state_dict(hf_state)
     model = cls(config, attn_implementation=attn_implementation)
     expected = model.state_dict()
     heads: dict[str, torch.Tensor] = {}  # head weights a bare encoder does not use
@@ -190,6 +192,19 @@ def load_model(
     model.tie_weights()
     model.to(dtype=target_dtype, device=device)
     return model.eval()
+
+
+def _config_file(name_or_path: str | os.PathLike) -> Path:
+    """config.json of a checkpoint; a local directory of weights without one is explained (transformers'
+    Trainer saves only the state dict of models that are not transformers classes)."""
+    path = Path(name_or_path)
+    if path.is_dir() and not (path / CONFIG_NAME).is_file() and (path / SAFETENSORS_NAME).is_file():
+        raise FileNotFoundError(
+            f"{path} has weights but no {CONFIG_NAME} (transformers' Trainer.save_model writes only the weights of "
+            "an albert-lite model): pass config= (e.g. config=AlbertConfig.from_pretrained(the_base_model, "
+            "num_labels=...)), and save finished models with model.save_pretrained(dir)"
+        )
+    return resolve_file(name_or_path, CONFIG_NAME)
 
 
 def hf_loading_info(

@@ -5,18 +5,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from albert.tokenizer.encoding import BatchEncoding, Encoded, RowLayout
 from albert.tokenizer.inputs import as_batch, as_id_list, check_text, split_pairs
 from albert.tokenizer.rows import (
+    TOKEN_KEYS,
     VERY_LARGE_INTEGER,
     build_rows,
     check_pad_multiple,
     pad_rows,
     resolve_padding,
     resolve_truncation,
+    to_array,
     to_tensor,
     truncate_ids,
 )
@@ -243,13 +245,18 @@ class CallAPI:
         padding_side: str | None = None,
         return_attention_mask: bool | None = None,
         return_tensors: str | None = None,
+        verbose: bool = True,
     ) -> BatchEncoding:
-        """Pad already encoded rows (a dict of lists of rows, or a list of dicts), e.g. in a collator."""
+        """Pad already encoded rows (a list of dicts, a dict of lists of rows, or one example), e.g. in a
+        collator. The token-aligned keys are padded; other keys (`labels`, ...) pass through, as upstream."""
+        single = isinstance(encoded_inputs, Mapping) and _is_flat(encoded_inputs.get("input_ids"))
+        if single:
+            encoded_inputs = [encoded_inputs]  # type: ignore[list-item]
         if isinstance(encoded_inputs, (list, tuple)):
             keys = list(encoded_inputs[0]) if encoded_inputs else ["input_ids"]
-            cols = {k: [list(e[k]) for e in encoded_inputs] for k in keys}
+            cols = {k: [_plain(e[k]) for e in encoded_inputs] for k in keys}
         else:
-            cols = {k: [list(r) for r in v] for k, v in encoded_inputs.items()}
+            cols = {k: [_plain(r) for r in v] for k, v in encoded_inputs.items()}
         if "input_ids" not in cols:
             raise ValueError("pad() needs input_ids")
         if "attention_mask" not in cols and return_attention_mask is not False:
@@ -261,12 +268,15 @@ class CallAPI:
                 raise ValueError("padding='max_length' needs max_length")
             if pad_to_multiple_of:
                 target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
-            fill = {k: 0 for k in cols}
-            fill.update({"input_ids": self.pad_token_id, "special_tokens_mask": 1, "offset_mapping": (0, 0)})
-            pad_rows(cols, target, padding_side or self.padding_side, fill)
-        data: dict[str, Any] = cols
+            fill = {"input_ids": self.pad_token_id, "token_type_ids": self.pad_token_type_id, "attention_mask": 0,
+                    "special_tokens_mask": 1, "offset_mapping": (0, 0)}  # fmt: skip
+            aligned = {k: v for k, v in cols.items() if k in fill}
+            pad_rows(aligned, target, padding_side or self.padding_side, fill)
+            cols.update(aligned)
+        data: dict[str, Any] = {k: v[0] for k, v in cols.items()} if single else cols
         if return_tensors is not None:
-            data = {k: to_tensor(v, return_tensors, k) for k, v in cols.items()}
+            data = {k: to_tensor(v, return_tensors, k) if k in TOKEN_KEYS else to_array(v, return_tensors)
+                    for k, v in data.items()}  # fmt: skip
         return BatchEncoding(data)
 
     # ----- ids in, rows out (transformers' lower-level API) -----
@@ -367,6 +377,19 @@ class CallAPI:
         if return_tensors is not None:
             data = {k: _as_tensor(v, return_tensors, k, prepend_batch_axis) for k, v in data.items()}
         return BatchEncoding(data)
+
+
+def _plain(value: Any) -> Any:
+    """A row or value as plain Python (lists of numbers), from lists, tuples, numpy or framework tensors."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def _is_flat(value: Any) -> bool:
+    """Whether `value` is one row of ids (a list or 1-D array of ints), not a list of rows."""
+    value = _plain(value)
+    return isinstance(value, list) and (not value or not isinstance(value[0], (list, tuple)))
 
 
 def _as_tensor(value: list[int] | int, kind: str, key: str, batch_axis: bool) -> Any:

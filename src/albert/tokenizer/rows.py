@@ -294,6 +294,29 @@ def pad_rows(
     return lefts, rights
 
 
+TOKEN_KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "offset_mapping")
+
+
+def to_array(values: Any, kind: str) -> Any:
+    """Values that are not token rows (`labels`, ...) as an array of `kind` ("pt", "np", "tf", "jax"), keeping
+    their dtype (float labels stay float), as transformers' BatchEncoding converts them."""
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.dtype == object:
+        raise ValueError(f"cannot make one {kind} tensor of values of different shapes: {str(values)[:80]}")
+    if kind == "np":
+        return array
+    if kind == "pt":
+        import torch
+
+        return torch.as_tensor(array)
+    if kind not in _TENSOR_KINDS:
+        raise ValueError(f"return_tensors must be None, 'pt', 'np', 'tf' or 'jax', got {kind!r}")
+    framework = importlib.import_module(_TENSOR_KINDS[kind][0])
+    return framework.constant(array) if kind == "tf" else framework.asarray(array)
+
+
 def to_tensor(rows: Sequence, kind: str, key: str) -> Any:
     """Stack equal-length rows into a torch ("pt") or numpy ("np") int64 array, or a TensorFlow ("tf")
     or JAX ("jax") int32 one (the dtype transformers gives those two)."""
