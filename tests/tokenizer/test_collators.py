@@ -33,3 +33,17 @@ def test_collators(hf, cls, small_spm):
     labelled = [{**f, "labels": [1] * len(f["input_ids"])} for f in features]
     batch = hf.DataCollatorForTokenClassification(tok)(labelled)
     assert batch["labels"].shape == (3, width) and int((batch["labels"] == -100).sum()) > 0
+
+
+@pytest.mark.parametrize("labels", [[0, 2, 1], [0.5, -1.25, 3.0]], ids=["classes", "regression"])
+def test_padding_collator_with_labels_equals_transformers(hf, small_fast, hf_small_fast, labels):
+    """`DataCollatorWithPadding` on features with a label (what `Trainer` fine-tuning feeds it): the label
+    passes through with its dtype, the token keys are padded, as with transformers' tokenizer."""
+    features = [{**dict(small_fast(t)), "labels": y} for t, y in zip(TEXTS, labels)]
+    ours = hf.DataCollatorWithPadding(small_fast)([dict(f) for f in features])
+    theirs = hf.DataCollatorWithPadding(hf_small_fast)([dict(f) for f in features])
+    assert set(ours) == set(theirs)
+    for key in theirs:
+        assert ours[key].dtype == theirs[key].dtype and torch.equal(ours[key], theirs[key]), key
+    single = small_fast.pad({"input_ids": [2, 5, 3], "labels": 1}, padding="max_length", max_length=5)
+    assert single == hf_small_fast.pad({"input_ids": [2, 5, 3], "labels": 1}, padding="max_length", max_length=5)

@@ -298,23 +298,18 @@ TOKEN_KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_m
 
 
 def to_array(values: Any, kind: str) -> Any:
-    """Values that are not token rows (`labels`, ...) as an array of `kind` ("pt", "np", "tf", "jax"), keeping
-    their dtype (float labels stay float), as transformers' BatchEncoding converts them."""
-    import numpy as np
-
-    array = np.asarray(values)
-    if array.dtype == object:
-        raise ValueError(f"cannot make one {kind} tensor of values of different shapes: {str(values)[:80]}")
-    if kind == "np":
-        return array
-    if kind == "pt":
-        import torch
-
-        return torch.as_tensor(array)
+    """Values that are not token rows (`labels`, ...) as a tensor of `kind` ("pt", "np", "tf", "jax") made
+    from the Python values, as transformers' BatchEncoding makes it (float labels: torch's float32)."""
     if kind not in _TENSOR_KINDS:
         raise ValueError(f"return_tensors must be None, 'pt', 'np', 'tf' or 'jax', got {kind!r}")
     framework = importlib.import_module(_TENSOR_KINDS[kind][0])
-    return framework.constant(array) if kind == "tf" else framework.asarray(array)
+    make = {"pt": "tensor", "np": "asarray", "tf": "constant", "jax": "asarray"}[kind]
+    try:
+        return getattr(framework, make)(values)
+    except (ValueError, TypeError) as e:
+        raise ValueError(
+            f"cannot make one {kind} tensor of values of different shapes ({e}): {str(values)[:80]}"
+        ) from None
 
 
 def to_tensor(rows: Sequence, kind: str, key: str) -> Any:
