@@ -188,11 +188,14 @@ def run_all(
 
 
 def measured(work: Path, run: Run) -> tuple[dict, dict, str] | None:
-    """(dev metrics, eval_results, the shown metrics as text) of a finished run; None if it did not run."""
+    """(dev metrics, eval_results, the shown metrics as text) of a finished run; None if it did not run or
+    was stopped before its end."""
     try:
         dev = json.loads((work / run.name / "dev_metrics.json").read_text())
         res = json.loads((work / run.name / "eval_results.json").read_text())
     except FileNotFoundError:
+        return None
+    if res.get("stopped_early"):  # a run stopped before its end is not a result (resume it first)
         return None
     return dev, res, " / ".join(f"{m.replace('_', ' ')} {100 * dev[m]:.1f}" for m in run.metrics)
 

@@ -254,3 +254,36 @@ def test_help_lists_task_and_training_flags():
                  "--early-stopping-patience", "--mixed-precision", "--grad-accum-steps"):  # fmt: skip
         assert flag in text
     assert "Peak learning rate" in text  # help comes from TrainArgs' attribute docstrings
+
+
+def test_a_stopped_run_says_so_in_its_results(tmp_path, base_model_dir, tokenizer, monkeypatch, caplog):
+    """SIGTERM mid-run: the model of that step is saved, `eval_results.json` says `stopped_early` (so a
+    results table does not take it for a finished run) and the log says how to continue."""
+    import os
+    import signal
+
+    import albert.training.finetune as finetune_module
+
+    real_train = finetune_module.train
+
+    def train_stopping_at_step_3(*args, **kwargs):
+        steps = []
+
+        def loss(model, batch):
+            steps.append(1)
+            if len(steps) == 3:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return model(**batch).loss
+
+        return real_train(*args, loss_fn=loss, **kwargs)
+
+    monkeypatch.setattr(finetune_module, "train", train_stopping_at_step_3)
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    with caplog.at_level("WARNING", logger="albert"):
+        result = finetune("text-classification", data, data, output_dir=tmp_path / "out", model=base_model_dir,
+                          tokenizer=tokenizer, train_args=fast_args(20))  # fmt: skip
+    assert result.stopped_early and result.steps == 3
+    saved = json.loads((tmp_path / "out" / "eval_results.json").read_text())
+    assert saved["stopped_early"] is True and saved["steps"] == 3
+    assert "stopped at step 3, before its planned end" in caplog.text and "--resume latest" in caplog.text

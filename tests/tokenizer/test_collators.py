@@ -46,4 +46,6 @@ def test_padding_collator_with_labels_equals_transformers(hf, small_fast, hf_sma
     for key in theirs:
         assert ours[key].dtype == theirs[key].dtype and torch.equal(ours[key], theirs[key]), key
     single = small_fast.pad({"input_ids": [2, 5, 3], "labels": 1}, padding="max_length", max_length=5)
-    assert single == hf_small_fast.pad({"input_ids": [2, 5, 3], "labels": 1}, padding="max_length", max_length=5)
+    assert single == hf_small_fast.pad(
+        {"input_ids": [2, 5, 3], "labels": 1}, padding="max_length", max_length=5
+    )

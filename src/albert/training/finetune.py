@@ -60,6 +60,8 @@ class FinetuneResult:
     train_features: int
     eval_examples: int
     wall_time_s: float
+    stopped_early: bool = False
+    """Stopped on request (SIGTERM, Ctrl-C) before the planned steps: `--resume latest` continues it."""
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
@@ -169,8 +171,14 @@ def finetune(
         train_features=len(train_set.features),
         eval_examples=len(eval_examples),
         wall_time_s=round(time.perf_counter() - started, 1),
+        stopped_early=result.stopped_early,
         history=result.history,
     )
+    if result.stopped_early:
+        logger.warning(
+            "the run was stopped at step %d, before its planned end: %s holds that step's model; continue the "
+            "run with --resume latest (same command)", result.step, out
+        )  # fmt: skip
     summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k != "history"}
     atomic_write_text(out / RESULTS_NAME, json.dumps({**summary, "output_dir": str(out)}, indent=2) + "\n")
     logger.info("saved the fine-tuned model to %s: %s", out, metrics)
