@@ -77,6 +77,12 @@ class AddedTokensMixin:
         kept = [c for c, t in self._extra.items() if t.normalized and c not in self._extra_special]
         self._special_re = token_regex([*specials, *kept])
         self._split_re = token_regex([*specials, *self._extra])
+        # The same without the special tokens (`split_special_tokens=True`).
+        plain = [c for c in self._extra if c not in specials]
+        self._plain_re, self._plain_split_re = (
+            token_regex([c for c in kept if c in plain]),
+            token_regex(plain),
+        )
         tokens = [*self._specials.values(), *self._extra.values()]
         self._strip = {t.content: (t.lstrip, t.rstrip) for t in tokens}
         # Texts without any of these characters cannot contain a special token, even after lowercasing.

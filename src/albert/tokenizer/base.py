@@ -72,6 +72,7 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         padding_side: str = "right",
         truncation_side: str = "right",
         clean_up_tokenization_spaces: bool = False,
+        split_special_tokens: bool = False,
         special_tokens: dict[str, Any] | None = None,
     ) -> None:
         for name, side in (("padding_side", padding_side), ("truncation_side", truncation_side)):
@@ -85,6 +86,8 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         self.model_max_length = int(model_max_length) if model_max_length is not None else VERY_LARGE_INTEGER
         self.padding_side, self.truncation_side = padding_side, truncation_side
         self.clean_up_tokenization_spaces = bool(clean_up_tokenization_spaces)
+        # True: special tokens written in the text are text (e.g. user input that must not inject a [SEP])
+        self.split_special_tokens = bool(split_special_tokens)
         self.name_or_path = ""
         self._model = model
         self._pieces = model.pieces
@@ -131,13 +134,20 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         """(text to cut, its spans split on special tokens, whether that text is already lowercased).
 
         Mirrors transformers' `tokenize`: lowercasing comes first, so "<PAD>" becomes the special "<pad>".
-        Texts that cannot hold a special token are returned as they are (not lowercased).
+        Texts that cannot hold a special token are returned as they are (not lowercased). With
+        `split_special_tokens`, only the added tokens that are not special are split on (transformers'
+        fast tokenizer; its slow one then splits on no added token at all).
         """
         if self._special_firsts is not None and not any(c in text for c in self._special_firsts):
             return text, ([(0, len(text), None)] if text else []), not self.do_lower_case
+        kept, split = (
+            (self._plain_re, self._plain_split_re)
+            if self.split_special_tokens
+            else (self._special_re, self._split_re)
+        )
         if self.do_lower_case:
-            text = lowercase_outside(text, self._special_re)
-        return text, split_on_tokens(text, self._split_re, self._strip), True
+            text = lowercase_outside(text, kept)
+        return text, split_on_tokens(text, split, self._strip), True
 
     @property
     def all_special_tokens(self) -> list[str]:
@@ -338,6 +348,8 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
             "keep_accents": self.keep_accents,
             "model_max_length": self.model_max_length,
             "clean_up_tokenization_spaces": self.clean_up_tokenization_spaces,
+            # written only when set, as transformers does
+            **({"split_special_tokens": True} if self.split_special_tokens else {}),
             "sp_model_kwargs": {},
         }
 

@@ -80,6 +80,7 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
         padding_side: str = "right",
         truncation_side: str = "right",
         clean_up_tokenization_spaces: bool = False,
+        split_special_tokens: bool = False,
     ) -> None:
         if vocab_file is not None:
             model = parse_spm_model(read_model_file(vocab_file))
@@ -108,6 +109,7 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
             padding_side=padding_side,
             truncation_side=truncation_side,
             clean_up_tokenization_spaces=clean_up_tokenization_spaces,
+            split_special_tokens=split_special_tokens,
             special_tokens=dict(
                 bos_token=bos_token,
                 eos_token=eos_token,

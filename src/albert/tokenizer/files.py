@@ -41,6 +41,7 @@ INIT_KEYS = (
     "padding_side",
     "truncation_side",
     "clean_up_tokenization_spaces",
+    "split_special_tokens",
     "sp_model_kwargs",
     *SPECIAL_TOKEN_NAMES,
 )

@@ -64,6 +64,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
         padding_side: str = "right",
         truncation_side: str = "right",
         clean_up_tokenization_spaces: bool = False,
+        split_special_tokens: bool = False,
     ) -> None:
         data = read_model_file(vocab_file)
         model = parse_spm_model(data)
@@ -79,6 +80,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
             padding_side=padding_side,
             truncation_side=truncation_side,
             clean_up_tokenization_spaces=clean_up_tokenization_spaces,
+            split_special_tokens=split_special_tokens,
             special_tokens=dict(
                 bos_token=bos_token,
                 eos_token=eos_token,
