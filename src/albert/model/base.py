@@ -30,12 +30,16 @@ class AlbertPreTrainedModel(nn.Module):
     # transformers' class attributes that tools read (the prefix of a head's backbone in its weight names)
     main_input_name = "input_ids"
     base_model_prefix = "albert"
+    config_class = AlbertConfig
+    supports_gradient_checkpointing = True
+    framework = "pt"
 
     def __init__(self, config: AlbertConfig, *, attn_implementation: str = "sdpa") -> None:
         super().__init__()
         if not isinstance(config, AlbertConfig):
             raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
         self.config = config
+        self.name_or_path = ""  # where from_pretrained loaded it from, as upstream
         self.set_attn_implementation(attn_implementation)
         self._fast_paths = FastPaths()
 
@@ -201,14 +205,46 @@ class AlbertPreTrainedModel(nn.Module):
         """ALBERT is an encoder: no `generate()`."""
         return False
 
-    def num_parameters(self, *, exclude_embeddings: bool = False) -> int:
-        """Unique parameters (tied tensors counted once)."""
+    def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
+        """Unique parameters (tied tensors counted once), as transformers counts them: `exclude_embeddings`
+        leaves out the embedding tables (not their LayerNorm), `only_trainable` the frozen ones."""
+        tables = {id(m.weight) for m in self.modules() if isinstance(m, nn.Embedding)}
         params = {id(p): p for p in self.parameters()}
-        total = sum(p.numel() for p in params.values())
-        if exclude_embeddings:
-            emb = self.backbone_model.embeddings
-            total -= sum(p.numel() for p in emb.parameters())
-        return total
+        return sum(
+            p.numel()
+            for key, p in params.items()
+            if (p.requires_grad or not only_trainable) and not (exclude_embeddings and key in tables)
+        )
+
+    def floating_point_ops(self, input_dict: dict[str, Any], exclude_embeddings: bool = True) -> int:
+        """transformers' estimate of a training step's FLOPs (6 x tokens x parameters), which its Trainer
+        adds up as `total_flos`."""
+        return (
+            6 * self.estimate_tokens(input_dict) * self.num_parameters(exclude_embeddings=exclude_embeddings)
+        )
+
+    def estimate_tokens(self, input_dict: dict[str, Any]) -> int:
+        """Tokens in a batch: the size of its input_ids (0 without them)."""
+        ids = input_dict.get(self.main_input_name)
+        return int(ids.numel()) if isinstance(ids, torch.Tensor) else 0
+
+    @property
+    def base_model(self) -> nn.Module:
+        """transformers' name for the `AlbertModel` inside (`backbone_model`)."""
+        return self.backbone_model
+
+    @property
+    def is_gradient_checkpointing(self) -> bool:
+        return self.fast_paths.checkpointing
+
+    @property
+    def dummy_inputs(self) -> dict[str, torch.Tensor]:
+        """A tiny batch, as transformers' (tools that trace a model call it)."""
+        return {"input_ids": torch.tensor([[7, 6, 0, 0, 1], [1, 2, 3, 0, 0], [0, 0, 0, 4, 5]])}
+
+    def get_output_embeddings(self) -> nn.Module | None:
+        """The MLM decoder of the classes that have one (None here, as upstream)."""
+        return None
 
     def resize_token_embeddings(
         self,
@@ -294,6 +330,7 @@ class AlbertPreTrainedModel(nn.Module):
                 loading_info=info,
                 **options.rest,
             )
+        model.name_or_path = str(name_or_path)
         return model if info is None else (model, info)
 
     def save_pretrained(

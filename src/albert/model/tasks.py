@@ -59,6 +59,11 @@ class _MaskedLMMixin:
     def get_output_embeddings(self) -> nn.Linear:
         return self.mlm_head.decoder
 
+    @property
+    def predictions(self) -> MaskedLMHead:
+        """transformers' name for the MLM head (`mlm_head`)."""
+        return self.mlm_head
+
     def mlm_logits(
         self, h: torch.Tensor, labels: torch.Tensor | None, positions: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -95,6 +100,11 @@ class AlbertForPreTraining(_MaskedLMMixin, _TaskModel):
         self.mlm_head = MaskedLMHead(config)
         self.sop_head = SentenceOrderHead(config)
         self.post_init()
+
+    @property
+    def sop_classifier(self) -> SentenceOrderHead:
+        """transformers' name for the sentence-order head (`sop_head`)."""
+        return self.sop_head
 
     def forward(
         self,
