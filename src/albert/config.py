@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from albert.atomic_files import atomic_write_json
+from albert.config_keys import GENERIC_DEFAULTS, HF_BOOKKEEPING_KEYS
+from albert.presets import RELEASED_SHAPES
 
 logger = logging.getLogger(__name__)
 
@@ -47,24 +49,6 @@ POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
 PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
 ATTN_IMPLEMENTATIONS = ("sdpa", "eager")
 
-# Keys transformers writes into config.json that describe the file, not the model. Read and dropped.
-_HF_BOOKKEEPING_KEYS = frozenset(
-    {
-        "architectures",
-        "model_type",
-        "transformers_version",
-        "torch_dtype",
-        "dtype",
-        "_name_or_path",
-        "_attn_implementation_autoset",
-        "_attn_implementation",
-        "return_dict",
-        "torchscript",
-        "use_return_dict",
-        "_commit_hash",
-    }
-)
-
 # Types of the fields we validate when reading JSON: a wrong type names the key and the expected type.
 _INT_FIELDS = (
     "vocab_size",
@@ -79,20 +63,6 @@ _INT_FIELDS = (
     "type_vocab_size",
     "chunk_size_feed_forward",
 )
-# transformers' generic (PretrainedConfig) defaults of the generic fields AlbertConfig has, as to_dict()
-# writes them; to_diff_dict() leaves such a field out when it holds this value and AlbertConfig's default.
-_GENERIC_DEFAULTS: dict[str, Any] = {
-    "pad_token_id": None,
-    "bos_token_id": None,
-    "eos_token_id": None,
-    "tie_word_embeddings": True,
-    "id2label": {"0": "LABEL_0", "1": "LABEL_1"},
-    "label2id": {"LABEL_0": 0, "LABEL_1": 1},
-    "problem_type": None,
-    "chunk_size_feed_forward": 0,
-    "output_hidden_states": False,
-    "output_attentions": False,
-}
 _FLOAT_FIELDS = (
     "hidden_dropout_prob",
     "attention_probs_dropout_prob",
@@ -279,7 +249,7 @@ class AlbertConfig:
         d = {**d, **overrides}
         names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         known = {k: v for k, v in d.items() if k in names}
-        extra = {k: v for k, v in d.items() if k not in names and k not in _HF_BOOKKEEPING_KEYS}
+        extra = {k: v for k, v in d.items() if k not in names and k not in HF_BOOKKEEPING_KEYS}
         if extra:
             logger.info("config.json keys kept but not used by the model: %s", ", ".join(sorted(extra)))
         # JSON has only float; ints written as 0 for dropouts (v4) are fine, "0.1" strings are not.
@@ -310,7 +280,7 @@ class AlbertConfig:
         return {
             k: v
             for k, v in self.to_dict().items()
-            if k not in _GENERIC_DEFAULTS or v != _GENERIC_DEFAULTS[k] or v != ours.get(k)
+            if k not in GENERIC_DEFAULTS or v != GENERIC_DEFAULTS[k] or v != ours.get(k)
         }
 
     def to_json_string(self, use_diff: bool = True) -> str:
@@ -431,27 +401,5 @@ def _refuse_assignment(self: AlbertConfig, name: str, value: Any) -> None:
 AlbertConfig.__setattr__ = _refuse_assignment  # type: ignore[method-assign]
 
 
-def _preset(h: int, heads: int, inter: int, layers: int, act: str, dropout: float) -> AlbertConfig:
-    return AlbertConfig(
-        hidden_size=h,
-        num_attention_heads=heads,
-        intermediate_size=inter,
-        num_hidden_layers=layers,
-        hidden_act=act,
-        hidden_dropout_prob=dropout,
-        attention_probs_dropout_prob=dropout,
-    )
-
-
-# The released checkpoints (architecture from the Hub configs of albert/albert-{size}-{v1,v2}):
-# v1 uses exact "gelu" and dropout 0.1 (xxlarge: 0); v2 uses "gelu_new" and no dropout.
-PRESETS: dict[str, AlbertConfig] = {
-    "albert-base-v1": _preset(768, 12, 3072, 12, "gelu", 0.1),
-    "albert-large-v1": _preset(1024, 16, 4096, 24, "gelu", 0.1),
-    "albert-xlarge-v1": _preset(2048, 16, 8192, 24, "gelu", 0.1),
-    "albert-xxlarge-v1": _preset(4096, 64, 16384, 12, "gelu", 0.0),
-    "albert-base-v2": _preset(768, 12, 3072, 12, "gelu_new", 0.0),
-    "albert-large-v2": _preset(1024, 16, 4096, 24, "gelu_new", 0.0),
-    "albert-xlarge-v2": _preset(2048, 16, 8192, 24, "gelu_new", 0.0),
-    "albert-xxlarge-v2": _preset(4096, 64, 16384, 12, "gelu_new", 0.0),
-}
+# The released checkpoints' architectures (`albert.presets`), as configs.
+PRESETS: dict[str, AlbertConfig] = {name: AlbertConfig(**shape) for name, shape in RELEASED_SHAPES.items()}
