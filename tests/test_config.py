@@ -150,3 +150,30 @@ def test_from_pretrained_return_unused_kwargs(tmp_path):
     assert config.hidden_size == 768 and unused == {"bar": 2}
     with pytest.raises(ValueError, match="unsupported argument 'foo'"):
         AlbertConfig.from_pretrained(tmp_path, foo=1)
+
+
+def test_transformers_config_is_converted_where_we_take_a_config(tmp_path):
+    """transformers' AlbertConfig given to our code: converted by `coerce`, `from_pretrained(config=...)` and
+    the Auto classes' `from_config`; a model class built from one directly says how to convert it."""
+    import transformers
+
+    import albert
+
+    theirs = transformers.AlbertConfig(hidden_size=32, num_attention_heads=4, intermediate_size=37,
+                                       embedding_size=16, num_hidden_layers=2, vocab_size=99, num_labels=3)  # fmt: skip
+    ours = AlbertConfig.coerce(theirs)
+    assert (ours.hidden_size, ours.num_labels, ours.vocab_size) == (32, 3, 99) and AlbertConfig.coerce(
+        ours
+    ) is ours
+    transformers.AlbertForSequenceClassification(theirs).save_pretrained(tmp_path)
+    model = albert.AlbertForSequenceClassification.from_pretrained(tmp_path, config=theirs)
+    assert model.config == ours
+    assert albert.AutoModelForSequenceClassification.from_config(theirs).config == ours
+    with pytest.raises(
+        TypeError, match=r"must be an albert.AlbertConfig, got transformers\..*AlbertConfig: convert"
+    ):
+        albert.AlbertModel(theirs)
+    with pytest.raises(ValueError, match="model_type 'bert'"):
+        AlbertConfig.coerce(transformers.BertConfig())
+    with pytest.raises(TypeError, match="got builtins.dict"):
+        AlbertConfig.coerce({"hidden_size": 32})

@@ -198,11 +198,9 @@ class FrameworkAutoModelBase(AutoModelBase):
 
     @classmethod
     def from_config(cls, config: Any, **kwargs: Any):
-        """A randomly initialised `model_class()` for `config` (an AlbertConfig); `kwargs` as its
-        constructor (`dtype`, ...)."""
-        if not isinstance(config, AlbertConfig):
-            raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
-        return cls.model_class()(config, **kwargs)
+        """A randomly initialised `model_class()` for `config` (an AlbertConfig or transformers' one);
+        `kwargs` as its constructor (`dtype`, ...)."""
+        return cls.model_class()(config, **kwargs)  # the class converts transformers' config
 
 
 def _auto_model_class(name: str) -> type[AutoModelBase]:

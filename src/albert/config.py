@@ -212,6 +212,24 @@ class AlbertConfig:
         return int(layer / (self.num_hidden_layers / self.num_hidden_groups))
 
     @classmethod
+    def coerce(cls, config: Any) -> AlbertConfig:
+        """`config` as an AlbertConfig: ours as it is, transformers' `AlbertConfig` (anything with
+        `to_dict()` describing an ALBERT model) converted, so code that still builds transformers' config
+        can hand it to our classes."""
+        if isinstance(config, cls):
+            return config
+        to_dict = getattr(config, "to_dict", None)
+        kind = f"{type(config).__module__}.{type(config).__name__}"
+        if not callable(to_dict):
+            raise TypeError(
+                f"config must be an albert.AlbertConfig (or transformers' AlbertConfig), got {kind}"
+            )
+        try:
+            return cls.from_dict(to_dict())
+        except ValueError as e:
+            raise ValueError(f"the {kind} given cannot be an AlbertConfig: {e}") from None
+
+    @classmethod
     def field_names(cls) -> frozenset[str]:
         """The fields a caller may set (`from_pretrained(..., num_labels=3)` overrides), `extra` aside."""
         return frozenset(f.name for f in dataclasses.fields(cls)) - {"extra"}
@@ -360,6 +378,16 @@ class AlbertConfig:
         if key not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
         return PRESETS[key].replace(**overrides)
+
+
+def check_config(config: Any) -> None:
+    """What a model class is built from: an AlbertConfig. transformers' config gets the conversion to use
+    (`from_pretrained(config=...)` and the Auto classes' `from_config` convert it themselves)."""
+    if not isinstance(config, AlbertConfig):
+        kind = f"{type(config).__module__}.{type(config).__name__}"
+        raise TypeError(
+            f"config must be an albert.AlbertConfig, got {kind}: convert it with albert.AlbertConfig.coerce(config)"
+        )
 
 
 OUTPUT_FLAGS = ("output_attentions", "output_hidden_states")

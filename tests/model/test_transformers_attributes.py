@@ -44,6 +44,8 @@ def test_counts_and_flops_equal_transformers(checkpoint, name):
 
 def test_head_names_of_transformers(checkpoint):
     pretraining = albert.AlbertForPreTraining.from_pretrained(checkpoint)
-    assert pretraining.predictions is pretraining.mlm_head and pretraining.sop_classifier is pretraining.sop_head
+    assert (
+        pretraining.predictions is pretraining.mlm_head and pretraining.sop_classifier is pretraining.sop_head
+    )
     mlm = albert.AlbertForMaskedLM.from_pretrained(checkpoint)
     assert mlm.predictions.decoder is mlm.get_output_embeddings()

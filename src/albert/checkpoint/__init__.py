@@ -151,7 +151,9 @@ def load_model(
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
     """
-    if config is None:
+    if config is not None:
+        config = AlbertConfig.coerce(config)  # transformers' AlbertConfig too
+    else:
         config = AlbertConfig.from_json_file(_config_file(name_or_path))
     if config_overrides:
         config = config.replace(**config_overrides)

@@ -194,7 +194,9 @@ def load_flax_model(cls: type, name_or_path: str | os.PathLike, *, config: Alber
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use are logged. Parameters are float32 whatever the file stores.
     """
-    if config is None:
+    if config is not None:
+        config = AlbertConfig.coerce(config)  # transformers' AlbertConfig too
+    else:
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
         config = config.replace(**config_overrides)

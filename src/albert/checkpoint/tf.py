@@ -186,7 +186,9 @@ def load_tf_model(cls: type, name_or_path: str | os.PathLike, *, config: AlbertC
 
     Head weights absent from the files are newly initialised and named in a warning; weights the class
     does not use are logged."""
-    if config is None:
+    if config is not None:
+        config = AlbertConfig.coerce(config)  # transformers' AlbertConfig too
+    else:
         config = AlbertConfig.from_json_file(resolve_file(name_or_path, CONFIG_NAME))
     if config_overrides:
         config = config.replace(**config_overrides)

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from albert.config import AlbertConfig
+from albert.config import AlbertConfig, check_config
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ class FlaxAlbertPreTrainedModel:
         params: dict | None = None,
         **module_kwargs: Any,
     ) -> None:
-        if not isinstance(config, AlbertConfig):
-            raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
+        check_config(config)
         self.config = config
         self.dtype = resolve_dtype(dtype)
         self.module = self.module_class(config=config, dtype=self.dtype, **module_kwargs)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from albert.checkpoint import load_model, save_model
-from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig, with_output_defaults
+from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig, check_config, with_output_defaults
 from albert.loading import LoadingOptions, normalise_loading_kwargs
 from albert.model.fast import REFERENCE, FastPaths, activation_for
 from albert.model.onednn import forget_packed_weights
@@ -36,8 +36,7 @@ class AlbertPreTrainedModel(nn.Module):
 
     def __init__(self, config: AlbertConfig, *, attn_implementation: str = "sdpa") -> None:
         super().__init__()
-        if not isinstance(config, AlbertConfig):
-            raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
+        check_config(config)
         self.config = config
         self.name_or_path = ""  # where from_pretrained loaded it from, as upstream
         self.set_attn_implementation(attn_implementation)

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from albert.config import AlbertConfig, with_output_defaults
+from albert.config import AlbertConfig, check_config, with_output_defaults
 from albert.tf.training import KerasFitMixin
 
 logger = logging.getLogger(__name__)
@@ -91,8 +91,7 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
     torch_class_name = "AlbertModel"
 
     def __init__(self, config: AlbertConfig, **kwargs: Any) -> None:
-        if not isinstance(config, AlbertConfig):
-            raise TypeError(f"config must be an AlbertConfig, got {type(config).__name__}")
+        check_config(config)
         super().__init__(**kwargs)
         self.config = config
         self._compiled: dict[str, tf.types.experimental.GenericFunction] = {}
