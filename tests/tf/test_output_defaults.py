@@ -32,3 +32,18 @@ def test_config_output_flags_are_call_defaults(tmp_path):
     off = ours(input_ids=ids, output_hidden_states=False, output_attentions=False)
     assert off.hidden_states is None and off.attentions is None
     assert Ours.from_pretrained(tmp_path)(ids).hidden_states is None
+
+
+def test_config_output_flags_under_tf_function(tmp_path):
+    import tensorflow as tf
+
+    from albert.tf import TFAlbertModel
+
+    transformers.AlbertModel(transformers.AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
+    ours = TFAlbertModel.from_pretrained(tmp_path, output_hidden_states=True)
+    ids = tf.constant([[2, 5, 6, 3]], tf.int32)
+    traced = tf.function(lambda x: ours(input_ids=x).hidden_states)(ids)
+    eager = ours(input_ids=ids).hidden_states
+    assert len(traced) == len(eager) == 3
+    for a, e in zip(traced, eager):
+        np.testing.assert_allclose(a.numpy(), e.numpy(), atol=1e-6)

@@ -106,7 +106,11 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
                     f"{clash} given both in the inputs dict and as keyword arguments; pass each once"
                 )
             args, kwargs = args[1:], {**inputs, **kwargs}
-        return super().__call__(*args, **with_output_defaults(self.config, self.call, args, kwargs))
+        if self.config.output_attentions or self.config.output_hidden_states:  # plain Python, not traced
+            kwargs = tf.autograph.experimental.do_not_convert(with_output_defaults)(
+                self.config, self.call, args, kwargs
+            )
+        return super().__call__(*args, **kwargs)
 
     # ----- variables -----
 
