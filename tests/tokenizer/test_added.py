@@ -241,3 +241,62 @@ def test_a_failed_call_adds_nothing(small_spm):
         tok.add_special_tokens({"additional_special_tokens": ["<E1>", None]})
     assert len(tok) == tok.vocab_size and tok.additional_special_tokens == []
     assert tok.tokenize("zorblax <E1>") == AlbertTokenizerFast(str(small_spm)).tokenize("zorblax <E1>")
+
+
+@pytest.mark.parametrize("which", ["slow", "fast"])
+def test_setting_a_special_token_attribute(hf, small_spm, which):
+    """transformers' `tok.pad_token = tok.eos_token` (and `tok.pad_token_id = i`): the same ids and padding;
+    a token the tokenizer lacks is an error saying how to add it (transformers gives it the unknown id)."""
+    from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
+
+    ours = (
+        AlbertTokenizer(str(small_spm)) if which == "slow" else AlbertTokenizerFast(vocab_file=str(small_spm))
+    )
+    theirs = (
+        hf.AlbertTokenizer(str(small_spm))
+        if which == "slow"
+        else hf.AlbertTokenizerFast(vocab_file=str(small_spm))
+    )
+    for tok in (ours, theirs):
+        tok.pad_token = tok.eos_token
+    assert (ours.pad_token, ours.pad_token_id) == (theirs.pad_token, theirs.pad_token_id)
+    texts = ["the city", "the war was new"]
+    assert ours(texts, padding=True)["input_ids"] == theirs(texts, padding=True)["input_ids"]
+    for tok in (ours, theirs):
+        tok.sep_token_id = 5
+    assert (ours.sep_token, ours.sep_token_id) == (theirs.sep_token, theirs.sep_token_id)
+    # the new [SEP] goes into the rows as in transformers' slow tokenizer (its fast one keeps the old id in
+    # its post-processor: docs/differences.md)
+    reference = hf.AlbertTokenizer(str(small_spm))
+    reference.sep_token_id = 5
+    assert ours("a", "b")["input_ids"] == reference("a", "b")["input_ids"]
+    with pytest.raises(
+        ValueError, match=r"'<new>' cannot be the pad_token: .*add_special_tokens\(\{'pad_token': '<new>'\}\)"
+    ):
+        ours.pad_token = "<new>"
+
+
+@pytest.mark.parametrize("which", ["slow", "fast"])
+def test_added_tokens_decoder_and_encoder(hf, small_spm, which):
+    from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
+
+    ours = (
+        AlbertTokenizer(str(small_spm)) if which == "slow" else AlbertTokenizerFast(vocab_file=str(small_spm))
+    )
+    theirs = (
+        hf.AlbertTokenizer(str(small_spm))
+        if which == "slow"
+        else hf.AlbertTokenizerFast(vocab_file=str(small_spm))
+    )
+    for tok in (ours, theirs):
+        tok.add_tokens(["newtok"])
+        tok.add_special_tokens({"additional_special_tokens": ["<e1>"]})
+
+    def flags(decoder):
+        return {
+            i: (t.content, t.lstrip, t.rstrip, t.single_word, t.normalized, t.special)
+            for i, t in decoder.items()
+        }
+
+    assert flags(ours.added_tokens_decoder) == flags(theirs.added_tokens_decoder)
+    assert ours.added_tokens_encoder == theirs.added_tokens_encoder

@@ -244,6 +244,18 @@ class AddedTokensMixin:
         named = {t.content: t for t in self._specials.values()}
         return named.get(content) or self._extra[content]
 
+    @property
+    def added_tokens_decoder(self) -> dict[int, Any]:
+        """id -> `tokenizers.AddedToken` of every special and added token (transformers' attribute)."""
+        from tokenizers import AddedToken
+
+        return {int(i): AddedToken(**flags) for i, flags in self._added_tokens_json().items()}
+
+    @property
+    def added_tokens_encoder(self) -> dict[str, int]:
+        """content -> id of every special and added token."""
+        return {str(token): i for i, token in sorted(self.added_tokens_decoder.items())}
+
     def _added_tokens_json(self) -> dict[str, dict[str, Any]]:
         """tokenizer_config.json's `added_tokens_decoder`: id -> flags of every special and added token."""
         specials = set(self.all_special_tokens) | self._extra_special

@@ -469,9 +469,25 @@ def _special_property(name: str) -> tuple[property, property]:
     def token_id(self: AlbertTokenizerBase) -> int:
         return self.convert_tokens_to_ids(self._specials[name].content)  # type: ignore[return-value]
 
-    token.__doc__ = f"The {name.replace('_', ' ')} string."
-    token_id.__doc__ = f"The id of the {name.replace('_', ' ')}."
-    return property(token), property(token_id)
+    def set_token(self: AlbertTokenizerBase, value: Any) -> None:
+        # transformers' `tok.pad_token = tok.eos_token`: a token the tokenizer already has. A new one
+        # would get no id there (the unknown token's, silently); here it is an error saying how to add it.
+        content = SpecialToken.coerce(value, name=name).content if value is not None else None
+        if content is None or self._id_of(content) is None:
+            raise ValueError(
+                f"{value!r} cannot be the {name}: it is not in the vocabulary. Add it with "
+                f"tokenizer.add_special_tokens({{{name!r}: {value!r}}}), then resize the model "
+                "(model.resize_token_embeddings(len(tokenizer)))"
+            )
+        self._set_named_special(name, value)
+        self._refresh_added()
+
+    def set_token_id(self: AlbertTokenizerBase, value: int) -> None:
+        set_token(self, self.convert_ids_to_tokens(int(value)))
+
+    token.__doc__ = f"The {name.replace('_', ' ')} string (settable to a token the tokenizer has)."
+    token_id.__doc__ = f"The id of the {name.replace('_', ' ')} (settable, as the token)."
+    return property(token, set_token), property(token_id, set_token_id)
 
 
 for _name in SPECIAL_TOKEN_NAMES:
