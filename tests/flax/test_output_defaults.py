@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
-import albert
-from tests.conftest import tiny_kwargs
+from tests.model.test_output_defaults import check_other_framework
 
 transformers = __import__("pytest").importorskip(
     "transformers", reason="transformers is the parity reference"
@@ -15,20 +11,6 @@ transformers = __import__("pytest").importorskip(
 
 
 def test_config_output_flags_are_call_defaults(tmp_path):
-    from albert.flax import FlaxAlbertForMaskedLM as Ours
+    from albert.flax import FlaxAlbertForMaskedLM
 
-    transformers.AlbertForMaskedLM(transformers.AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
-    ids = np.array([[2, 5, 6, 7, 3]], dtype=np.int32)
-    ours = Ours.from_pretrained(tmp_path, output_hidden_states=True, output_attentions=True)
-    reference = albert.AlbertForMaskedLM.from_pretrained(tmp_path).eval()
-    with torch.no_grad():
-        expected = reference(
-            torch.tensor(ids, dtype=torch.long), output_hidden_states=True, output_attentions=True
-        )
-    out = ours(ids)
-    assert len(out.hidden_states) == 3 and len(out.attentions) == 2
-    for a, e in zip([*out.hidden_states, *out.attentions], [*expected.hidden_states, *expected.attentions]):
-        np.testing.assert_allclose(np.asarray(a), e.numpy(), atol=1e-5, rtol=1e-5)
-    off = ours(input_ids=ids, output_hidden_states=False, output_attentions=False)
-    assert off.hidden_states is None and off.attentions is None
-    assert Ours.from_pretrained(tmp_path)(ids).hidden_states is None
+    check_other_framework(FlaxAlbertForMaskedLM, tmp_path)

@@ -4,6 +4,7 @@ them returns what transformers returns; a call that does pass them wins."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 import albert
@@ -55,3 +56,22 @@ def test_config_json_output_flags_are_read_and_written(tmp_path):
     ours.save_pretrained(tmp_path / "b")
     assert transformers.AlbertConfig.from_pretrained(tmp_path / "b").output_hidden_states is True
     assert albert.AlbertModel.from_pretrained(tmp_path / "b").config.output_hidden_states is True
+
+
+def check_other_framework(cls, tmp_path) -> None:
+    """The same defaults on a TF or Flax masked-LM class (`cls`), against our torch class."""
+    transformers.AlbertForMaskedLM(transformers.AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
+    ids = np.array([[2, 5, 6, 7, 3]], dtype=np.int32)
+    ours = cls.from_pretrained(tmp_path, output_hidden_states=True, output_attentions=True)
+    reference = albert.AlbertForMaskedLM.from_pretrained(tmp_path).eval()
+    with torch.no_grad():
+        expected = reference(
+            torch.tensor(ids, dtype=torch.long), output_hidden_states=True, output_attentions=True
+        )
+    out = ours(ids)
+    assert len(out.hidden_states) == 3 and len(out.attentions) == 2
+    for a, e in zip([*out.hidden_states, *out.attentions], [*expected.hidden_states, *expected.attentions]):
+        np.testing.assert_allclose(np.asarray(a), e.numpy(), atol=1e-5, rtol=1e-5)
+    off = ours(input_ids=ids, output_hidden_states=False, output_attentions=False)
+    assert off.hidden_states is None and off.attentions is None
+    assert cls.from_pretrained(tmp_path)(ids).hidden_states is None
