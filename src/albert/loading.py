@@ -34,6 +34,7 @@ MODEL_OPTION_NAMES = ("dtype", "torch_dtype", "attn_implementation", "device", "
 IGNORED = {
     "trust_remote_code": "ALBERT's code is built into albert-lite; no code from the checkpoint is ever run",
     "low_cpu_mem_usage": "the weights are read once and loaded in place; there is no second copy to avoid",
+    "torchscript": "a model traced by torch.jit.trace returns a tuple, which is what torchscript=True is for",
 }
 _QUANTISE = "quantise after loading with albert.runtime.prepare_for_inference(model, precision='int8')"
 _ONE_DEVICE = "albert-lite puts the whole model on one device: use device_map='auto' or a device"

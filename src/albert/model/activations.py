@@ -33,12 +33,22 @@ def quick_gelu(x: torch.Tensor) -> torch.Tensor:
     return x * torch.sigmoid(1.702 * x)
 
 
+# Named functions, not lambdas: a model holding them must pickle (`torch.save(model)`, spawned workers).
+def gelu_tanh(x: torch.Tensor) -> torch.Tensor:
+    """torch's fused tanh-approximate GELU (the gelu_new formula in one kernel)."""
+    return F.gelu(x, approximate="tanh")
+
+
+def identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
 ACT2FN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": F.gelu,
     "gelu_new": gelu_new,
     "gelu_accurate": gelu_new,  # same formula, same constant
     "gelu_fast": gelu_fast,
-    "gelu_pytorch_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_pytorch_tanh": gelu_tanh,
     "gelu_python": gelu_python,
     "quick_gelu": quick_gelu,
     "relu": F.relu,
@@ -48,7 +58,7 @@ ACT2FN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "mish": F.mish,
-    "linear": lambda x: x,
+    "linear": identity,
 }
 
 

@@ -32,7 +32,15 @@ from albert.model.fast import FastPaths, activation_for
 from albert.model.inputs import check_inputs, expand_head_mask
 from albert.model.onednn import linear
 from albert.model.outputs import BaseModelOutputWithPooling
-from albert.model.unpad import Packing, can_unpad, pad_input, unpad_input, unpad_pays, varlen_attention
+from albert.model.unpad import (
+    Packing,
+    can_unpad,
+    graph_is_recorded,
+    pad_input,
+    unpad_input,
+    unpad_pays,
+    varlen_attention,
+)
 
 
 class Embeddings(nn.Module):
@@ -322,7 +330,7 @@ class AlbertModel(AlbertPreTrainedModel):
         else:
             additive_mask = None
             # An all-ones mask changes nothing; dropping it lets SDPA use its fastest kernel (as the reference).
-            if not (use_sdpa and bool(attention_mask.all())):
+            if not (use_sdpa and not graph_is_recorded() and bool(attention_mask.all())):
                 additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
             h, hidden_states, attentions = self.encoder(
                 x,
@@ -344,6 +352,7 @@ class AlbertModel(AlbertPreTrainedModel):
             and unpad_pays(attention_mask.device)
             and not output_attentions
             and self.config.position_embedding_type == "absolute"
+            and not graph_is_recorded()
             and can_unpad(attention_mask)
         )
 

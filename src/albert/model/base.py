@@ -24,6 +24,14 @@ from albert.model.onednn import forget_packed_weights
 logger = logging.getLogger(__name__)
 
 
+_TRACING_DEPTH = [0]  # nesting of model calls under torch.jit.trace (a task model calls its AlbertModel)
+
+
+def _output_requires_grad(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+    """Forward hook of `enable_input_require_grads` (a named function: models must pickle)."""
+    output.requires_grad_(True)
+
+
 class AlbertPreTrainedModel(nn.Module):
     """Base class: holds `config` and `attn_implementation` ("sdpa" default, or "eager")."""
 
@@ -46,7 +54,17 @@ class AlbertPreTrainedModel(nn.Module):
         """The module call; transformers' `return_dict=False` gives the output's `to_tuple()` (its fields
         that are not None, in order: `loss, logits = model(..., labels=y, return_dict=False)`).
         `output_attentions` / `output_hidden_states` not given in the call come from the config."""
-        out = super().__call__(*args, **with_output_defaults(self.config, self.forward, args, kwargs))
+        kwargs = with_output_defaults(self.config, self.forward, args, kwargs)
+        if (
+            torch.jit.is_tracing()
+        ):  # torch.jit.trace takes tensors and tuples: the outermost call gives a tuple
+            _TRACING_DEPTH[0] += 1
+            try:
+                out = super().__call__(*args, **kwargs)
+            finally:
+                _TRACING_DEPTH[0] -= 1
+            return out.to_tuple() if return_dict is False or _TRACING_DEPTH[0] == 0 else out
+        out = super().__call__(*args, **kwargs)
         return out.to_tuple() if return_dict is False else out
 
     # ----- attention implementation -----
@@ -182,9 +200,7 @@ class AlbertPreTrainedModel(nn.Module):
         non-reentrant and back-propagates there without it; the call is kept for code written for
         transformers."""
         self.disable_input_require_grads()
-        self._input_grad_hook = self.get_input_embeddings().register_forward_hook(
-            lambda module, inputs, output: output.requires_grad_(True)
-        )
+        self._input_grad_hook = self.get_input_embeddings().register_forward_hook(_output_requires_grad)
 
     def disable_input_require_grads(self) -> None:
         hook = self.__dict__.pop("_input_grad_hook", None)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from albert.model.activations import get_activation
+from albert.model.activations import gelu_tanh, get_activation
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ REFERENCE = FastPaths(
 
 # Fused kernels for activations whose reference formula is spelled out elementwise.
 _FUSED: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "gelu_new": lambda x: F.gelu(x, approximate="tanh"),
-    "gelu_accurate": lambda x: F.gelu(x, approximate="tanh"),
+    "gelu_new": gelu_tanh,
+    "gelu_accurate": gelu_tanh,
     "gelu_python": F.gelu,
 }
 

@@ -91,3 +91,16 @@ class QuestionAnsweringModelOutput(ModelOutput):
     end_logits: torch.Tensor | None = None  # (B, T)
     hidden_states: Tensors = None
     attentions: Tensors = None
+
+
+# torch.export (and other pytree users) see through the outputs to their tensors, as through transformers'.
+for _cls in (
+    BaseModelOutputWithPooling,
+    AlbertForPreTrainingOutput,
+    MaskedLMOutput,
+    SequenceClassifierOutput,
+    MultipleChoiceModelOutput,
+    TokenClassifierOutput,
+    QuestionAnsweringModelOutput,
+):
+    torch.export.register_dataclass(_cls, serialized_type_name=f"albert.{_cls.__name__}")

@@ -82,6 +82,12 @@ def unpad_pays(device: torch.device) -> bool:
     return device.type == "cpu"
 
 
+def graph_is_recorded() -> bool:
+    """Under torch.jit.trace or torch.export the computation is recorded once for every later input, so
+    nothing may depend on the mask's values: the padded computation is recorded instead of packing."""
+    return torch.jit.is_tracing() or torch.compiler.is_exporting()
+
+
 def can_unpad(attention_mask: torch.Tensor) -> bool:
     """True when the mask has padding to remove and only 0/1 values (the reference uses other values
     as partial additive biases, which packing cannot express)."""
