@@ -64,3 +64,13 @@ def test_torchscript_argument_is_accepted(checkpoint):
     ids = torch.tensor([[2, 5, 6, 3]])
     assert isinstance(torch.jit.trace(model, (ids,))(ids), tuple)
     assert not isinstance(model(ids), tuple)  # outside tracing, the usual output
+
+    class Wrapper(torch.nn.Module):  # code of one's own around the model keeps the dataclass by asking
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.model(x, return_dict=True).last_hidden_state
+
+    assert torch.jit.trace(Wrapper(), (ids,))(ids).shape == (1, 4, 16)

@@ -63,7 +63,8 @@ class AlbertPreTrainedModel(nn.Module):
                 out = super().__call__(*args, **kwargs)
             finally:
                 _TRACING_DEPTH[0] -= 1
-            return out.to_tuple() if return_dict is False or _TRACING_DEPTH[0] == 0 else out
+            outermost = return_dict is None and _TRACING_DEPTH[0] == 0  # return_dict=True keeps the dataclass
+            return out.to_tuple() if return_dict is False or outermost else out
         out = super().__call__(*args, **kwargs)
         return out.to_tuple() if return_dict is False else out
 
