@@ -166,3 +166,22 @@ def test_cuda_targets_rows(tmp_path):
         in table
     )
     assert "not run: no GPU" not in table and "not run: no GPU" in tool.targets(tmp_path / "none")
+
+
+def test_rows_re_measured_with_the_current_model_are_the_committed_ones():
+    """Each README-table run re-measured with the current built-in model (results/pretrain-gpu/finetune/
+    <run>-cpu/dev_metrics.json) is quoted in README.md and the model card with its committed numbers."""
+    tool = load_tool()
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    card = " ".join((ROOT / "src/albert/assets/default/MODEL_CARD.md").read_text(encoding="utf-8").split())
+    checked = 0
+    for run in tool.RUNS:
+        path = ROOT / "results" / "pretrain-gpu" / "finetune" / f"{run.name}-cpu" / "dev_metrics.json"
+        if not path.is_file():
+            continue
+        dev = json.loads(path.read_text())
+        for metric in run.metrics:
+            number = f"{100 * dev[metric]:.1f}"
+            assert number in readme and number in card, (run.name, metric, number)
+        checked += 1
+    assert checked >= 4  # cola, stsb, rte, conll
