@@ -64,3 +64,31 @@ def test_trainer_fine_tunes_ours_as_theirs(tmp_path):
     )
     with torch.no_grad():
         torch.testing.assert_close(reloaded(ids).logits, ours(ids).logits, atol=0, rtol=0)
+
+
+def test_trainer_checkpoints_resume_and_load_the_best(tmp_path):
+    """`save_steps` checkpoints (our state dict), `load_best_model_at_end` and `resume_from_checkpoint` work on
+    our classes: a run resumed from its step-3 checkpoint ends where the uninterrupted run ended."""
+    config = transformers.AlbertConfig(**tiny_kwargs(classifier_dropout_prob=0.0), num_labels=3)
+    transformers.AlbertForSequenceClassification(config).save_pretrained(tmp_path / "base")
+    tokenizer = albert.AlbertTokenizerFast.from_pretrained(default_model_dir())
+
+    def trainer() -> transformers.Trainer:
+        args = transformers.TrainingArguments(
+            str(tmp_path / "out"), max_steps=6, per_device_train_batch_size=4, learning_rate=1e-3, seed=0,
+            report_to=[], save_strategy="steps", save_steps=3, eval_strategy="steps", eval_steps=3,
+            load_best_model_at_end=True, metric_for_best_model="loss", use_cpu=True, dataloader_num_workers=0,
+            disable_tqdm=True,
+        )  # fmt: skip
+        data = _data()
+        return transformers.Trainer(
+            model=albert.AlbertForSequenceClassification.from_pretrained(tmp_path / "base"), args=args,
+            train_dataset=data, eval_dataset=data[:8], data_collator=transformers.DataCollatorWithPadding(tokenizer),
+        )  # fmt: skip
+
+    straight = trainer()
+    straight.train()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["checkpoint-3", "checkpoint-6"]
+    resumed = trainer()
+    resumed.train(resume_from_checkpoint=str(tmp_path / "out" / "checkpoint-3"))
+    assert resumed.evaluate()["eval_loss"] == pytest.approx(straight.evaluate()["eval_loss"], rel=1e-6)
