@@ -75,3 +75,20 @@ def check_other_framework(cls, tmp_path) -> None:
     off = ours(input_ids=ids, output_hidden_states=False, output_attentions=False)
     assert off.hidden_states is None and off.attentions is None
     assert cls.from_pretrained(tmp_path)(ids).hidden_states is None
+
+
+def check_tuple_outputs(ours_cls, theirs_cls, tmp_path) -> None:
+    """`return_dict=False` on a TF or Flax class gives transformers' tuple for that framework's class."""
+    torch.manual_seed(0)
+    transformers.AlbertForSequenceClassification(transformers.AlbertConfig(**tiny_kwargs())).save_pretrained(
+        tmp_path
+    )
+    ids = np.array([[2, 5, 6, 7, 3]], dtype=np.int32)
+    ours = ours_cls.from_pretrained(tmp_path)(ids, return_dict=False, output_hidden_states=True)
+    theirs = theirs_cls.from_pretrained(tmp_path, from_pt=True)(
+        ids, return_dict=False, output_hidden_states=True
+    )
+    assert isinstance(ours, tuple) and len(ours) == len(theirs) == 2
+    np.testing.assert_allclose(np.asarray(ours[0]), np.asarray(theirs[0]), atol=1e-5)
+    for a, e in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(e), atol=1e-5)

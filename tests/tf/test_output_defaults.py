@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.conftest import tiny_kwargs
-from tests.model.test_output_defaults import check_other_framework
+from tests.model.test_output_defaults import check_other_framework, check_tuple_outputs
 
 transformers = __import__("pytest").importorskip(
     "transformers", reason="transformers is the parity reference"
@@ -32,3 +32,11 @@ def test_config_output_flags_under_tf_function(tmp_path):
     assert len(traced) == len(eager) == 3
     for a, e in zip(traced, eager):
         np.testing.assert_allclose(a.numpy(), e.numpy(), atol=1e-6)
+
+
+def test_return_dict_false_gives_transformers_tuple(tmp_path):
+    from albert.tf import TFAlbertForSequenceClassification
+
+    check_tuple_outputs(
+        TFAlbertForSequenceClassification, transformers.TFAlbertForSequenceClassification, tmp_path
+    )

@@ -83,6 +83,17 @@ class FlaxAlbertPreTrainedModel:
     def num_parameters(self) -> int:
         return sum(int(np.prod(p.shape)) for p in jax.tree_util.tree_leaves(self.params))
 
+    # transformers' Flax helpers: a copy of a parameter tree with its floating-point leaves cast
+    # (`model.params = model.to_bf16(model.params)`); integer leaves are kept.
+    def to_bf16(self, params: dict) -> dict:
+        return _cast_floats(params, jnp.bfloat16)
+
+    def to_fp16(self, params: dict) -> dict:
+        return _cast_floats(params, jnp.float16)
+
+    def to_fp32(self, params: dict) -> dict:
+        return _cast_floats(params, jnp.float32)
+
     # ----- forward -----
 
     def __call__(
@@ -99,6 +110,7 @@ class FlaxAlbertPreTrainedModel:
         train: bool = False,
         output_attentions: bool | None = None,
         output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
         **labels: Any,
     ):
         """Run the model on numpy or jax arrays (shapes as the torch classes' `forward`).
@@ -108,6 +120,7 @@ class FlaxAlbertPreTrainedModel:
                 or `jax.grad`.
             train: apply dropout; needs `dropout_rng` when the config has dropout.
             output_attentions, output_hidden_states: None takes the config's value (default False).
+            return_dict: False gives the output's `to_tuple()`, as upstream.
             **labels: the class's `label_names`; when given, `out.loss` is the task loss.
         """
         unknown = sorted(set(labels) - set(self.label_names))
@@ -131,7 +144,7 @@ class FlaxAlbertPreTrainedModel:
         given = {k: v for k, v in labels.items() if v is not None}
         if given:
             out = out.replace(loss=self.compute_loss(out, **given))
-        return out
+        return out.to_tuple() if return_dict is False else out
 
     def compute_loss(self, out: Any, **labels: Any) -> jax.Array | None:
         """The task loss from the outputs and labels (none for the bare encoder)."""
@@ -175,3 +188,10 @@ class FlaxAlbertPreTrainedModel:
         from albert.checkpoint.flax import save_flax_model
 
         return save_flax_model(self, directory)
+
+
+def _cast_floats(params: dict, dtype: Any) -> dict:
+    """`params` with every floating-point leaf cast to `dtype`."""
+    return jax.tree_util.tree_map(
+        lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, params
+    )

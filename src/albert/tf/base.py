@@ -98,7 +98,8 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """`model(**inputs)`, or as in transformers' TF examples `model(inputs)` with the tokenizer's dict
-        (Keras itself refuses a dict of arrays as the first positional argument)."""
+        (Keras itself refuses a dict of arrays as the first positional argument); `return_dict=False` gives
+        the output's `to_tuple()`."""
         if args and isinstance(args[0], Mapping):
             inputs = dict(args[0])
             if clash := sorted(set(inputs) & set(kwargs)):
@@ -106,11 +107,13 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
                     f"{clash} given both in the inputs dict and as keyword arguments; pass each once"
                 )
             args, kwargs = args[1:], {**inputs, **kwargs}
+        return_dict = kwargs.pop("return_dict", None)  # False: the output's to_tuple(), as upstream
         if self.config.output_attentions or self.config.output_hidden_states:  # plain Python, not traced
             kwargs = tf.autograph.experimental.do_not_convert(with_output_defaults)(
                 self.config, self.call, args, kwargs
             )
-        return super().__call__(*args, **kwargs)
+        out = super().__call__(*args, **kwargs)
+        return out.to_tuple() if return_dict is False else out
 
     # ----- variables -----
 
