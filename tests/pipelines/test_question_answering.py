@@ -84,3 +84,14 @@ def test_errors(make_pipelines):
         ours(question="why " * 80, context="because", max_seq_len=48, doc_stride=8)
     with pytest.raises(ValueError, match="max_seq_len"):
         ours(question="q", context="c", max_seq_len=10_000)
+
+
+def test_positional_question_context_and_max_question_len(make_pipelines):
+    """transformers' `qa(question, context)` and its `max_question_len` (without effect with a fast
+    tokenizer, as there)."""
+    theirs, ours = make_pipelines("question-answering")
+    expected = theirs(question="Where do I live?", context=CONTEXT, max_question_len=4)
+    assert_same(ours("Where do I live?", CONTEXT, max_question_len=4), expected)
+    assert_same(ours("Where do I live?", CONTEXT), theirs("Where do I live?", CONTEXT))
+    with pytest.raises(TypeError, match="pass \\(question, context\\)"):
+        ours("q", "c", "extra")

@@ -40,8 +40,14 @@ class QuestionAnsweringPipeline(Pipeline):
     token_outputs = ("start_logits", "end_logits")
 
     def __call__(
-        self, inputs: Any = None, *, question: Any = None, context: Any = None, **params: Any
+        self, inputs: Any = None, *args: Any, question: Any = None, context: Any = None, **params: Any
     ) -> Any:
+        """`qa(question=..., context=...)`, `qa({"question", "context"})` or lists of them, or as upstream
+        `qa(question, context)` positionally."""
+        if args:  # upstream's positional form: qa(question, context)
+            if len(args) != 1 or question is not None or context is not None:
+                raise TypeError("pass (question, context), question=/context=, or one dict or list of dicts")
+            inputs, question, context = None, inputs, args[0]
         if inputs is None:
             inputs = _pairs(question, context)
         elif question is not None or context is not None:
@@ -70,6 +76,9 @@ class QuestionAnsweringPipeline(Pipeline):
         for name in ("handle_impossible_answer", "align_to_words"):
             if name in params:
                 out[name] = bool(params.pop(name))
+        # Upstream reads max_question_len only with slow tokenizers (the question is never cut with a fast
+        # one, as here): accepted for code written for it, without effect.
+        params.pop("max_question_len", None)
         if params:
             raise TypeError(f"question-answering got unexpected arguments: {', '.join(params)}")
         return out
