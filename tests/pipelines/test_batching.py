@@ -10,6 +10,7 @@ import torch
 from albert.checkpoint import resolve_dtype
 from albert.pipelines import PipelineError, pipeline
 from albert.pipelines.base import Row, collate, length_sorted_batches, resolve_device
+from tests.pipelines.tiny_models import assert_same
 
 TEXTS = [("word " * n).strip() + " [MASK]." for n in (30, 1, 12, 2, 40, 5, 1, 25, 3)]
 
@@ -123,3 +124,27 @@ def test_dtype_is_applied(model_dirs, tokenizer):
     assert reference.dtype is torch.float32  # auto = as stored
     text = "The capital of France is [MASK]."
     assert fill(text)[0]["score"] == pytest.approx(reference(text)[0]["score"], rel=0.1)
+
+
+def test_a_map_style_dataset_streams_as_with_transformers(make_pipelines):
+    """transformers' `for out in pipe(KeyDataset(dataset, "text"))`: a torch map-style dataset is read item by
+    item and answered as a generator, with transformers' answers."""
+    from torch.utils.data import Dataset
+    from transformers.pipelines.pt_utils import KeyDataset
+
+    class Rows(Dataset):
+        def __init__(self, texts: list[str]) -> None:
+            self.rows = [{"text": t} for t in texts]
+
+        def __len__(self) -> int:
+            return len(self.rows)
+
+        def __getitem__(self, i: int) -> dict:
+            return self.rows[i]
+
+    theirs, ours = make_pipelines("fill-mask")
+    texts = ["a [MASK] b", "hello [MASK] world", "x [MASK]"]
+    outputs = ours(KeyDataset(Rows(texts), "text"), top_k=2)
+    assert not isinstance(outputs, list)
+    for actual, expected in zip(list(outputs), theirs(KeyDataset(Rows(texts), "text"), top_k=2), strict=True):
+        assert_same(actual, expected)

@@ -217,7 +217,8 @@ class Pipeline:
     def __call__(
         self, inputs: Any, *, batch_size: int | None = None, num_workers: int | None = None, **params: Any
     ) -> Any:
-        """One item -> one result; a list -> a list in the same order; any other iterable -> a generator.
+        """One item -> one result; a list -> a list in the same order; any other iterable, or a map-style
+        dataset such as transformers' `KeyDataset`, -> a generator.
 
         `batch_size` overrides the pipeline's for this call, as upstream's call argument does.
         `num_workers` (upstream: DataLoader workers for preprocessing) is accepted for code written for
@@ -234,6 +235,8 @@ class Pipeline:
             return self.list_result(inputs, list(run(inputs)), merged)
         if isinstance(inputs, Iterable):
             return run(inputs)
+        if hasattr(inputs, "__getitem__") and hasattr(inputs, "__len__"):  # a map-style dataset (KeyDataset)
+            return run(inputs[i] for i in range(len(inputs)))
         raise TypeError(f"{self.task} pipeline cannot take inputs of type {type(inputs).__name__}")
 
     def is_single(self, inputs: Any) -> bool:
