@@ -55,9 +55,8 @@ class AlbertPreTrainedModel(nn.Module):
         that are not None, in order: `loss, logits = model(..., labels=y, return_dict=False)`).
         `output_attentions` / `output_hidden_states` not given in the call come from the config."""
         kwargs = with_output_defaults(self.config, self.forward, args, kwargs)
-        if (
-            torch.jit.is_tracing()
-        ):  # torch.jit.trace takes tensors and tuples: the outermost call gives a tuple
+        if torch.jit.is_tracing():
+            # torch.jit.trace takes tensors and tuples: the outermost call gives a tuple
             _TRACING_DEPTH[0] += 1
             try:
                 out = super().__call__(*args, **kwargs)
