@@ -330,7 +330,7 @@ class Pipeline:
         """Pop transformers' tokenizer arguments from `params` (`truncation`, `max_length`, `padding`, or
         inside `params[nested]`, e.g. fill-mask's `tokenizer_kwargs={...}`) and return them as this pipeline's
         `truncation` (True or a strategy) and `max_length`. `padding` changes no answer (batches are padded
-        here) and is only checked. As upstream, `max_length` alone truncates when no padding is asked."""
+        here); it is read only for upstream's rule that `max_length` alone truncates when no padding is asked."""
         options = dict(params.pop(nested, None) or {}) if nested else {}
         options.update({k: params.pop(k) for k in TOKENIZER_OPTIONS if k in params})
         if unknown := sorted(set(options) - set(TOKENIZER_OPTIONS)):
