@@ -53,3 +53,27 @@ def test_added_tokens_that_are_not_special_are_still_split_on(hf, small_spm, cls
         assert ours(text)["input_ids"] == fast(text)["input_ids"], text
         assert ours.convert_tokens_to_ids("newtok") in ours(text)["input_ids"]
         assert ours.convert_tokens_to_ids("<special1>") not in ours(text)["input_ids"]
+
+
+@pytest.mark.parametrize("cls", [AlbertTokenizer, AlbertTokenizerFast], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("setting", [False, True])
+def test_a_call_can_override_the_setting_for_itself(hf, small_spm, cls, setting):
+    """`tok(text, split_special_tokens=...)` (and encode / tokenize / encode_plus) decide for that call
+    only, as upstream; the word ids read later from the output follow the call's choice. (Compared with
+    transformers' slow tokenizer: its fast one adds a piece before a special token after a space.)"""
+    ours = _ours(cls, small_spm, split_special_tokens=setting)
+    slow = hf.AlbertTokenizer(str(small_spm), split_special_tokens=setting)
+    fast = hf.AlbertTokenizerFast(vocab_file=str(small_spm), split_special_tokens=setting)
+    for text in TEXTS:
+        for call in (not setting, setting, None):
+            kw = {} if call is None else {"split_special_tokens": call}
+            want = slow(text, **kw)["input_ids"]
+            assert ours(text, **kw)["input_ids"] == want, (text, call)
+            assert ours.encode(text, **kw) == slow.encode(text, **kw) == want
+            assert ours.encode_plus(text, **kw)["input_ids"] == want
+            assert ours([text, text], **kw)["input_ids"] == [want, want]
+            assert ours.tokenize(text, **kw) == slow.tokenize(text, **kw), (text, call)
+            if ours.is_fast and (setting if call is None else call):
+                assert ours(text, **kw).word_ids() == fast(text, **kw).word_ids(), (text, call)
+        assert ours(text)["input_ids"] == slow(text)["input_ids"]  # the setting itself is unchanged
+    assert ours.split_special_tokens is setting

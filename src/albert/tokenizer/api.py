@@ -62,6 +62,7 @@ class CallAPI:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        split_special_tokens: bool | None = None,
     ) -> BatchEncoding:
         """Encode a text, a pair, or a batch of them (lists). See docs/tokenizers.md for every option.
 
@@ -91,9 +92,12 @@ class CallAPI:
         check_pad_multiple(strategy, padding, pad_to_multiple_of, max_length)
         want_offsets = bool(return_offsets_mapping)
 
-        enc_a = self._encode_inputs(texts_a, is_split_into_words, want_offsets)
+        split = split_special_tokens  # None: the tokenizer's own setting
+        enc_a = self._encode_inputs(texts_a, is_split_into_words, want_offsets, split)
         enc_b = (
-            self._encode_inputs(texts_b, is_split_into_words, want_offsets) if texts_b is not None else None
+            self._encode_inputs(texts_b, is_split_into_words, want_offsets, split)
+            if texts_b is not None
+            else None
         )
         n_special = self.num_special_tokens_to_add(enc_b is not None) if add_special_tokens else 0
         budget = (max_length - n_special) if (strategy is not None and max_length is not None) else 0
@@ -136,7 +140,7 @@ class CallAPI:
             data = {k: to_tensor(v, return_tensors, k) for k, v in data.items()}
         if not self.is_fast:
             return BatchEncoding(data, layouts=layouts)
-        source = self._fast_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words)
+        source = self._fast_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words, split)
         return BatchEncoding(data, layouts=layouts, source=source, id_to_token=self.convert_ids_to_tokens)
 
     def _pad(
@@ -167,12 +171,14 @@ class CallAPI:
         ]
         return layouts
 
-    def _encode_inputs(self, texts: list, split_words: bool, offsets: bool) -> list[Encoded]:
+    def _encode_inputs(
+        self, texts: list, split_words: bool, offsets: bool, split: bool | None = None
+    ) -> list[Encoded]:
         if not split_words:
-            return self._encode_texts(texts, offsets=offsets)
+            return self._encode_texts(texts, offsets=offsets, split=split)
         # Pre-split words: each word is encoded as a text of its own; offsets are within the word.
         flat = [w for words in texts for w in words]
-        encs = self._encode_texts(flat, offsets=offsets)
+        encs = self._encode_texts(flat, offsets=offsets, split=split)
         out, k = [], 0
         for words in texts:
             ids: list[int] = []
@@ -188,7 +194,7 @@ class CallAPI:
             out.append(Encoded(ids, offs if offsets else None, word_ids))
         return out
 
-    def _fast_source(self, texts_a, texts_b, enc_a, enc_b, split_words: bool):
+    def _fast_source(self, texts_a, texts_b, enc_a, enc_b, split_words: bool, split: bool | None):
         """What BatchEncoding's word and character maps read: a text's word ids or offsets, computed the
         first time they are asked for (most calls never ask)."""
 
@@ -196,9 +202,9 @@ class CallAPI:
             enc = (enc_a if which == 0 else enc_b)[sample]
             text = (texts_a if which == 0 else texts_b)[sample]
             if field == "words" and enc.words is None:
-                enc.words = self._words_of(text)
+                enc.words = self._words_of(text, split)
             if field == "offsets" and enc.offsets is None:
-                enc.offsets = self._encode_inputs([text], split_words, True)[0].offsets
+                enc.offsets = self._encode_inputs([text], split_words, True, split)[0].offsets
             return enc.words if field == "words" else enc.offsets
 
         return source
@@ -213,6 +219,7 @@ class CallAPI:
         stride: int = 0,
         padding: bool | str = False,
         return_tensors: str | None = None,
+        split_special_tokens: bool | None = None,
     ) -> list[int] | Any:
         """One text (or pair) -> ids. With `add_special_tokens=False`: just the pieces' ids."""
         check_text(text, "text")
@@ -220,7 +227,8 @@ class CallAPI:
             check_text(text_pair, "text_pair")
         enc = self(text, text_pair, add_special_tokens=add_special_tokens, truncation=truncation,
                    max_length=max_length, stride=stride, padding=padding, return_tensors=return_tensors,
-                   return_token_type_ids=False, return_attention_mask=False)  # fmt: skip
+                   return_token_type_ids=False, return_attention_mask=False,
+                   split_special_tokens=split_special_tokens)  # fmt: skip
         return enc["input_ids"]
 
     def batch_encode_plus(self, batch_text_or_text_pairs: Sequence, **kwargs: Any) -> BatchEncoding:

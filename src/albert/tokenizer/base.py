@@ -116,33 +116,36 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
 
     # ----- subclass interface ---------------------------------------------------------------------
 
-    def _encode_texts(self, texts: list[str], *, offsets: bool) -> list[Encoded]:
+    def _encode_texts(self, texts: list[str], *, offsets: bool, split: bool | None = None) -> list[Encoded]:
         raise NotImplementedError
 
-    def _tokenize_text(self, text: str) -> list[str]:
+    def _tokenize_text(self, text: str, split: bool | None = None) -> list[str]:
         raise NotImplementedError
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
         raise NotImplementedError
 
-    def _words_of(self, text: str) -> list[int | None]:
+    def _words_of(self, text: str, split: bool | None = None) -> list[int | None]:
         raise ValueError("word_ids() is only available on outputs of AlbertTokenizerFast")
 
     # ----- special tokens -------------------------------------------------------------------------
 
-    def _split_specials(self, text: str) -> tuple[str, list[tuple[int, int, str | None]], bool]:
+    def _split_specials(
+        self, text: str, split: bool | None = None
+    ) -> tuple[str, list[tuple[int, int, str | None]], bool]:
         """(text to cut, its spans split on special tokens, whether that text is already lowercased).
 
         Mirrors transformers' `tokenize`: lowercasing comes first, so "<PAD>" becomes the special "<pad>".
         Texts that cannot hold a special token are returned as they are (not lowercased). With
         `split_special_tokens`, only the added tokens that are not special are split on (transformers'
-        fast tokenizer; its slow one then splits on no added token at all).
+        fast tokenizer; its slow one then splits on no added token at all). `split`: this call's
+        `split_special_tokens`, None for the tokenizer's own.
         """
         if self._special_firsts is not None and not any(c in text for c in self._special_firsts):
             return text, ([(0, len(text), None)] if text else []), not self.do_lower_case
         kept, split = (
             (self._plain_re, self._plain_split_re)
-            if self.split_special_tokens
+            if (self.split_special_tokens if split is None else split)
             else (self._special_re, self._split_re)
         )
         if self.do_lower_case:
@@ -234,11 +237,19 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
             return self._added_decoder[i]
         raise IndexError(f"token id {i} is out of range for a vocabulary of {len(self)} tokens")
 
-    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
-        """Text -> pieces (e.g. "▁hello"). Unknown characters keep their text, as SentencePiece does."""
-        pieces = self._tokenize_text(check_text(text, "text"))
+    def tokenize(
+        self,
+        text: str,
+        pair: str | None = None,
+        add_special_tokens: bool = False,
+        split_special_tokens: bool | None = None,
+    ) -> list[str]:
+        """Text -> pieces (e.g. "▁hello"). Unknown characters keep their text, as SentencePiece does.
+        `split_special_tokens` overrides the tokenizer's setting for this call."""
+        split = split_special_tokens
+        pieces = self._tokenize_text(check_text(text, "text"), split)
         if pair is not None:
-            pair_pieces = self._tokenize_text(check_text(pair, "pair"))
+            pair_pieces = self._tokenize_text(check_text(pair, "pair"), split)
         if not add_special_tokens:
             return pieces + (pair_pieces if pair is not None else [])
         cls, sep = self.cls_token, self.sep_token

@@ -201,7 +201,9 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
         return "raw", preprocess_text(text, remove_space=self.remove_space, keep_accents=self.keep_accents,
                                       do_lower_case=self.do_lower_case), None  # fmt: skip
 
-    def _run(self, texts: list[str], *, detail: bool, tokens: bool = False) -> list[Encoded]:
+    def _run(
+        self, texts: list[str], *, detail: bool, tokens: bool = False, split: bool | None = None
+    ) -> list[Encoded]:
         """Encode texts without special tokens; `detail` adds offsets and word ids, `tokens` the pieces."""
         groups: dict[str, list[str]] = {kind: [] for kind in self._pipes}
         plans: list[list[tuple]] = []
@@ -217,7 +219,7 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
                     plans.append([(kind, len(group), 0, len(text), positions)])
                     group.append(chunk)
                     continue
-            cut, spans, _ = self._split_specials(text)
+            cut, spans, _ = self._split_specials(text, split)
             if len(cut) != len(text):  # lowercasing changed lengths ("İ" -> "i̇"): map spans back to the text
                 spans = spans_in_original(text, spans)
             plan = []
@@ -327,14 +329,14 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
                 out.append(i)
         return out
 
-    def _encode_texts(self, texts: list[str], *, offsets: bool) -> list[Encoded]:
-        return self._run(texts, detail=offsets)
+    def _encode_texts(self, texts: list[str], *, offsets: bool, split: bool | None = None) -> list[Encoded]:
+        return self._run(texts, detail=offsets, split=split)
 
-    def _words_of(self, text: str) -> list[int | None]:
-        return self._run([text], detail=True)[0].words  # type: ignore[return-value]
+    def _words_of(self, text: str, split: bool | None = None) -> list[int | None]:
+        return self._run([text], detail=True, split=split)[0].words  # type: ignore[return-value]
 
-    def _tokenize_text(self, text: str) -> list[str]:
-        return self._run([text], detail=True, tokens=True)[0].tokens  # type: ignore[return-value]
+    def _tokenize_text(self, text: str, split: bool | None = None) -> list[str]:
+        return self._run([text], detail=True, tokens=True, split=split)[0].tokens  # type: ignore[return-value]
 
     # ----- decoding -------------------------------------------------------------------------------
 

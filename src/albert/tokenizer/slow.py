@@ -129,9 +129,9 @@ class AlbertTokenizer(AlbertTokenizerBase):
     def _encode_pieces(self, text: str) -> list[str]:
         return self.sp_model.encode(text, out_type=str)
 
-    def _chunks(self, text: str) -> list[str | int]:
+    def _chunks(self, text: str, split: bool | None = None) -> list[str | int]:
         """Preprocessed text chunks (str) and special-token ids (int), in order."""
-        cut, spans, lowered = self._split_specials(text)
+        cut, spans, lowered = self._split_specials(text, split)
         out: list[str | int] = []
         for start, end, token in spans:
             if token is not None:
@@ -150,15 +150,15 @@ class AlbertTokenizer(AlbertTokenizerBase):
             )
         return out
 
-    def _encode_texts(self, texts: list[str], *, offsets: bool) -> list[Encoded]:
+    def _encode_texts(self, texts: list[str], *, offsets: bool, split: bool | None = None) -> list[Encoded]:
         if offsets:
             raise NotImplementedError(
                 "return_offsets_mapping is only available with AlbertTokenizerFast (as in transformers): "
                 "SentencePiece runs on preprocessed text, so its offsets do not point into the input"
             )
         if self._fix is None:
-            return [Encoded(self.convert_tokens_to_ids(self._tokenize_text(t))) for t in texts]  # type: ignore[arg-type]
-        plans = [self._chunks(t) for t in texts]
+            return [Encoded(self.convert_tokens_to_ids(self._tokenize_text(t, split))) for t in texts]  # type: ignore[arg-type]
+        plans = [self._chunks(t, split) for t in texts]
         chunks = [c for plan in plans for c in plan if isinstance(c, str)]
         encoded = iter(self.sp_model.encode(chunks) if chunks else [])
         fix, fix_ids = self._fix, self._fix_ids
@@ -181,9 +181,9 @@ class AlbertTokenizer(AlbertTokenizerBase):
             out.append(Encoded(ids))
         return out
 
-    def _tokenize_text(self, text: str) -> list[str]:
+    def _tokenize_text(self, text: str, split: bool | None = None) -> list[str]:
         pieces: list[str] = []
-        for item in self._chunks(text):
+        for item in self._chunks(text, split):
             if isinstance(item, int):
                 pieces.append(self._id_to_token(item))
             elif item:
