@@ -11,6 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # Layer -> what it may import (besides itself). Keep in step with docs/architecture.md.
 BASE = {
     "albert.hub",
+    "albert.hub_push",
     "albert.network",
     "albert.atomic_files",
     "albert.cli_options",
@@ -19,6 +20,7 @@ BASE = {
 }
 ALLOWED = {
     "albert.hub": {"albert.network"},
+    "albert.hub_push": {"albert.hub"},
     "albert.network": set(),
     "albert.atomic_files": set(),
     "albert.cli_options": set(),

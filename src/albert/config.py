@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Literal
 
 from albert.atomic_files import atomic_write_json
 from albert.config_keys import GENERIC_DEFAULTS, HF_BOOKKEEPING_KEYS
+from albert.hub_push import PushToHubMixin, save_then_push
 from albert.presets import RELEASED_SHAPES
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ _FLOAT_FIELDS = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class AlbertConfig:
+class AlbertConfig(PushToHubMixin):
     """Hyperparameters of an ALBERT model (field names and defaults as in Hugging Face).
 
     The two ALBERT ideas live here: `embedding_size` (E) < `hidden_size` (H) is the factorised
@@ -85,6 +86,7 @@ class AlbertConfig:
 
     model_type: ClassVar[str] = "albert"
     is_encoder_decoder: ClassVar[bool] = False
+    hub_what: ClassVar[str] = "config"  # push_to_hub's default commit message: "Upload config"
 
     vocab_size: int = 30000
     embedding_size: int = 128
@@ -325,9 +327,15 @@ class AlbertConfig:
         *,
         architectures: list[str] | None = None,
         torch_dtype: str | None = None,
+        push_to_hub: bool = False,
+        **push_options: Any,
     ) -> Path:
-        """Write `config.json` into `directory` (created if needed) atomically; returns its path."""
-        directory = Path(directory)
+        """Write `config.json` into `directory` (created if needed) atomically; returns its path.
+        `push_to_hub=True` then uploads it (`albert.hub_push`)."""
+        save = lambda: self._write(Path(directory), architectures, torch_dtype)  # noqa: E731
+        return save_then_push(save, directory, push_options, push=push_to_hub, what="config")
+
+    def _write(self, directory: Path, architectures: list[str] | None, torch_dtype: str | None) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         d = self.to_dict()
         if architectures:

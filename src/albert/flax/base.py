@@ -21,6 +21,7 @@ import numpy as np
 from flax import linen as nn
 
 from albert.config import AlbertConfig, check_config
+from albert.hub_push import WEIGHT_FILES, PushToHubMixin, save_then_push
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +43,14 @@ def resolve_dtype(dtype: Any) -> jnp.dtype:
     return resolved
 
 
-class FlaxAlbertPreTrainedModel:
+class FlaxAlbertPreTrainedModel(PushToHubMixin):
     """Base class: `config`, `module` (linen), `params` (pytree) and the compute `dtype`.
 
     `params` are float32 whatever `dtype` is: `dtype` only sets the precision of the computation.
     Subclasses set `module_class`, `label_names` (the label arguments of `__call__`) and `compute_loss`.
     """
+
+    hub_replaces = WEIGHT_FILES  # a push deletes weight files of an earlier save (hub_push.py)
 
     module_class: ClassVar[type[nn.Module]]
     label_names: ClassVar[tuple[str, ...]] = ()
@@ -182,12 +185,18 @@ class FlaxAlbertPreTrainedModel:
         with hub_options(**options.hub):
             return load_flax_model(cls, name_or_path, config=config, dtype=dtype, seed=seed, **options.rest)
 
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+    def save_pretrained(
+        self, directory: str | os.PathLike, *, push_to_hub: bool = False, **push_options: Any
+    ) -> Path:
         """Write config.json, model.safetensors (torch layout: `albert.AlbertModel` and transformers load
-        it) and flax_model.msgpack (transformers' Flax layout) into `directory`."""
+        it) and flax_model.msgpack (transformers' Flax layout) into `directory`; `push_to_hub=True` then
+        uploads them (`albert.hub_push`)."""
         from albert.checkpoint.flax import save_flax_model
 
-        return save_flax_model(self, directory)
+        save = lambda: save_flax_model(self, directory)  # noqa: E731
+        return save_then_push(
+            save, directory, push_options, push=push_to_hub, what="model", replaces=WEIGHT_FILES
+        )
 
 
 def _cast_floats(params: dict, dtype: Any) -> dict:

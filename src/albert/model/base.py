@@ -17,6 +17,7 @@ from torch import nn
 
 from albert.checkpoint import load_model, save_model
 from albert.config import ATTN_IMPLEMENTATIONS, AlbertConfig, check_config, with_output_defaults
+from albert.hub_push import WEIGHT_FILES, PushToHubMixin, save_then_push
 from albert.loading import LoadingOptions, normalise_loading_kwargs
 from albert.model.fast import REFERENCE, FastPaths, activation_for
 from albert.model.onednn import forget_packed_weights
@@ -32,8 +33,10 @@ def _output_requires_grad(module: nn.Module, inputs: Any, output: torch.Tensor) 
     output.requires_grad_(True)
 
 
-class AlbertPreTrainedModel(nn.Module):
+class AlbertPreTrainedModel(PushToHubMixin, nn.Module):
     """Base class: holds `config` and `attn_implementation` ("sdpa" default, or "eager")."""
+
+    hub_replaces = WEIGHT_FILES  # a push deletes weight files of an earlier save (hub_push.py)
 
     # transformers' class attributes that tools read (the prefix of a head's backbone in its weight names)
     main_input_name = "input_ids"
@@ -355,21 +358,25 @@ class AlbertPreTrainedModel(nn.Module):
         max_shard_size: int | str | None = None,
         safe_serialization: bool = True,
         push_to_hub: bool = False,
+        **push_options: Any,
     ) -> Path:
         """Write config.json + model.safetensors with HF key names (loadable by transformers);
         `max_shard_size` (bytes or "5GB") shards it. transformers' `safe_serialization=True` is the only
-        format; `push_to_hub` is not done here (upload the directory with `huggingface_hub`)."""
+        format. `push_to_hub=True` then uploads the files written (`repo_id=`, `token=`, ...: see
+        `albert.hub_push`)."""
         if not safe_serialization:
             raise ValueError(
                 "safe_serialization=False (a pytorch_model.bin pickle) is not written: model.safetensors is "
                 "what albert-lite writes, and transformers and every albert-lite class read it"
             )
-        if push_to_hub:
-            raise ValueError(
-                "push_to_hub is not done by save_pretrained: save, then upload the directory with "
-                "huggingface_hub.HfApi().upload_folder(folder_path=..., repo_id=...)"
-            )
-        return save_model(self, directory, max_shard_size=max_shard_size)
+        return save_then_push(
+            lambda: save_model(self, directory, max_shard_size=max_shard_size),
+            directory,
+            push_options,
+            push=push_to_hub,
+            what="model",
+            replaces=WEIGHT_FILES,
+        )
 
 
 def _sample_like(weight: torch.Tensor, count: int) -> torch.Tensor:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import torch
 
 from albert.devices import resolve_device  # noqa: F401 (re-exported: pipelines' device choice)
+from albert.hub_push import PUSH_OPTION_NAMES, WEIGHT_FILES, PushToHubMixin, save_then_push
 from albert.model.fast import FastPaths
 
 logger = logging.getLogger(__name__)
@@ -136,12 +137,15 @@ def length_sorted_batches(rows: list[Row], batch_size: int) -> list[list[int]]:
 # ----- the pipeline ------------------------------------------------------------------------------
 
 
-class Pipeline:
+class Pipeline(PushToHubMixin):
     """Base class: holds the model, tokenizer and default parameters; runs items through the 3 steps.
 
     Subclasses set `task` and `model_class` and implement `check_params`, `preprocess`, `postprocess`
     (and `forward` when the model's output needs more than the default handling).
     """
+
+    hub_what = "pipeline"
+    hub_replaces = WEIGHT_FILES  # a push deletes weight files of an earlier save (hub_push.py)
 
     task: ClassVar[str] = ""
     model_class: ClassVar[type] = object
@@ -162,10 +166,21 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(task={self.task!r}, device={self.device}, dtype={self.dtype})"
 
-    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:
-        """Save the model and its tokenizer into one directory, which `pipeline(task, model=dir)` loads."""
-        self.model.save_pretrained(save_directory, **kwargs)
-        self.tokenizer.save_pretrained(save_directory)
+    def save_pretrained(
+        self, save_directory: str | os.PathLike, *, push_to_hub: bool = False, **kwargs: Any
+    ) -> None:
+        """Save the model and its tokenizer into one directory, which `pipeline(task, model=dir)` loads;
+        `push_to_hub=True` then uploads both in one commit (`repo_id=`, ...: `albert.hub_push`).
+        Other `kwargs` go to the model's `save_pretrained` (e.g. `max_shard_size`)."""
+        push_options = {k: kwargs.pop(k) for k in PUSH_OPTION_NAMES if k in kwargs}
+
+        def save() -> None:
+            self.model.save_pretrained(save_directory, **kwargs)
+            self.tokenizer.save_pretrained(save_directory)
+
+        save_then_push(
+            save, save_directory, push_options, push=push_to_hub, what="pipeline", replaces=WEIGHT_FILES
+        )
 
     @property
     def device(self) -> torch.device:

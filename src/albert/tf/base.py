@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from albert.config import AlbertConfig, check_config, with_output_defaults
+from albert.hub_push import WEIGHT_FILES, PushToHubMixin, save_then_push
 from albert.tf.training import KerasFitMixin
 
 logger = logging.getLogger(__name__)
@@ -81,11 +82,13 @@ def named_variables(layer: keras.layers.Layer, prefix: str = "") -> dict[str, ke
     return found
 
 
-class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
+class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
     """Base class: holds `config`; `from_pretrained` / `save_pretrained` / `infer` / `serving_function`.
 
     `dtype` (a Keras dtype policy: "float32", "mixed_float16", "mixed_bfloat16") reaches every layer.
     """
+
+    hub_replaces = WEIGHT_FILES  # a push deletes weight files of an earlier save (hub_push.py)
 
     #: name of the PyTorch class with the same weights (what `save_pretrained` writes as architecture)
     torch_class_name = "AlbertModel"
@@ -193,12 +196,17 @@ class TFAlbertPreTrainedModel(KerasFitMixin, keras.Model):
         with hub_options(**options.hub):
             return load_tf_model(cls, name_or_path, config=config, dtype=dtype, **options.rest)
 
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+    def save_pretrained(
+        self, directory: str | os.PathLike, *, push_to_hub: bool = False, **push_options: Any
+    ) -> Path:
         """Write config.json + model.safetensors in the PyTorch/HF layout (loadable by our torch classes,
-        transformers and `from_pretrained`)."""
+        transformers and `from_pretrained`); `push_to_hub=True` then uploads them (`albert.hub_push`)."""
         from albert.checkpoint.tf import save_tf_model
 
-        return save_tf_model(self, directory)
+        save = lambda: save_tf_model(self, directory)  # noqa: E731
+        return save_then_push(
+            save, directory, push_options, push=push_to_hub, what="model", replaces=WEIGHT_FILES
+        )
 
     # ----- compiled inference -----
 

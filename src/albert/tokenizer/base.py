@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from albert.hub_push import PushToHubMixin, save_then_push
 from albert.tokenizer.added import ADDITIONAL, AddedTokensMixin
 from albert.tokenizer.api import CallAPI
 from albert.tokenizer.encoding import Encoded
@@ -54,10 +55,11 @@ _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), ("
             (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # fmt: skip
 
 
-class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
+class AlbertTokenizerBase(PushToHubMixin, AddedTokensMixin, CallAPI):
     """Shared behaviour of `AlbertTokenizer` and `AlbertTokenizerFast` (not used directly)."""
 
     is_fast = False
+    hub_what = "tokenizer"
     model_input_names = ["input_ids", "token_type_ids", "attention_mask"]
     pad_token_type_id = 0
 
@@ -386,18 +388,20 @@ class AlbertTokenizerBase(AddedTokensMixin, CallAPI):
         legacy_format: bool | None = None,
         filename_prefix: str | None = None,
         push_to_hub: bool = False,
+        **push_options: Any,
     ) -> tuple[str, ...]:
         """Write the tokenizer files transformers reads: spiece.model, tokenizer.json,
         tokenizer_config.json and special_tokens_map.json (+ added_tokens.json). Returns the paths written.
 
         As transformers: `legacy_format=True` writes spiece.model without tokenizer.json, False
-        tokenizer.json without spiece.model; `filename_prefix` prefixes those (and added_tokens.json)."""
-        if push_to_hub:
-            raise ValueError(
-                "push_to_hub is not done by save_pretrained: save, then upload the directory with "
-                "huggingface_hub.HfApi().upload_folder(folder_path=..., repo_id=...)"
-            )
-        directory = Path(save_directory)
+        tokenizer.json without spiece.model; `filename_prefix` prefixes those (and added_tokens.json).
+        `push_to_hub=True` then uploads them (`repo_id=`, `token=`, ...: `albert.hub_push`)."""
+        save = lambda: self._write_files(Path(save_directory), legacy_format, filename_prefix)  # noqa: E731
+        return save_then_push(save, save_directory, push_options, push=push_to_hub, what="tokenizer")
+
+    def _write_files(
+        self, directory: Path, legacy_format: bool | None, filename_prefix: str | None
+    ) -> tuple[str, ...]:
         if directory.is_file():
             raise NotADirectoryError(f"{directory} is a file")
         directory.mkdir(parents=True, exist_ok=True)
