@@ -117,6 +117,9 @@ class AlbertConfig(PushToHubMixin):
         Literal["regression", "single_label_classification", "multi_label_classification"] | None
     ) = None
     chunk_size_feed_forward: int = 0
+    # Attention heads removed by `model.prune_heads` (HF's generic field): distinct layer k (group
+    # k // inner_group_num, its inner layer k % inner_group_num) -> its removed heads, original numbers.
+    pruned_heads: dict[int, list[int]] = field(default_factory=dict)
     # Whether a model call returns these unless the call says (HF's generic output fields, e.g.
     # `from_pretrained(path, output_hidden_states=True)`). Outputs are always dataclasses: a tuple is
     # `return_dict=False` in the call.
@@ -192,6 +195,7 @@ class AlbertConfig(PushToHubMixin):
         if label2id is None or len(label2id) != len(id2label):
             label2id = {v: k for k, v in id2label.items()}
         object.__setattr__(self, "label2id", {str(k): int(v) for k, v in label2id.items()})
+        object.__setattr__(self, "pruned_heads", _checked_pruned_heads(self))
 
     # ----- derived values -------------------------------------------------------------------------
 
@@ -386,6 +390,48 @@ class AlbertConfig(PushToHubMixin):
         if key not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
         return PRESETS[key].replace(**overrides)
+
+
+def _checked_pruned_heads(config: AlbertConfig) -> dict[int, list[int]]:
+    """`config.pruned_heads` with int keys (JSON has strings) and sorted unique heads, or a ValueError
+    naming the layer or head that the model does not have."""
+    pruned, heads = config.pruned_heads, config.num_attention_heads
+    layers = config.num_hidden_groups * config.inner_group_num
+    if not isinstance(pruned, dict):
+        raise ValueError(f"pruned_heads must be a dict {{layer: [heads]}}, got {pruned!r}")
+    out: dict[int, list[int]] = {}
+    for key, removed in pruned.items():
+        try:
+            layer = int(key)
+            removed = sorted({int(h) for h in removed})
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"pruned_heads[{key!r}] = {removed!r}: expected a layer number and a list of head numbers"
+            ) from None
+        if not 0 <= layer < layers:
+            raise ValueError(
+                f"pruned_heads has layer {key!r}, but the model has {layers} distinct layers "
+                f"(num_hidden_groups x inner_group_num): layers are numbered 0..{layers - 1}"
+            )
+        if removed and not (removed[0] >= 0 and removed[-1] < heads):
+            raise ValueError(f"pruned_heads[{layer}] = {removed}: heads are numbered 0..{heads - 1}")
+        if len(removed) == heads:
+            raise ValueError(
+                f"pruned_heads[{layer}] removes all {heads} heads of the layer; keep at least one"
+            )
+        if removed:
+            out[layer] = removed
+    return dict(sorted(out.items()))
+
+
+def check_unpruned(config: AlbertConfig, owner: str) -> None:
+    """The TensorFlow and Flax classes have every head (transformers' cannot prune either)."""
+    if config.pruned_heads:
+        raise ValueError(
+            f"{owner} cannot run a model whose attention heads were pruned (config.pruned_heads = "
+            f"{config.pruned_heads}): only the PyTorch classes can, as in transformers. Load it with "
+            "albert.AlbertModel (or the head class) instead."
+        )
 
 
 def check_config(config: Any) -> None:

@@ -34,6 +34,7 @@ GENERIC_DEFAULTS: dict[str, Any] = {
     "label2id": {"LABEL_0": 0, "LABEL_1": 1},
     "problem_type": None,
     "chunk_size_feed_forward": 0,
+    "pruned_heads": {},
     "output_hidden_states": False,
     "output_attentions": False,
 }

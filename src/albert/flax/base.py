@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from albert.config import AlbertConfig, check_config
+from albert.config import AlbertConfig, check_config, check_unpruned
 from albert.hub_push import WEIGHT_FILES, PushToHubMixin, save_then_push
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ class FlaxAlbertPreTrainedModel(PushToHubMixin):
         **module_kwargs: Any,
     ) -> None:
         check_config(config)
+        check_unpruned(config, type(self).__name__)
         self.config = config
         self.dtype = resolve_dtype(dtype)
         self.module = self.module_class(config=config, dtype=self.dtype, **module_kwargs)

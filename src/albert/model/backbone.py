@@ -76,14 +76,20 @@ class SelfAttention(nn.Module):
     `qkv` holds the query, key and value weights stacked in that order ((3H, H)); the checkpoint
     converter splits it into the three matrices of the HF layout. With `packing`, x is the packed
     (nnz, H) matrix of real tokens (see `unpad.py`) and attention runs per sequence.
+    Heads pruned for distinct layer `layer_key` (`config.pruned_heads`) are absent: `kept_heads` are the
+    original numbers of the N' heads left, and the Q/K/V and output widths are N' * D instead of H.
     """
 
-    def __init__(self, config: AlbertConfig) -> None:
+    def __init__(self, config: AlbertConfig, layer_key: int = 0) -> None:
         super().__init__()
-        self.num_heads = config.num_attention_heads
+        pruned = set(config.pruned_heads.get(layer_key, ()))
+        self.kept_heads = [h for h in range(config.num_attention_heads) if h not in pruned]
+        self.all_heads = config.num_attention_heads
+        self.num_heads = len(self.kept_heads)
         self.head_size = config.head_size
-        self.qkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
-        self.output = nn.Linear(config.hidden_size, config.hidden_size)
+        width = self.num_heads * self.head_size  # H unless heads were pruned
+        self.qkv = nn.Linear(config.hidden_size, 3 * width)
+        self.output = nn.Linear(width, config.hidden_size)
         self.attention_dropout_p = config.attention_probs_dropout_prob
         self.output_dropout = nn.Dropout(config.hidden_dropout_prob)
         self.position_embedding_type = config.position_embedding_type
@@ -102,13 +108,15 @@ class SelfAttention(nn.Module):
         output_attentions: bool,
         packing: Packing | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if head_mask is not None and self.num_heads < self.all_heads:  # rows are numbered by original head
+            head_mask = head_mask[:, self.kept_heads]  # (1, N', 1, 1)
         if packing is not None:
             qkv = linear(self.qkv, x, self.packed_linear)  # (nnz, 3H)
             qkv = qkv.view(x.shape[0], 3, self.num_heads, self.head_size)  # (nnz, 3, N, D)
             p = self.attention_dropout_p
             context = varlen_attention(qkv, packing, head_mask=head_mask, dropout_p=p, training=self.training)
             return self.output_dropout(linear(self.output, context, self.packed_linear)), None
-        b, t, h = x.shape
+        b, t, _ = x.shape
         qkv = linear(self.qkv, x, self.packed_linear)  # (B, T, 3H)
         qkv = qkv.view(b, t, 3, self.num_heads, self.head_size)  # (B, T, 3, N, D)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (B, N, T, D)
@@ -144,8 +152,32 @@ class SelfAttention(nn.Module):
                 training=self.training,
                 extra_scores=extra,
             )
-        context = context.transpose(1, 2).reshape(b, t, h)  # (B, T, H)
+        context = context.transpose(1, 2).reshape(b, t, self.num_heads * self.head_size)  # (B, T, H)
         return self.output_dropout(linear(self.output, context, self.packed_linear)), probs
+
+    def prune_heads(self, heads: set[int]) -> None:
+        """Remove the heads numbered `heads` (original numbers; ones already gone are skipped): the rows
+        of Q, K and V and the columns of the output projection that belong to them."""
+        keep = [i for i, h in enumerate(self.kept_heads) if h not in heads]  # positions in the weights now
+        if len(keep) == self.num_heads:
+            return
+        n, d = self.num_heads, self.head_size
+        qkv, out = self.qkv, self.output
+        self.qkv = nn.Linear(
+            qkv.in_features, 3 * len(keep) * d, device=qkv.weight.device, dtype=qkv.weight.dtype
+        )
+        self.output = nn.Linear(
+            len(keep) * d, out.out_features, device=out.weight.device, dtype=out.weight.dtype
+        )
+        with torch.no_grad():
+            self.qkv.weight.copy_(qkv.weight.view(3, n, d, -1)[:, keep].reshape(-1, qkv.in_features))
+            self.qkv.bias.copy_(qkv.bias.view(3, n, d)[:, keep].reshape(-1))
+            self.output.weight.copy_(out.weight.view(-1, n, d)[:, keep].reshape(out.out_features, -1))
+            self.output.bias.copy_(out.bias)
+        self.qkv.requires_grad_(qkv.weight.requires_grad)
+        self.output.requires_grad_(out.weight.requires_grad)
+        self.kept_heads = [self.kept_heads[i] for i in keep]
+        self.num_heads = len(keep)
 
 
 class FeedForward(nn.Module):
@@ -174,9 +206,9 @@ class FeedForward(nn.Module):
 class EncoderLayer(nn.Module):
     """One post-LayerNorm transformer layer: a = LN(x + attn(x)); out = LN(a + ffn(a))."""
 
-    def __init__(self, config: AlbertConfig) -> None:
+    def __init__(self, config: AlbertConfig, layer_key: int = 0) -> None:
         super().__init__()
-        self.attention = SelfAttention(config)
+        self.attention = SelfAttention(config, layer_key)
         self.attention_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.feed_forward = FeedForward(config)
         self.output_norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
@@ -206,9 +238,10 @@ class EncoderLayer(nn.Module):
 class LayerGroup(nn.Module):
     """`inner_group_num` distinct layers, applied in order every time the group is used."""
 
-    def __init__(self, config: AlbertConfig) -> None:
+    def __init__(self, config: AlbertConfig, group: int = 0) -> None:
         super().__init__()
-        self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.inner_group_num))
+        inner = config.inner_group_num
+        self.layers = nn.ModuleList(EncoderLayer(config, group * inner + i) for i in range(inner))
 
 
 class Encoder(nn.Module):
@@ -218,9 +251,16 @@ class Encoder(nn.Module):
         super().__init__()
         self.config = config
         self.embedding_projection = nn.Linear(config.embedding_size, config.hidden_size)
-        self.groups = nn.ModuleList(LayerGroup(config) for _ in range(config.num_hidden_groups))
+        self.groups = nn.ModuleList(LayerGroup(config, g) for g in range(config.num_hidden_groups))
         self.checkpointing = FastPaths().checkpointing  # set by enable_fast_paths
         self.packed_linear = FastPaths().packed_linear  # set by enable_fast_paths; see onednn.py
+
+    def prune_heads(self, pruned_heads: dict[int, list[int]]) -> None:
+        """Remove heads: distinct layer k = group * inner_group_num + inner layer -> head numbers. Every
+        application of a shared layer loses them."""
+        inner = self.config.inner_group_num
+        for key, heads in pruned_heads.items():
+            self.groups[key // inner].layers[key % inner].attention.prune_heads(set(heads))
 
     def forward(
         self,

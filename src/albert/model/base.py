@@ -264,6 +264,21 @@ class AlbertPreTrainedModel(PushToHubMixin, nn.Module):
         """The MLM decoder of the classes that have one (None here, as upstream)."""
         return None
 
+    def prune_heads(self, heads_to_prune: dict[int, list[int]]) -> None:
+        """Remove attention heads, as transformers: {distinct layer: [head numbers]}, where distinct layer
+        k is inner layer k % inner_group_num of group k // inner_group_num (0 in released models, whose
+        one layer is shared by every application, so all 12 or 24 applications lose the heads). Head
+        numbers are the original ones; the union with earlier prunings is kept in `config.pruned_heads`,
+        so `save_pretrained` / `from_pretrained` (ours and transformers') keep the smaller shapes."""
+        requested = self.config.replace(pruned_heads=heads_to_prune).pruned_heads  # validated
+        merged = {k: set(v) for k, v in self.config.pruned_heads.items()}
+        for layer, heads in requested.items():
+            merged.setdefault(layer, set()).update(heads)
+        config = self.config.replace(pruned_heads={k: sorted(v) for k, v in merged.items()})
+        self.backbone_model.encoder.prune_heads(config.pruned_heads)
+        self.config = config
+        self.backbone_model.config = config
+
     def resize_token_embeddings(
         self,
         new_num_tokens: int | None = None,

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from albert.config import AlbertConfig, check_config, with_output_defaults
+from albert.config import AlbertConfig, check_config, check_unpruned, with_output_defaults
 from albert.hub_push import WEIGHT_FILES, PushToHubMixin, save_then_push
 from albert.tf.training import KerasFitMixin
 
@@ -95,6 +95,7 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
 
     def __init__(self, config: AlbertConfig, **kwargs: Any) -> None:
         check_config(config)
+        check_unpruned(config, type(self).__name__)
         super().__init__(**kwargs)
         self.config = config
         self._compiled: dict[str, tf.types.experimental.GenericFunction] = {}
