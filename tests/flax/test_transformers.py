@@ -98,3 +98,17 @@ def test_untied_decoder_goes_where_transformers_expects_it(tmp_path):
     assert tree_shapes(hf_params) == tree_shapes(hf_flax.params_shape_tree)
     decoder = torch_ref.predictions.decoder.weight.detach().numpy()
     np.testing.assert_array_equal(np.asarray(hf_params["predictions"]["decoder"]["kernel"]), decoder.T)
+
+
+@pytest.mark.parametrize("name", MODEL_CLASSES)
+def test_attributes_tools_read_equal_transformers(name, tmp_path):
+    """main_input_name, base_model_prefix, config_class, framework, name_or_path and params_shape_tree, as
+    transformers' Flax classes have them for the same checkpoint."""
+    reference_checkpoint(name, tmp_path)
+    ours = getattr(albert.flax, "Flax" + name).from_pretrained(tmp_path)
+    theirs = getattr(transformers, "Flax" + name).from_pretrained(tmp_path, from_pt=True)
+    for attribute in ("main_input_name", "base_model_prefix", "framework"):
+        assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+    assert ours.config_class is albert.AlbertConfig and ours.name_or_path == str(tmp_path)
+    assert tree_shapes(ours.params_shape_tree) == tree_shapes(ours.params)
+    assert ours.num_parameters() == sum(int(np.prod(s)) for s in tree_shapes(theirs.params).values())

@@ -70,3 +70,24 @@ def test_their_mlm_logit_bias_is_the_decoder_bias(tmp_path) -> None:
     np.testing.assert_allclose(
         albert.tf.TFAlbertForMaskedLM.from_pretrained(tmp_path)(**inputs).logits, expected, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("cls_name", CLASSES)
+def test_attributes_tools_read_equal_transformers(cls_name: str, tmp_path) -> None:
+    """num_parameters, the input embeddings' `.weight`, main_input_name, base_model_prefix, config_class,
+    framework and name_or_path, as transformers' TF classes have them for the same checkpoint."""
+    theirs = getattr(transformers, "TF" + cls_name)(_hf_config("L3-G3"))
+    theirs(theirs.dummy_inputs)
+    theirs.save_pretrained(tmp_path)
+    ours = getattr(albert.tf, "TF" + cls_name).from_pretrained(tmp_path)
+    # transformers' TF MLM head holds a second (V,) bias that its logits never read (the decoder bias is
+    # the one used: test_their_mlm_logit_bias_is_the_decoder_bias); ours has only the one used.
+    unused = theirs.config.vocab_size if "MaskedLM" in cls_name or "PreTraining" in cls_name else 0
+    assert ours.num_parameters() == theirs.num_parameters() - unused
+    assert ours.num_parameters(only_trainable=True) == theirs.num_parameters(only_trainable=True) - unused
+    np.testing.assert_array_equal(
+        ours.get_input_embeddings().weight.numpy(), theirs.get_input_embeddings().weight.numpy()
+    )
+    for name in ("main_input_name", "base_model_prefix", "framework"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.config_class is albert.AlbertConfig and ours.name_or_path == str(tmp_path)

@@ -53,6 +53,11 @@ class FlaxAlbertPreTrainedModel(PushToHubMixin):
     hub_replaces = WEIGHT_FILES  # a push deletes weight files of an earlier save (hub_push.py)
 
     module_class: ClassVar[type[nn.Module]]
+    # transformers' class attributes that tools read
+    main_input_name: ClassVar[str] = "input_ids"
+    base_model_prefix: ClassVar[str] = "albert"
+    config_class: ClassVar[type] = AlbertConfig
+    framework: ClassVar[str] = "flax"
     label_names: ClassVar[tuple[str, ...]] = ()
     dummy_shape: ClassVar[tuple[int, ...]] = (1, 1)  # input_ids shape used to trace `module.init`
 
@@ -68,6 +73,7 @@ class FlaxAlbertPreTrainedModel(PushToHubMixin):
         check_config(config)
         check_unpruned(config, type(self).__name__)
         self.config = config
+        self.name_or_path = ""  # where from_pretrained loaded it from, as upstream
         self.dtype = resolve_dtype(dtype)
         self.module = self.module_class(config=config, dtype=self.dtype, **module_kwargs)
         self.params = self.init_params(jax.random.key(seed)) if params is None else params
@@ -83,6 +89,11 @@ class FlaxAlbertPreTrainedModel(PushToHubMixin):
         """The parameter pytree as `jax.ShapeDtypeStruct`s (traced, nothing computed)."""
         ids = jnp.zeros(self.dummy_shape, dtype=jnp.int32)
         return jax.eval_shape(self.module.init, {"params": jax.random.key(0)}, ids)["params"]
+
+    @property
+    def params_shape_tree(self) -> dict:
+        """transformers' name for `params_shape()`."""
+        return self.params_shape()
 
     def num_parameters(self) -> int:
         return sum(int(np.prod(p.shape)) for p in jax.tree_util.tree_leaves(self.params))
@@ -184,7 +195,9 @@ class FlaxAlbertPreTrainedModel(PushToHubMixin):
             owner, config_overrides, accepted=AlbertConfig.field_names(), reads=("pt", "flax")
         )
         with hub_options(**options.hub):
-            return load_flax_model(cls, name_or_path, config=config, dtype=dtype, seed=seed, **options.rest)
+            model = load_flax_model(cls, name_or_path, config=config, dtype=dtype, seed=seed, **options.rest)
+        model.name_or_path = str(name_or_path)
+        return model
 
     def save_pretrained(
         self, directory: str | os.PathLike, *, push_to_hub: bool = False, **push_options: Any

@@ -37,6 +37,11 @@ class Embeddings(Layer):
         self.add_positions = config.position_embedding_type == "absolute"
         self.position.build((None,))
 
+    @property
+    def weight(self) -> keras.Variable:
+        """The (V, E) word-embedding table (transformers' TF name for it)."""
+        return self.word.embeddings
+
     def call(
         self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, training=False
     ):

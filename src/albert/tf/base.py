@@ -92,12 +92,18 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
 
     #: name of the PyTorch class with the same weights (what `save_pretrained` writes as architecture)
     torch_class_name = "AlbertModel"
+    # transformers' class attributes that tools read
+    main_input_name = "input_ids"
+    base_model_prefix = "albert"
+    config_class = AlbertConfig
+    framework = "tf"
 
     def __init__(self, config: AlbertConfig, **kwargs: Any) -> None:
         check_config(config)
         check_unpruned(config, type(self).__name__)
         super().__init__(**kwargs)
         self.config = config
+        self.name_or_path = ""  # where from_pretrained loaded it from, as upstream
         self._compiled: dict[str, tf.types.experimental.GenericFunction] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -144,6 +150,15 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
     def backbone_model(self) -> TFAlbertPreTrainedModel:
         """The `TFAlbertModel` inside (the model itself for `TFAlbertModel`)."""
         return getattr(self, "backbone", self)
+
+    def get_input_embeddings(self) -> keras.layers.Layer:
+        """The embeddings layer, as transformers' TF classes: `.weight` is the (V, E) word table."""
+        return self.backbone_model.embeddings
+
+    def num_parameters(self, only_trainable: bool = False) -> int:
+        """Number of parameters (the tied MLM decoder once; Keras' dropout seed states are not counted)."""
+        variables = self.trainable_weights if only_trainable else self.weights
+        return sum(int(np.prod(v.shape)) for v in variables)
 
     @property
     def word_embeddings(self) -> keras.Variable:
@@ -195,7 +210,9 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
             owner, config_overrides, accepted=AlbertConfig.field_names(), reads=("pt", "tf")
         )
         with hub_options(**options.hub):
-            return load_tf_model(cls, name_or_path, config=config, dtype=dtype, **options.rest)
+            model = load_tf_model(cls, name_or_path, config=config, dtype=dtype, **options.rest)
+        model.name_or_path = str(name_or_path)
+        return model
 
     def save_pretrained(
         self, directory: str | os.PathLike, *, push_to_hub: bool = False, **push_options: Any
