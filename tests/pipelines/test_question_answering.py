@@ -95,3 +95,17 @@ def test_positional_question_context_and_max_question_len(make_pipelines):
     assert_same(ours("Where do I live?", CONTEXT), theirs("Where do I live?", CONTEXT))
     with pytest.raises(TypeError, match="pass \\(question, context\\)"):
         ours("q", "c", "extra")
+
+
+@pytest.mark.filterwarnings("ignore:topk parameter is deprecated")
+def test_upstream_padding_and_topk_are_accepted(make_pipelines):
+    """transformers' `padding` (how its windows are padded: answers do not change) and its deprecated
+    `topk` spelling of `top_k`."""
+    theirs, ours = make_pipelines("question-answering")
+    for padding in ("max_length", "longest", True, "do_not_pad"):
+        expected = theirs(question="Where do I live?", context=CONTEXT, padding=padding, top_k=2)
+        assert_same(ours(question="Where do I live?", context=CONTEXT, padding=padding, top_k=2), expected)
+    expected = theirs(question="Where do I live?", context=CONTEXT, topk=3)
+    assert_same(ours(question="Where do I live?", context=CONTEXT, topk=3), expected)
+    with pytest.raises(ValueError, match="padding must be one of"):
+        ours(question="q", context="c", padding="sideways")

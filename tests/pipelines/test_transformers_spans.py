@@ -89,3 +89,28 @@ def test_token_classification(tiny, strategy):
     if strategy != "none":  # a text cut into overlapping windows
         kwargs = {"aggregation_strategy": strategy, "stride": 5}
         assert_same(ours(CONTEXT, **kwargs), theirs(CONTEXT, **kwargs))
+
+
+@pytest.mark.filterwarnings("ignore:Tokenizer does not support real words")
+@pytest.mark.parametrize("strategy", ["none", "simple", "first"])
+def test_token_classification_of_pre_split_words(tiny, strategy):
+    """`is_split_into_words=True` (transformers 4.56): a list of words is one input (answered, as upstream,
+    by a list holding its one result), each word tokenized alone, spans into the words joined by
+    `delimiter`; a list of such lists is a batch."""
+    from albert.pipelines import pipeline
+
+    theirs_tok, ours_tok, _, ner_dir = tiny
+    theirs = transformers.pipeline("ner", model=str(ner_dir), tokenizer=theirs_tok)
+    ours = pipeline("ner", ner_dir, ours_tok)
+    words = ["Marie", "Curie", "moved", "to", "Paris", "in", "1891."]
+    for kwargs in ({}, {"delimiter": "  "}, {"delimiter": ""}):
+        kwargs = {"aggregation_strategy": strategy, "is_split_into_words": True, **kwargs}
+        expected = theirs(words, **kwargs)
+        assert_same(ours(words, **kwargs), expected)
+        assert_same(ours([words, words[:3]], **kwargs), theirs([words, words[:3]], **kwargs))
+    if strategy != "none":  # a long list of words in overlapping windows
+        # (no word that is a lone user-defined symbol such as "-": transformers' fast tokenizer gives it no
+        # "▁" piece, unlike SentencePiece and its slow tokenizer, whose ids ours keep)
+        long = [w for w in " ".join(SENTENCES).split() if w != "-"]
+        kwargs = {"aggregation_strategy": strategy, "is_split_into_words": True, "stride": 5}
+        assert_same(ours(long, **kwargs), theirs(long, **kwargs))

@@ -244,7 +244,7 @@ class Pipeline(PushToHubMixin):
         if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
             raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
         run = functools.partial(self.iter_results, params=merged, batch_size=size)
-        if self.is_single(inputs):
+        if self.is_single(inputs, merged):
             return self.single_result(inputs, next(run([inputs])), merged)
         if isinstance(inputs, (list, tuple)):
             return self.list_result(inputs, list(run(inputs)), merged)
@@ -254,7 +254,8 @@ class Pipeline(PushToHubMixin):
             return run(inputs[i] for i in range(len(inputs)))
         raise TypeError(f"{self.task} pipeline cannot take inputs of type {type(inputs).__name__}")
 
-    def is_single(self, inputs: Any) -> bool:
+    def is_single(self, inputs: Any, params: dict[str, Any]) -> bool:
+        """Whether `inputs` is one item (else a list or stream of items), under this call's `params`."""
         return isinstance(inputs, (str, dict))
 
     def single_result(self, item: Any, result: Any, params: dict[str, Any]) -> Any:

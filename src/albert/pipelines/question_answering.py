@@ -16,6 +16,7 @@ One result is a dict; `top_k > 1` gives a list (fewer if the context has fewer c
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from albert.model import AlbertForQuestionAnswering
@@ -29,11 +30,15 @@ from albert.tasks.qa_spans import (
     tokenize_contexts,
 )
 
+logger = logging.getLogger(__name__)
+PADDING_CHOICES = (True, False, "longest", "max_length", "do_not_pad")
+
 
 class QuestionAnsweringPipeline(Pipeline):
     """`pipeline("question-answering")`; call with `{"question", "context"}` dicts or
     `question=..., context=...`. Parameters: `top_k`, `max_answer_len`, `max_seq_len`, `doc_stride`,
-    `handle_impossible_answer`, `align_to_words`."""
+    `handle_impossible_answer`, `align_to_words` (and upstream's `padding`, `topk`, `max_question_len`,
+    accepted for code written for it)."""
 
     task = "question-answering"
     model_class = AlbertForQuestionAnswering
@@ -57,6 +62,9 @@ class QuestionAnsweringPipeline(Pipeline):
     def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         params = {k: v for k, v in params.items() if v is not None}
         out: dict[str, Any] = {}
+        if "topk" in params:  # upstream's deprecated spelling
+            logger.warning("topk is deprecated (as upstream): use top_k")
+            params.setdefault("top_k", params.pop("topk"))
         for name in ("top_k", "max_answer_len", "max_seq_len"):
             if name in params:
                 value = params.pop(name)
@@ -79,6 +87,11 @@ class QuestionAnsweringPipeline(Pipeline):
         # Upstream reads max_question_len only with slow tokenizers (the question is never cut with a fast
         # one, as here): accepted for code written for it, without effect.
         params.pop("max_question_len", None)
+        # Upstream pads each window as `padding` says; answers do not depend on it (padding is masked),
+        # and batches here are padded as they need: accepted, checked, without effect.
+        padding = params.pop("padding", None)
+        if padding is not None and padding not in PADDING_CHOICES:
+            raise ValueError(f"padding must be one of {PADDING_CHOICES}, got {padding!r}")
         if params:
             raise TypeError(f"question-answering got unexpected arguments: {', '.join(params)}")
         return out

@@ -12,7 +12,8 @@ previous word when the character before it and its first character are both non-
 are character offsets into the original text; labels in `ignore_labels` (default ["O"]) are dropped.
 A text longer than the model accepts is an error unless `stride=N` is given: then it is cut into
 overlapping windows (N tokens of overlap) and overlapping entities are resolved as upstream (longest,
-then most confident).
+then most confident). With `is_split_into_words=True` an input is a list of words: each is tokenized on
+its own and `start`/`end` point into the words joined by `delimiter` (" "), as upstream.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ STRATEGIES = ("none", "simple", "first", "average", "max")
 
 
 class TokenClassificationPipeline(Pipeline):
-    """`pipeline("token-classification")`. Parameters: `aggregation_strategy`, `ignore_labels`, `stride`."""
+    """`pipeline("token-classification")`. Parameters: `aggregation_strategy`, `ignore_labels`, `stride`,
+    `is_split_into_words`, `delimiter`."""
 
     task = "token-classification"
     model_class = AlbertForTokenClassification
@@ -55,25 +57,59 @@ class TokenClassificationPipeline(Pipeline):
                 raise ValueError(f"stride must be an int in [0, {self.max_length - 2}), got {stride!r}")
             out["stride"] = stride
         params.pop("stride", None)
+        if params.pop("is_split_into_words", None):
+            out["is_split_into_words"] = True
+        delimiter = params.pop("delimiter", None)
+        if delimiter is not None:
+            if not isinstance(delimiter, str):
+                raise ValueError(f"delimiter must be a string, got {delimiter!r}")
+            if not out.get("is_split_into_words"):
+                raise ValueError("delimiter joins pre-split words: pass is_split_into_words=True with it")
+            out["delimiter"] = delimiter
         if params:
             raise TypeError(f"token-classification got unexpected arguments: {', '.join(params)}")
         return out
 
+    def is_single(self, inputs: Any, params: dict[str, Any]) -> bool:
+        """With is_split_into_words, a list of words is one input (upstream then answers a list of one)."""
+        if params.get("is_split_into_words") and isinstance(inputs, list):
+            return bool(inputs) and all(isinstance(w, str) for w in inputs)
+        return super().is_single(inputs, params)
+
+    def single_result(self, item: Any, result: Any, params: dict[str, Any]) -> Any:
+        return [result] if params.get("is_split_into_words") else result
+
+    def _text(self, item: Any, params: dict[str, Any]) -> tuple[str, list[int] | None]:
+        """The text an input stands for, and with pre-split words, where each word starts in it."""
+        if not params.get("is_split_into_words"):
+            text = item.get("text") if isinstance(item, dict) else item
+            if not isinstance(text, str):
+                raise PipelineError(f"token-classification takes a string, got {type(item).__name__}")
+            return text, None
+        if not (isinstance(item, list) and item and all(isinstance(w, str) for w in item)):
+            raise PipelineError(
+                f"with is_split_into_words=True an input is a non-empty list of words, got {item!r:.80}"
+            )
+        delimiter = params.get("delimiter", " ")
+        starts = np.cumsum([0] + [len(w) + len(delimiter) for w in item[:-1]]).tolist()
+        return delimiter.join(item), starts
+
     def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
-        text = item.get("text") if isinstance(item, dict) else item
-        if not isinstance(text, str):
-            raise PipelineError(f"token-classification takes a string, got {type(item).__name__}")
+        text, word_starts = self._text(item, params)
         stride = params.get("stride")
         if stride is not None and params.get("aggregation_strategy", "none") == "none":
             raise PipelineError('stride needs an aggregation_strategy other than "none" to merge windows')
         kwargs: dict[str, Any] = {"return_offsets_mapping": True, "return_special_tokens_mask": True}
+        if word_starts is not None:
+            kwargs["is_split_into_words"] = True
+        source = text if word_starts is None else item
         if stride is None:
-            enc = self.tokenizer(text, **kwargs)
+            enc = self.tokenizer(source, **kwargs)
             self.check_length(len(enc["input_ids"]), "input (pass stride=N to split it into windows)")
             windows = [(enc, None)]
         else:
             enc = self.tokenizer(
-                text,
+                source,
                 truncation=True,
                 max_length=self.max_length,
                 stride=stride,
@@ -86,13 +122,18 @@ class TokenClassificationPipeline(Pipeline):
             offsets = encoding["offset_mapping"] if i is None else encoding["offset_mapping"][i]
             special = encoding["special_tokens_mask"] if i is None else encoding["special_tokens_mask"][i]
             ids = encoding["input_ids"] if i is None else encoding["input_ids"][i]
-            pieces = self.tokenizer.convert_ids_to_tokens(list(ids))
-            offsets = with_leading_space(text, pieces, [tuple(o) for o in offsets])  # as upstream's
+            if word_starts is None:
+                pieces = self.tokenizer.convert_ids_to_tokens(list(ids))
+                offsets = with_leading_space(text, pieces, [tuple(o) for o in offsets])  # as upstream's
+            else:  # offsets within each word -> within the joined text
+                words = encoding.word_ids(0 if i is None else i)
+                offsets = [(s, e) if w is None else (s + word_starts[w], e + word_starts[w])
+                           for (s, e), w in zip(offsets, words)]  # fmt: skip
             rows.append(make_row(encoding, i, offsets=offsets, special=list(special)))
         return rows
 
     def postprocess(self, item: Any, rows: list[Row], outputs: list[dict], params: dict[str, Any]) -> Any:
-        text = item.get("text") if isinstance(item, dict) else item
+        text, _ = self._text(item, params)
         strategy = params.get("aggregation_strategy", "none")
         ignore = params.get("ignore_labels", ["O"])
         entities: list[dict] = []
