@@ -19,6 +19,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from albert.atomic_files import atomic_write_json
+from albert.config_checks import (  # noqa: F401 (the names are re-exported)
+    ACTIVATIONS,
+    ATTN_IMPLEMENTATIONS,
+    POSITION_EMBEDDING_TYPES,
+    PROBLEM_TYPES,
+    check_and_normalise,
+)
 from albert.config_keys import GENERIC_DEFAULTS, HF_BOOKKEEPING_KEYS
 from albert.hub_push import PushToHubMixin, save_then_push
 from albert.presets import RELEASED_SHAPES
@@ -26,50 +33,6 @@ from albert.presets import RELEASED_SHAPES
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
-
-# Activations the model implements (names as in transformers' ACT2FN). ALBERT checkpoints use only
-# "gelu" (v1) and "gelu_new" (v2); the rest are cheap to support and appear in fine-tuned configs.
-ACTIVATIONS = (
-    "gelu",
-    "gelu_new",
-    "gelu_fast",
-    "gelu_pytorch_tanh",
-    "gelu_python",
-    "gelu_accurate",
-    "quick_gelu",
-    "relu",
-    "relu6",
-    "silu",
-    "swish",
-    "tanh",
-    "sigmoid",
-    "mish",
-    "linear",
-)
-POSITION_EMBEDDING_TYPES = ("absolute", "relative_key", "relative_key_query")
-PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_classification")
-ATTN_IMPLEMENTATIONS = ("sdpa", "eager")
-
-# Types of the fields we validate when reading JSON: a wrong type names the key and the expected type.
-_INT_FIELDS = (
-    "vocab_size",
-    "embedding_size",
-    "hidden_size",
-    "num_hidden_layers",
-    "num_hidden_groups",
-    "num_attention_heads",
-    "intermediate_size",
-    "inner_group_num",
-    "max_position_embeddings",
-    "type_vocab_size",
-    "chunk_size_feed_forward",
-)
-_FLOAT_FIELDS = (
-    "hidden_dropout_prob",
-    "attention_probs_dropout_prob",
-    "initializer_range",
-    "layer_norm_eps",
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,73 +92,7 @@ class AlbertConfig(PushToHubMixin):
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        for name in _INT_FIELDS:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(
-                    f"AlbertConfig.{name} must be an int, got {value!r} ({type(value).__name__})"
-                )
-        for name in _FLOAT_FIELDS:
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"AlbertConfig.{name} must be a number, got {value!r}")
-        for name in ("output_hidden_states", "output_attentions", "tie_word_embeddings"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"AlbertConfig.{name} must be true or false, got {getattr(self, name)!r}")
-        for name in _INT_FIELDS:
-            if name != "chunk_size_feed_forward" and getattr(self, name) <= 0:
-                raise ValueError(f"AlbertConfig.{name} must be positive, got {getattr(self, name)}")
-        if self.hidden_size % self.num_attention_heads != 0:
-            raise ValueError(
-                f"hidden_size ({self.hidden_size}) is not divisible by num_attention_heads "
-                f"({self.num_attention_heads}); choose a head count that divides it"
-            )
-        if self.num_hidden_groups > self.num_hidden_layers:
-            raise ValueError(
-                f"num_hidden_groups ({self.num_hidden_groups}) exceeds num_hidden_layers "
-                f"({self.num_hidden_layers}): some groups would never be used"
-            )
-        if self.hidden_act not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown hidden_act {self.hidden_act!r}; expected one of {', '.join(ACTIVATIONS)}"
-            )
-        if self.position_embedding_type not in POSITION_EMBEDDING_TYPES:
-            raise ValueError(
-                f"unknown position_embedding_type {self.position_embedding_type!r}; "
-                f"expected one of {', '.join(POSITION_EMBEDDING_TYPES)}"
-            )
-        if self.problem_type is not None and self.problem_type not in PROBLEM_TYPES:
-            raise ValueError(
-                f"unknown problem_type {self.problem_type!r}; expected None or one of {', '.join(PROBLEM_TYPES)}"
-            )
-        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(f"AlbertConfig.{name} must be in [0, 1), got {getattr(self, name)}")
-        if self.classifier_dropout_prob is not None and not 0.0 <= self.classifier_dropout_prob < 1.0:
-            raise ValueError(
-                f"classifier_dropout_prob must be in [0, 1) or None, got {self.classifier_dropout_prob}"
-            )
-        if self.layer_norm_eps <= 0:
-            raise ValueError(f"layer_norm_eps must be positive, got {self.layer_norm_eps}")
-        if self.num_labels <= 0:
-            raise ValueError(f"num_labels must be positive, got {self.num_labels}")
-        if self.chunk_size_feed_forward < 0:
-            raise ValueError(f"chunk_size_feed_forward must be >= 0, got {self.chunk_size_feed_forward}")
-        # Labels: HF derives id2label from num_labels ("LABEL_0", ...) and num_labels from id2label.
-        id2label = self.id2label
-        if id2label is not None:
-            id2label = {int(k): str(v) for k, v in id2label.items()}
-            if sorted(id2label) != list(range(len(id2label))):
-                raise ValueError(f"id2label keys must be 0..n-1, got {sorted(id2label)}")
-            object.__setattr__(self, "num_labels", len(id2label))
-        else:
-            id2label = {i: f"LABEL_{i}" for i in range(self.num_labels)}
-        object.__setattr__(self, "id2label", id2label)
-        label2id = self.label2id
-        if label2id is None or len(label2id) != len(id2label):
-            label2id = {v: k for k, v in id2label.items()}
-        object.__setattr__(self, "label2id", {str(k): int(v) for k, v in label2id.items()})
-        object.__setattr__(self, "pruned_heads", _checked_pruned_heads(self))
+        check_and_normalise(self)
 
     # ----- derived values -------------------------------------------------------------------------
 
@@ -390,38 +287,6 @@ class AlbertConfig(PushToHubMixin):
         if key not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
         return PRESETS[key].replace(**overrides)
-
-
-def _checked_pruned_heads(config: AlbertConfig) -> dict[int, list[int]]:
-    """`config.pruned_heads` with int keys (JSON has strings) and sorted unique heads, or a ValueError
-    naming the layer or head that the model does not have."""
-    pruned, heads = config.pruned_heads, config.num_attention_heads
-    layers = config.num_hidden_groups * config.inner_group_num
-    if not isinstance(pruned, dict):
-        raise ValueError(f"pruned_heads must be a dict {{layer: [heads]}}, got {pruned!r}")
-    out: dict[int, list[int]] = {}
-    for key, removed in pruned.items():
-        try:
-            layer = int(key)
-            removed = sorted({int(h) for h in removed})
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"pruned_heads[{key!r}] = {removed!r}: expected a layer number and a list of head numbers"
-            ) from None
-        if not 0 <= layer < layers:
-            raise ValueError(
-                f"pruned_heads has layer {key!r}, but the model has {layers} distinct layers "
-                f"(num_hidden_groups x inner_group_num): layers are numbered 0..{layers - 1}"
-            )
-        if removed and not (removed[0] >= 0 and removed[-1] < heads):
-            raise ValueError(f"pruned_heads[{layer}] = {removed}: heads are numbered 0..{heads - 1}")
-        if len(removed) == heads:
-            raise ValueError(
-                f"pruned_heads[{layer}] removes all {heads} heads of the layer; keep at least one"
-            )
-        if removed:
-            out[layer] = removed
-    return dict(sorted(out.items()))
 
 
 def check_unpruned(config: AlbertConfig, owner: str) -> None:

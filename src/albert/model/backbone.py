@@ -77,7 +77,8 @@ class SelfAttention(nn.Module):
     converter splits it into the three matrices of the HF layout. With `packing`, x is the packed
     (nnz, H) matrix of real tokens (see `unpad.py`) and attention runs per sequence.
     Heads pruned for distinct layer `layer_key` (`config.pruned_heads`) are absent: `kept_heads` are the
-    original numbers of the N' heads left, and the Q/K/V and output widths are N' * D instead of H.
+    original numbers of the N' heads left, and the Q/K/V and output widths are N' * D instead of H
+    (`shape_changes.prune_attention_heads` removes heads from a built model).
     """
 
     def __init__(self, config: AlbertConfig, layer_key: int = 0) -> None:
@@ -155,30 +156,6 @@ class SelfAttention(nn.Module):
         context = context.transpose(1, 2).reshape(b, t, self.num_heads * self.head_size)  # (B, T, H)
         return self.output_dropout(linear(self.output, context, self.packed_linear)), probs
 
-    def prune_heads(self, heads: set[int]) -> None:
-        """Remove the heads numbered `heads` (original numbers; ones already gone are skipped): the rows
-        of Q, K and V and the columns of the output projection that belong to them."""
-        keep = [i for i, h in enumerate(self.kept_heads) if h not in heads]  # positions in the weights now
-        if len(keep) == self.num_heads:
-            return
-        n, d = self.num_heads, self.head_size
-        qkv, out = self.qkv, self.output
-        self.qkv = nn.Linear(
-            qkv.in_features, 3 * len(keep) * d, device=qkv.weight.device, dtype=qkv.weight.dtype
-        )
-        self.output = nn.Linear(
-            len(keep) * d, out.out_features, device=out.weight.device, dtype=out.weight.dtype
-        )
-        with torch.no_grad():
-            self.qkv.weight.copy_(qkv.weight.view(3, n, d, -1)[:, keep].reshape(-1, qkv.in_features))
-            self.qkv.bias.copy_(qkv.bias.view(3, n, d)[:, keep].reshape(-1))
-            self.output.weight.copy_(out.weight.view(-1, n, d)[:, keep].reshape(out.out_features, -1))
-            self.output.bias.copy_(out.bias)
-        self.qkv.requires_grad_(qkv.weight.requires_grad)
-        self.output.requires_grad_(out.weight.requires_grad)
-        self.kept_heads = [self.kept_heads[i] for i in keep]
-        self.num_heads = len(keep)
-
 
 class FeedForward(nn.Module):
     """H -> intermediate -> H with the configured activation. No dropout: the reference has none here."""
@@ -254,13 +231,6 @@ class Encoder(nn.Module):
         self.groups = nn.ModuleList(LayerGroup(config, g) for g in range(config.num_hidden_groups))
         self.checkpointing = FastPaths().checkpointing  # set by enable_fast_paths
         self.packed_linear = FastPaths().packed_linear  # set by enable_fast_paths; see onednn.py
-
-    def prune_heads(self, pruned_heads: dict[int, list[int]]) -> None:
-        """Remove heads: distinct layer k = group * inner_group_num + inner layer -> head numbers. Every
-        application of a shared layer loses them."""
-        inner = self.config.inner_group_num
-        for key, heads in pruned_heads.items():
-            self.groups[key // inner].layers[key % inner].attention.prune_heads(set(heads))
 
     def forward(
         self,

@@ -51,7 +51,10 @@ class ShapeChangesMixin:
         for layer, heads in requested.items():
             merged.setdefault(layer, set()).update(heads)
         config = self.config.replace(pruned_heads={k: sorted(v) for k, v in merged.items()})
-        self.backbone_model.encoder.prune_heads(config.pruned_heads)
+        encoder = self.backbone_model.encoder
+        for key, heads in config.pruned_heads.items():  # key: group * inner_group_num + inner layer
+            inner = config.inner_group_num
+            prune_attention_heads(encoder.groups[key // inner].layers[key % inner].attention, set(heads))
         self.config = config
         self.backbone_model.config = config
 
@@ -112,3 +115,28 @@ def _sample_like(weight: torch.Tensor, count: int) -> torch.Tensor:
         return torch.distributions.MultivariateNormal(mean, covariance_matrix=covariance).sample((count,))
     except ValueError:  # not positive definite (e.g. fewer rows than columns)
         return mean.expand(count, -1).clone()
+
+
+def prune_attention_heads(attention: Any, heads: set[int]) -> None:
+    """Remove from a `backbone.SelfAttention` the heads numbered `heads` (original numbers; ones already
+    gone are skipped): the rows of Q, K and V and the columns of the output projection that are theirs."""
+    keep = [i for i, h in enumerate(attention.kept_heads) if h not in heads]  # positions in the weights now
+    if len(keep) == attention.num_heads:
+        return
+    n, d = attention.num_heads, attention.head_size
+    qkv, out = attention.qkv, attention.output
+    attention.qkv = nn.Linear(
+        qkv.in_features, 3 * len(keep) * d, device=qkv.weight.device, dtype=qkv.weight.dtype
+    )
+    attention.output = nn.Linear(
+        len(keep) * d, out.out_features, device=out.weight.device, dtype=out.weight.dtype
+    )
+    with torch.no_grad():
+        attention.qkv.weight.copy_(qkv.weight.view(3, n, d, -1)[:, keep].reshape(-1, qkv.in_features))
+        attention.qkv.bias.copy_(qkv.bias.view(3, n, d)[:, keep].reshape(-1))
+        attention.output.weight.copy_(out.weight.view(-1, n, d)[:, keep].reshape(out.out_features, -1))
+        attention.output.bias.copy_(out.bias)
+    attention.qkv.requires_grad_(qkv.weight.requires_grad)
+    attention.output.requires_grad_(out.weight.requires_grad)
+    attention.kept_heads = [attention.kept_heads[i] for i in keep]
+    attention.num_heads = len(keep)

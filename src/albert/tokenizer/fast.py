@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from albert.tokenizer.offsets import (
     spans_in_original,
     split_offsets,
 )
+from albert.tokenizer.retrain import RetrainMixin
 from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.rust_backend import (
     build_pipeline,
@@ -45,12 +45,11 @@ from albert.tokenizer.rust_backend import (
     whitespace_fix_chars,
 )
 from albert.tokenizer.spm_proto import parse_spm_model
-from albert.tokenizer.spm_train import flatten_batches, train_unigram
 
 logger = logging.getLogger(__name__)
 
 
-class AlbertTokenizerFast(AlbertTokenizerBase):
+class AlbertTokenizerFast(RetrainMixin, AlbertTokenizerBase):
     """ALBERT tokenizer backed by `tokenizers`: same ids as `AlbertTokenizer`, plus offsets and word ids.
 
     Args:
@@ -349,56 +348,6 @@ class AlbertTokenizerFast(AlbertTokenizerBase):
             t.replace(SPIECE_UNDERLINE, "") if i == 0 else t.replace(SPIECE_UNDERLINE, " ")
             for i, t in enumerate(tokens)
         )
-
-    # ----- a new vocabulary -----------------------------------------------------------------------
-
-    def train_new_from_iterator(
-        self,
-        text_iterator: Any,
-        vocab_size: int,
-        length: int | None = None,
-        new_special_tokens: list[str] | None = None,
-        special_tokens_map: dict[str, str] | None = None,
-        **kwargs: Any,
-    ) -> AlbertTokenizerFast:
-        """A tokenizer like this one (preprocessing, special tokens, ALBERT's id layout and symbols) with a
-        new `vocab_size`-piece vocabulary learned from `text_iterator` (texts, or batches of texts as
-        transformers' examples give). transformers trains a `tokenizers` unigram; this trains SentencePiece,
-        as ALBERT's own vocabulary was, so the result also has a `spiece.model` for `AlbertTokenizer`.
-        `special_tokens_map` renames special tokens ({"[CLS]": "<cls>"}); `new_special_tokens` are added;
-        `kwargs` are SentencePiece trainer options. `length` (a progress hint upstream) is not needed."""
-        rename = dict(special_tokens_map or {})
-        named = {name: rename.get(tok.content, tok.content) for name, tok in self._specials.items()}
-        pad, unk = named.get("pad_token", "<pad>"), named.get("unk_token", "<unk>")
-        control = [
-            named[n] for n in ("cls_token", "sep_token", "mask_token", "bos_token", "eos_token") if n in named
-        ]
-        control = [c for c in dict.fromkeys(control) if c not in (pad, unk)]
-        symbols = [self._pieces[i] for i in sorted(self.user_defined_symbol_ids)]
-        kwargs.pop(
-            "show_progress", None
-        )  # a `tokenizers` trainer option; SentencePiece logs with verbose=True
-        with tempfile.TemporaryDirectory(prefix="albert-vocab-") as tmp:
-            path = train_unigram(
-                flatten_batches(text_iterator),
-                Path(tmp),
-                vocab_size=vocab_size,
-                do_lower_case=self.do_lower_case,
-                keep_accents=self.keep_accents,
-                remove_space=self.remove_space,
-                user_defined_symbols=symbols,
-                control_symbols=control,
-                pad_piece=pad,
-                unk_piece=unk,
-                **kwargs,
-            )
-            new = type(self)(vocab_file=path, **self._init_config(), **named)
-        new.vocab_file = None  # the model is in memory; the temporary file is gone
-        new.padding_side, new.truncation_side = self.padding_side, self.truncation_side
-        additional = [rename.get(t, t) for t in self._additional] + list(new_special_tokens or [])
-        if additional:
-            new.add_special_tokens({"additional_special_tokens": additional})
-        return new
 
     # ----- files ----------------------------------------------------------------------------------
 
