@@ -49,3 +49,29 @@ def test_head_names_of_transformers(checkpoint):
     )
     mlm = albert.AlbertForMaskedLM.from_pretrained(checkpoint)
     assert mlm.predictions.decoder is mlm.get_output_embeddings()
+
+
+def test_mask_helpers_equal_transformers(checkpoint):
+    """get_extended_attention_mask / invert_attention_mask / get_head_mask, which code running the layers
+    itself calls, give transformers' tensors (2-D and 3-D masks, dtypes, head masks)."""
+    theirs = transformers.AlbertModel.from_pretrained(checkpoint)
+    ours = albert.AlbertModel.from_pretrained(checkpoint)
+    masks = [
+        torch.tensor([[1, 1, 0], [1, 0, 0]]),
+        torch.tensor([[1.0, 0.5, 0.0]]),
+        torch.ones(2, 3, 3).tril(),
+    ]
+    for mask in masks:
+        for dtype in (None, torch.float16, torch.bfloat16):
+            got = ours.get_extended_attention_mask(mask, mask.shape[:2], dtype=dtype)
+            want = theirs.get_extended_attention_mask(mask, mask.shape[:2], dtype=dtype)
+            assert got.dtype == want.dtype and torch.equal(got, want)
+        assert torch.equal(ours.invert_attention_mask(mask), theirs.invert_attention_mask(mask))
+    for head_mask in (torch.tensor([1.0, 0.0, 1.0, 1.0]), torch.rand(3, 4)):
+        for chunked in (False, True):
+            assert torch.equal(
+                ours.get_head_mask(head_mask, 3, chunked), theirs.get_head_mask(head_mask, 3, chunked)
+            )
+    assert ours.get_head_mask(None, 3) == theirs.get_head_mask(None, 3) == [None] * 3
+    with pytest.raises(ValueError, match=r"attention_mask must be \(batch, tokens\)"):
+        ours.get_extended_attention_mask(torch.ones(3))

@@ -242,6 +242,48 @@ class AlbertPreTrainedModel(ShapeChangesMixin, PushToHubMixin, nn.Module):
         """A tiny batch, as transformers' (tools that trace a model call it)."""
         return {"input_ids": torch.tensor([[7, 6, 0, 0, 1], [1, 2, 3, 0, 0], [0, 0, 0, 4, 5]])}
 
+    # transformers' mask helpers, for code that runs the model's layers itself.
+    def get_extended_attention_mask(
+        self,
+        attention_mask: torch.Tensor,
+        input_shape: Any = None,
+        device: Any = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """(B, T) or (B, T, T) mask, 1 = attend -> additive (B, 1, 1, T) or (B, 1, T, T) in `dtype` (default
+        the model's): 0 where attended, the dtype's minimum elsewhere. `input_shape` and `device` are
+        accepted for upstream's signature (an encoder needs neither)."""
+        if attention_mask.dim() not in (2, 3):
+            raise ValueError(
+                f"attention_mask must be (batch, tokens) or (batch, tokens, tokens), got shape "
+                f"{tuple(attention_mask.shape)}"
+            )
+        dtype = self.dtype if dtype is None else dtype
+        mask = attention_mask[:, None] if attention_mask.dim() == 3 else attention_mask[:, None, None]
+        return (1.0 - mask.to(dtype)) * torch.finfo(dtype).min
+
+    def invert_attention_mask(self, encoder_attention_mask: torch.Tensor) -> torch.Tensor:
+        """transformers' name for `get_extended_attention_mask` on an encoder mask."""
+        return self.get_extended_attention_mask(encoder_attention_mask)
+
+    def get_head_mask(
+        self, head_mask: torch.Tensor | None, num_hidden_layers: int, is_attention_chunked: bool = False
+    ) -> torch.Tensor | list[None]:
+        """(N,) or (L, N) head mask -> (L, 1, N, 1, 1) in the model's dtype (one more trailing axis when
+        `is_attention_chunked`), or [None] * L without one, as upstream."""
+        if head_mask is None:
+            return [None] * num_hidden_layers
+        if head_mask.dim() == 1:
+            head_mask = head_mask[None, None, :, None, None].expand(num_hidden_layers, -1, -1, -1, -1)
+        elif head_mask.dim() == 2:
+            head_mask = head_mask[:, None, :, None, None]
+        else:
+            raise ValueError(
+                f"head_mask must be (heads,) or (layers, heads), got shape {tuple(head_mask.shape)}"
+            )
+        head_mask = head_mask.to(self.dtype)
+        return head_mask.unsqueeze(-1) if is_attention_chunked else head_mask
+
     def get_output_embeddings(self) -> nn.Module | None:
         """The MLM decoder of the classes that have one (None here, as upstream)."""
         return None
