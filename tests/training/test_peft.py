@@ -1,0 +1,84 @@
+"""LoRA with PEFT on our classes, as transformers users do it: only the adapters (and the head) train, an
+adapter saves and loads back, and `merge_and_unload()` gives a plain model whose `save_pretrained` files
+transformers loads with the same outputs. Our attention has one fused `qkv` projection, so LoRA targets
+`qkv` (and `output`, `up`, `down`) where transformers' ALBERT has `query`, `key`, `value` (`dense`,
+`ffn`, `ffn_output`): docs/finetuning.md."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import albert
+from tests.conftest import tiny_kwargs
+
+peft = pytest.importorskip("peft", reason="PEFT is in the test extra")
+transformers = pytest.importorskip("transformers", reason="transformers is the parity reference")
+
+IDS = torch.tensor([[2, 5, 7, 9, 3, 0], [2, 6, 8, 11, 12, 3]])
+MASK = (IDS != 0).long()
+LABELS = torch.tensor([0, 2])
+
+
+def _lora_model(checkpoint):
+    model = albert.AlbertForSequenceClassification.from_pretrained(checkpoint)
+    config = peft.LoraConfig(
+        task_type="SEQ_CLS",
+        r=4,
+        lora_alpha=8,
+        target_modules=["qkv", "output"],
+        modules_to_save=["classifier"],
+    )
+    return peft.get_peft_model(model, config)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cls")
+    torch.manual_seed(0)
+    config = transformers.AlbertConfig(**tiny_kwargs(num_labels=3))
+    transformers.AlbertForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
+def test_lora_trains_adapters_only_and_merges_into_a_model_transformers_loads(checkpoint, tmp_path):
+    torch.manual_seed(0)
+    model = _lora_model(checkpoint)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n or "classifier" in n for n in trainable)
+    frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    losses = []
+    for _ in range(8):
+        loss = model(input_ids=IDS, attention_mask=MASK, labels=LABELS).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    assert all(torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen)
+    model.eval()
+    with torch.no_grad():
+        want = model(input_ids=IDS, attention_mask=MASK).logits
+
+    model.save_pretrained(tmp_path / "adapter")  # the adapter alone, loaded onto a fresh base model
+    base = albert.AlbertForSequenceClassification.from_pretrained(checkpoint)
+    again = peft.PeftModel.from_pretrained(base, tmp_path / "adapter").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(again(input_ids=IDS, attention_mask=MASK).logits, want, atol=1e-5, rtol=0)
+
+    merged = model.merge_and_unload()
+    assert type(merged) is albert.AlbertForSequenceClassification
+    merged.save_pretrained(tmp_path / "merged")
+    theirs = transformers.AlbertForSequenceClassification.from_pretrained(tmp_path / "merged").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(theirs(input_ids=IDS, attention_mask=MASK).logits, want, atol=1e-5, rtol=0)
+
+
+def test_transformers_module_names_are_not_ours(checkpoint):
+    """`target_modules=["query", "value"]` (transformers' ALBERT names) matches nothing here: PEFT says so."""
+    model = albert.AlbertForSequenceClassification.from_pretrained(checkpoint)
+    with pytest.raises(ValueError, match="target_modules"):
+        peft.get_peft_model(
+            model, peft.LoraConfig(task_type="SEQ_CLS", r=4, target_modules=["query", "value"])
+        )
