@@ -82,3 +82,74 @@ def test_transformers_module_names_are_not_ours(checkpoint):
         peft.get_peft_model(
             model, peft.LoraConfig(task_type="SEQ_CLS", r=4, target_modules=["query", "value"])
         )
+
+
+CONVERT_CASES = {
+    # class, LoraConfig arguments (transformers' module names)
+    "seq-cls q,v,dense,ffn + patterns": (
+        "AlbertForSequenceClassification",
+        dict(task_type="SEQ_CLS", target_modules=["query", "value", "dense", "ffn"], modules_to_save=["classifier"],
+             rank_pattern={"value": 2}, alpha_pattern={"ffn": 3}),
+    ),
+    "mlm q,k,v,ffn_output rslora": (
+        "AlbertForMaskedLM",
+        dict(target_modules=["query", "key", "value", "ffn_output", "embedding_hidden_mapping_in"], use_rslora=True),
+    ),
+    "bare model key only": ("AlbertModel", dict(target_modules=["key", "pooler"])),
+    "token-cls all linear": (
+        "AlbertForTokenClassification",
+        dict(task_type="TOKEN_CLS", target_modules=["query", "key", "value", "dense", "ffn", "ffn_output"]),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CONVERT_CASES))
+def test_an_adapter_trained_on_transformers_albert_converts_exactly(case, tmp_path):
+    """`convert_lora_adapter`: transformers' module names -> ours, query / key / value LoRAs -> one
+    block-structured LoRA on the fused `qkv`, scalings folded in; outputs and merged weights equal."""
+    from albert.checkpoint.peft import convert_lora_adapter
+
+    name, lora_kwargs = CONVERT_CASES[case]
+    torch.manual_seed(0)
+    structure = tiny_kwargs(num_labels=3, num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2)
+    getattr(transformers, name)(transformers.AlbertConfig(**structure)).save_pretrained(tmp_path / "base")
+    base = getattr(transformers, name).from_pretrained(tmp_path / "base")
+    theirs = peft.get_peft_model(base, peft.LoraConfig(r=4, lora_alpha=8, **lora_kwargs))
+    with torch.no_grad():  # B starts at zero: give every adapter (and saved module) something to add
+        for p in theirs.parameters():
+            if p.requires_grad:
+                p.add_(0.3 * torch.randn_like(p))
+    theirs.eval().save_pretrained(tmp_path / "theirs")
+    convert_lora_adapter(tmp_path / "theirs", tmp_path / "ours")
+    ours = peft.PeftModel.from_pretrained(
+        getattr(albert, name).from_pretrained(tmp_path / "base"), tmp_path / "ours"
+    )
+    ours.eval()
+    field = "last_hidden_state" if name == "AlbertModel" else "logits"
+    with torch.no_grad():
+        want = getattr(theirs(input_ids=IDS, attention_mask=MASK), field)
+        got = getattr(ours(input_ids=IDS, attention_mask=MASK), field)
+        if got.dim() == 3:  # per token: the real ones (our padded positions are zeros)
+            want, got = want[MASK.bool()], got[MASK.bool()]
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+        merged_theirs = theirs.merge_and_unload()
+        merged_ours = ours.merge_and_unload()
+        merged_ours.save_pretrained(tmp_path / "merged")
+        reloaded = getattr(transformers, name).from_pretrained(tmp_path / "merged").eval()
+        for key, value in merged_theirs.state_dict().items():
+            torch.testing.assert_close(reloaded.state_dict()[key], value, atol=1e-6, rtol=0, msg=key)
+
+
+def test_adapters_that_do_not_convert_say_why(tmp_path):
+    import json
+
+    from albert.checkpoint.peft import convert_lora_adapter
+
+    with pytest.raises(FileNotFoundError, match="has no adapter_config.json"):
+        convert_lora_adapter(tmp_path, tmp_path / "out")
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "use_dora": True}))
+    with pytest.raises(ValueError, match=r"use_dora=True is not converted .*merge_and_unload"):
+        convert_lora_adapter(tmp_path, tmp_path / "out")
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"peft_type": "IA3"}))
+    with pytest.raises(ValueError, match="only LoRA adapters convert, this one is 'IA3'"):
+        convert_lora_adapter(tmp_path, tmp_path / "out")

@@ -185,3 +185,19 @@ def to_hf_state_dict(state_dict: dict[str, Array], *, tie_word_embeddings: bool 
             raise KeyError(f"no HF name for parameter {key!r}")
         hf[prefix + name] = tensor
     return hf
+
+
+def module_from_hf(path: str) -> tuple[str, str | None] | None:
+    """An HF module path (`albert.encoder.albert_layer_groups.0.albert_layers.0.attention.query`, any class's
+    prefix) -> (our module path, the Q/K/V part it is within our fused `qkv`, or None); None when the path
+    names no weight-carrying module we have. Task models' backbone paths get the `backbone.` prefix."""
+    key = normalize_hf_key(path + ".weight")
+    if key in _HEAD_FROM_HF:
+        return _HEAD_FROM_HF[key].removesuffix(".weight"), None
+    inner = key.removeprefix("albert.")
+    prefix = "backbone." if key.startswith("albert.") else ""
+    m = _HF_QKV.match(inner)
+    if m:
+        return f"{prefix}encoder.groups.{m['g']}.layers.{m['i']}.attention.qkv", m["part"]
+    name = _rename(inner, _FROM_HF)
+    return None if name is None else (prefix + name.removesuffix(".weight"), None)
