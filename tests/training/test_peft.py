@@ -153,3 +153,15 @@ def test_adapters_that_do_not_convert_say_why(tmp_path):
     (tmp_path / "adapter_config.json").write_text(json.dumps({"peft_type": "IA3"}))
     with pytest.raises(ValueError, match="only LoRA adapters convert, this one is 'IA3'"):
         convert_lora_adapter(tmp_path, tmp_path / "out")
+
+
+def test_the_command_line_converts_and_reports_bad_input(tmp_path, capsys):
+    from albert.cli import main
+
+    assert main(["convert-lora-adapter", str(tmp_path / "missing"), "--output", str(tmp_path / "out")]) == 1
+    assert "has no adapter_config.json: is it a directory saved by PEFT?" in capsys.readouterr().err
+    torch.manual_seed(0)
+    base = transformers.AlbertModel(transformers.AlbertConfig(**tiny_kwargs()))
+    peft.get_peft_model(base, peft.LoraConfig(r=2, target_modules=["query"])).save_pretrained(tmp_path / "a")
+    assert main(["convert-lora-adapter", str(tmp_path / "a"), "--output", str(tmp_path / "b")]) == 0
+    assert "wrote" in capsys.readouterr().out and (tmp_path / "b" / "adapter_model.safetensors").is_file()

@@ -20,6 +20,7 @@ import os
 import sys
 
 import albert
+from albert.cli.adapter_command import add_convert_lora_adapter_arguments, convert_lora_adapter
 from albert.cli.common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -97,6 +98,11 @@ COMMANDS: dict[str, Command] = {
     "evaluate": Command(evaluate, add_evaluate_arguments, "score a fine-tuned model (JSON on stdout)"),
     "convert-tf-checkpoint": Command(
         convert_tf_checkpoint, add_convert_tf_checkpoint_arguments, "convert an original ALBERT TF checkpoint"
+    ),
+    "convert-lora-adapter": Command(
+        convert_lora_adapter,
+        add_convert_lora_adapter_arguments,
+        "convert a PEFT LoRA adapter trained on transformers' ALBERT",
     ),
     "export": Command(export, add_export_arguments, "export a model for serving (TF SavedModel)"),
     "serve": Command(serve, add_serve_arguments, "serve a pipeline over HTTP (needs albert-lite[serve])"),
