@@ -36,8 +36,7 @@ class ShapeChangesMixin:
         self.backbone_model.embeddings.word = new
         if new.num_embeddings != self.config.vocab_size:
             self.resize_output_bias(new.num_embeddings)
-            self.config = self.config.replace(vocab_size=new.num_embeddings)
-            self.backbone_model.config = self.config
+            self._use_config(self.config.replace(vocab_size=new.num_embeddings))
         self.tie_weights()
 
     def prune_heads(self, heads_to_prune: dict[int, list[int]]) -> None:
@@ -51,10 +50,13 @@ class ShapeChangesMixin:
         for layer, heads in requested.items():
             merged.setdefault(layer, set()).update(heads)
         config = self.config.replace(pruned_heads={k: sorted(v) for k, v in merged.items()})
-        encoder = self.backbone_model.encoder
+        groups, inner = self.backbone_model.encoder.groups, config.inner_group_num
         for key, heads in config.pruned_heads.items():  # key: group * inner_group_num + inner layer
-            inner = config.inner_group_num
-            prune_attention_heads(encoder.groups[key // inner].layers[key % inner].attention, set(heads))
+            prune_attention_heads(groups[key // inner].layers[key % inner].attention, set(heads))
+        self._use_config(config)
+
+    def _use_config(self, config: Any) -> None:
+        """The new (frozen) config after a shape change, for the model and the AlbertModel inside."""
         self.config = config
         self.backbone_model.config = config
 
