@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from albert import devices
 from albert.devices import resolve_device, resolve_device_map
+from tests.conftest import tiny_kwargs
 
 
 @pytest.fixture
@@ -66,3 +68,64 @@ def test_device_map_as_a_device_or_a_one_device_dict(two_gpus):
         resolve_device_map({"albert": 0, "predictions": "cpu"})
     with pytest.raises(ValueError, match="over no devices"):
         resolve_device_map({})
+
+
+# ----- bf16 on CPUs without AMX: a warning, once -----
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [("fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile", "amx"), ("fpu avx2 avx512_bf16", "avx512_bf16"),
+     ("fpu avx2 fma", "none")],
+)  # fmt: skip
+def test_cpu_bf16_hardware_reads_the_flags(tmp_path, flags, expected):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\n", encoding="utf-8")
+    assert devices.cpu_bf16_hardware(str(cpuinfo)) == expected
+
+
+def test_cpu_bf16_hardware_unknown_without_flags(tmp_path):
+    assert devices.cpu_bf16_hardware(str(tmp_path / "absent")) is None
+    (tmp_path / "arm").write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n", encoding="utf-8")
+    assert devices.cpu_bf16_hardware(str(tmp_path / "arm")) is None
+
+
+@pytest.mark.parametrize("hardware", ["none", "avx512_bf16"])
+def test_bf16_on_a_cpu_without_amx_warns_once(hardware, monkeypatch, caplog):
+    monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: hardware)
+    monkeypatch.setattr(devices, "_warned", [])
+    with caplog.at_level("WARNING", logger="albert.devices"):
+        devices.warn_if_bf16_is_slow(torch.float32, "cpu")
+        assert not caplog.records
+        devices.warn_if_bf16_is_slow(torch.bfloat16, "cuda")
+        assert not caplog.records
+        devices.warn_if_bf16_is_slow(torch.bfloat16, torch.device("cpu"))
+        devices.warn_if_bf16_is_slow(torch.bfloat16, None)
+    assert len(caplog.records) == 1
+    assert "slower than float32" in caplog.text and "precision='int8'" in caplog.text
+
+
+@pytest.mark.parametrize("hardware", ["amx", None])
+def test_no_bf16_warning_with_amx_or_unknown_cpu(hardware, monkeypatch, caplog):
+    monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: hardware)
+    monkeypatch.setattr(devices, "_warned", [])
+    with caplog.at_level("WARNING", logger="albert.devices"):
+        devices.warn_if_bf16_is_slow(torch.bfloat16, "cpu")
+    assert not caplog.records
+
+
+def test_loading_and_preparing_in_bf16_warn_on_such_a_cpu(tmp_path, monkeypatch, caplog):
+    from albert import AlbertConfig, AlbertModel
+    from albert.runtime import prepare_for_inference
+
+    AlbertModel(AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
+    monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: "avx512_bf16")
+    for load in (
+        lambda: AlbertModel.from_pretrained(tmp_path, dtype="bfloat16"),
+        lambda: prepare_for_inference(AlbertModel.from_pretrained(tmp_path), precision="bf16"),
+    ):
+        monkeypatch.setattr(devices, "_warned", [])
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="albert.devices"):
+            assert load().dtype == torch.bfloat16
+        assert "AVX512-BF16 but no AMX" in caplog.text

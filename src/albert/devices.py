@@ -79,4 +79,45 @@ def resolve_device_map(device_map: Any) -> torch.device:
     return resolve_device(device_map, argument="device_map", cpu_hint='device_map="cpu"')
 
 
-__all__ = ["AUTO_DEVICE_MAPS", "resolve_device", "resolve_device_map"]
+def cpu_bf16_hardware(cpuinfo: str = "/proc/cpuinfo") -> str | None:
+    """What multiplies bf16 on this CPU: "amx" (AMX tiles), "avx512_bf16" (AVX512-BF16 dot products
+    only), "none" (torch emulates bf16), or None where the CPU's flags cannot be read (not Linux x86)."""
+    try:
+        with open(cpuinfo, encoding="utf-8") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        return None
+    if flags is None:
+        return None
+    if "amx_bf16" in flags:
+        return "amx"
+    return "avx512_bf16" if "avx512_bf16" in flags else "none"
+
+
+def warn_if_bf16_is_slow(dtype: torch.dtype | None, device: torch.device | str | None) -> None:
+    """Log a warning (once per process) when a model is put in bf16 on a CPU without AMX: there bf16
+    runs slower than fp32 (docs/performance.md, results/bench/bf16.json: without AVX512-BF16 torch
+    emulates it; with AVX512-BF16 alone its matrix products ran at about half the fp32 rate)."""
+    if dtype != torch.bfloat16 or torch.device(device or "cpu").type != "cpu":
+        return
+    hardware = cpu_bf16_hardware()
+    if hardware in ("none", "avx512_bf16") and not _warned:
+        _warned.append(hardware)
+        what = "AVX512-BF16 but no AMX" if hardware == "avx512_bf16" else "no native bf16"
+        logger.warning(
+            "bfloat16 on this CPU (%s) is slower than float32; for speed keep float32, or use int8: "
+            "albert.runtime.prepare_for_inference(model, precision='int8') (docs/performance.md)",
+            what,
+        )
+
+
+_warned: list[str] = []  # the bf16 warning is given once per process
+
+
+__all__ = [
+    "AUTO_DEVICE_MAPS",
+    "cpu_bf16_hardware",
+    "resolve_device",
+    "resolve_device_map",
+    "warn_if_bf16_is_slow",
+]

@@ -19,6 +19,7 @@ import torch
 from albert.atomic_files import atomic_write_json, umask_mode
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
 from albert.config import CONFIG_NAME, AlbertConfig
+from albert.devices import warn_if_bf16_is_slow
 from albert.hub import resolve_file
 
 logger = logging.getLogger(__name__)
@@ -193,6 +194,7 @@ def load_model(
         loading_info.update(hf_loading_info({k: expected[k] for k in missing}, unexpected, unknown))
     model.tie_weights()
     model.to(dtype=target_dtype, device=device)
+    warn_if_bf16_is_slow(target_dtype, device)
     return model.eval()
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from albert.checkpoint import resolve_dtype
+from albert.devices import warn_if_bf16_is_slow
 from albert.hub import HUB_OPTION_NAMES, default_model_dir
 from albert.loading import merge_device, merge_dtype
 from albert.model import AlbertPreTrainedModel
@@ -101,6 +102,7 @@ def pipeline(
             raise ValueError("a model object was passed without tokenizer=; pass the tokenizer (or its path)")
         if device is not None or dtype is not None:
             model = model.to(device=target_device, dtype=resolve_dtype(dtype, model.dtype))
+            warn_if_bf16_is_slow(model.dtype, model.device)
     else:
         raise TypeError(f"model must be a path, a hub id or a model object, got {type(model).__name__}")
     if isinstance(tokenizer, (str, os.PathLike)):

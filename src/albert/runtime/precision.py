@@ -2,8 +2,10 @@
 
 - "fp32" (exact): eval mode and the fast paths (fused GELU, padding removal: on by default, see
   `albert.model.fast`); within 1e-5 of the reference at every real position.
-- "bf16": the weights and activations in bfloat16. Fast only on CPUs with native bf16 arithmetic
-  (AVX512-BF16 / AMX, recent GPUs); on AVX2-only CPUs torch emulates it, much slower than fp32.
+- "bf16": the weights and activations in bfloat16. Fast only where the hardware multiplies bf16 in
+  matrix units (AMX on Intel Xeon, recent GPUs); on a CPU with AVX512-BF16 alone its matrix products
+  ran at about half the fp32 rate, and without it torch emulates bf16 (a warning says so; measured in
+  docs/performance.md).
 - "int8": dynamic int8 quantisation (fbgemm) of the encoder's Linear layers; activations are
   quantised per batch on the fly. The task heads stay fp32. Approximate: see the docs for top-1
   agreement and the largest logit change.
@@ -17,6 +19,7 @@ import warnings
 import torch
 from torch import nn
 
+from albert.devices import warn_if_bf16_is_slow
 from albert.model.base import AlbertPreTrainedModel
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ def prepare_for_inference(
     else:
         model.disable_fast_paths()
     if precision == "bf16":
+        warn_if_bf16_is_slow(torch.bfloat16, model.device)
         return model.to(torch.bfloat16)
     if precision == "int8":
         return quantize_int8(model)
