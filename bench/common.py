@@ -9,6 +9,7 @@ the call, minus the memory allocated before it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import json
@@ -57,6 +58,24 @@ def peak_memory_mib(fn: Callable[[], object], device: str) -> float:
     before = _status_kib("VmRSS")
     fn()
     return (_status_kib("VmHWM") - before) / 1024
+
+
+def train_step(model, batch: dict, autocast: torch.dtype | None = None) -> Callable[[], float]:
+    """One optimizer step (forward, backward, AdamW) on `batch`, as a call returning the loss; `autocast`:
+    the forward under `torch.autocast` to that dtype (the weights and the optimizer stay fp32)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    device = next(model.parameters()).device.type
+
+    def step() -> float:
+        context = torch.autocast(device, dtype=autocast) if autocast else contextlib.nullcontext()
+        with context:
+            loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    return step
 
 
 def sync(device: str) -> None:

@@ -8,7 +8,8 @@ results/bench/<section>.json (CPU model and flags, versions, threads, load avera
 Sections: inference (8x128 fixed shape), varlen (32 sentences of 16..256 tokens), short (one
 sentence; 16 short ones), attention (the
 variable-length attention kernels), pipeline (fill-mask on 128 SST-2 sentences), pretraining (one
-MLM + SOP step), int8 (dynamic quantisation: speed, and accuracy on real text), compile (torch.compile).
+MLM + SOP step), int8 (dynamic quantisation: speed, and accuracy on real text), bf16 (bf16 inference and
+autocast training steps against transformers fp32 and bf16: `bf16_section.py`), compile (torch.compile).
 These run on the CPU. `cuda` (`gpu_section.py`: fp16/bf16 16x512, a variable-length batch, a pretraining
 step, the GPU's matmul rate and MFU) runs on a CUDA GPU: `--device cuda` alone runs it, and so does
 naming it (`python bench/run.py cuda`); it cannot be mixed with the CPU sections in one invocation.
@@ -30,7 +31,6 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -41,76 +41,12 @@ os.environ.setdefault("USE_TF", "0")
 os.environ.setdefault("USE_FLAX", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import peers  # noqa: E402
-from common import RESULTS_DIR, medians, peak_memory_mib, write_result  # noqa: E402
+from bf16_section import bf16_section  # noqa: E402
+from common import RESULTS_DIR, medians, peak_memory_mib, train_step, write_result  # noqa: E402
+from gemm import fastest_gemm, gemm_flops, gemm_kernels, limit, model_gemms  # noqa: E402
 from gpu_section import cuda_section  # noqa: E402
 from gpu_section import save_checkpoint as save_gpu_checkpoint  # noqa: E402
 from sections import attention_section, compile_section, int8_section, pipeline_section  # noqa: E402
-
-from albert.model import onednn  # noqa: E402
-
-
-def model_gemms(config, rows: int, packed: bool = False) -> tuple[Callable[[], object], float]:
-    """The encoder's matrix products for `rows` packed tokens (E->H projection, then per layer Q/K/V,
-    output, FFN up and down, with ALBERT's shared weights) and their FLOPs. `packed`: on weights
-    reordered once for oneDNN (`albert.model.onednn`), else torch's default GEMM (MKL on x86)."""
-    g = torch.Generator().manual_seed(0)
-    e, h, i, layers = (
-        config.embedding_size,
-        config.hidden_size,
-        config.intermediate_size,
-        config.num_hidden_layers,
-    )
-
-    def rand(*shape: int) -> torch.Tensor:
-        return torch.randn(*shape, generator=g) * 0.02
-
-    def dense(n_in: int, n_out: int) -> torch.nn.Linear:
-        lin = torch.nn.Linear(n_in, n_out).requires_grad_(False)
-        lin.weight.copy_(rand(n_out, n_in))
-        return lin
-
-    x_e, x_h, x_i = rand(rows, e), rand(rows, h), rand(rows, i)
-    proj, qkv, out, up, down = dense(e, h), dense(h, 3 * h), dense(h, h), dense(h, i), dense(i, h)
-
-    def run() -> None:
-        onednn.linear(proj, x_e, packed)
-        for _ in range(layers):
-            for lin, x in ((qkv, x_h), (out, x_h), (up, x_h), (down, x_i)):
-                onednn.linear(lin, x, packed)
-
-    return run, gemm_flops(config, rows)
-
-
-def gemm_flops(config, rows: int) -> float:
-    """FLOPs of the encoder's matrix products (E->H, then per layer Q/K/V, output, FFN) for `rows` tokens."""
-    e, h, i = config.embedding_size, config.hidden_size, config.intermediate_size
-    return 2.0 * rows * (e * h + config.num_hidden_layers * (4 * h * h + 2 * h * i))
-
-
-def gemm_kernels(config, rows: int) -> dict[str, Callable[[], object]]:
-    """The model's matrix products on each fp32 GEMM kernel torch offers here; the faster sets the limit."""
-    kernels = {"gemm-mkl": model_gemms(config, rows)[0]}
-    if onednn.AVAILABLE:
-        kernels["gemm-onednn"] = model_gemms(config, rows, packed=True)[0]
-    return kernels
-
-
-def fastest_gemm(times: dict) -> dict:
-    """The timing of the faster GEMM kernel (by CPU time where recorded), named under "kernel"."""
-    key = "median_cpu_s" if all("median_cpu_s" in v for v in times.values()) else "median_s"
-    name = min(times, key=lambda k: times[k][key])
-    return {**times[name], "kernel": name.removeprefix("gemm-")}
-
-
-def limit(config, gemm_flops: float, gemm_s: float, lengths: list[int]) -> dict:
-    """fp32 GEMM limit for sentences of `lengths`, each counted with its own FLOPs (attention included)."""
-    rate = gemm_flops / gemm_s
-    model_flops = sum(n * peers.flops_per_token(config, n) for n in lengths)
-    return {
-        "gemm_gflops": rate / 1e9,
-        "flops_per_token": model_flops / sum(lengths),
-        "limit_tokens_per_s": sum(lengths) / (model_flops / rate),
-    }
 
 
 def contest(calls: dict, ids, mask, config, lengths: list[int], repeats: int) -> dict:
@@ -204,7 +140,7 @@ def pretraining(d: Path, work: Path, config, repeats: int, b: int = 8, t: int = 
     models = {"ours": ours, "hf-sdpa": peers.hf("AlbertForPreTraining", d, "cpu", "sdpa")}
     steps, losses = {}, {}
     for k, m in models.items():
-        steps[k] = _train_step(m.train(), batch)
+        steps[k] = train_step(m.train(), batch)
         torch.manual_seed(0)  # the SOP head's dropout: the same mask for both first steps
         losses[k] = steps[k]()
     gemm, flops = model_gemms(config, b * t)
@@ -226,19 +162,6 @@ def pretraining(d: Path, work: Path, config, repeats: int, b: int = 8, t: int = 
     return {"shape": [b, t], "limit": lim, "gemm": times["gemm"], "impls": per}
 
 
-def _train_step(model, batch: dict) -> Callable[[], float]:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-
-    def step() -> float:
-        loss = model(**batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        return float(loss)
-
-    return step
-
-
 SECTIONS = {
     "inference": inference,
     "varlen": varlen,
@@ -247,6 +170,7 @@ SECTIONS = {
     "attention": attention_section,
     "pipeline": pipeline_section,
     "int8": int8_section,
+    "bf16": bf16_section,
     "compile": compile_section,
 }
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules, also when a test loads it
+from perf_common import fmt_x, md, met, provenance  # noqa: E402
+from perf_precision import bf16_table, bf16_targets, int8_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "results" / "bench"
@@ -25,35 +30,9 @@ def load(section: str, results: Path = RESULTS) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def fmt(x: object) -> str:
-    if isinstance(x, float):
-        if abs(x) >= 100:
-            return f"{x:,.0f}"
-        if abs(x) >= 1:
-            return f"{x:.2f}"
-        return f"{x:.2g}"
-    return str(x)
-
-
 def cpu_ms(v: dict) -> object:
     """The median CPU time of this process in ms (runs before it was recorded have none)."""
     return v["median_cpu_s"] * 1e3 if "median_cpu_s" in v else "-"
-
-
-def md(headers: list[str], rows: list[list[object]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows])
-
-
-def provenance(record: dict) -> str:
-    env = record["environment"]
-    flags = ", ".join(k for k, v in env["cpu_flags"].items() if v) or "none listed"
-    return (
-        f"`{record['command']}`: {env['cpu']}, {env['cores']} cores (flags: {flags}; native bf16: "
-        f"{'yes' if env['native_bf16'] else 'no'}), torch {env['torch']}, {env['torch_threads']} thread(s), "
-        f"transformers {env['transformers']}, onnxruntime {env['onnxruntime']}; load average "
-        f"{record['load_before'][0]:.1f} before, {record['load_after'][0]:.1f} after; {record['wall_s']:.0f} s."
-    )
 
 
 def ratio(impls: dict, a: str, b: str) -> float:
@@ -178,30 +157,6 @@ def pretraining_table(record: dict) -> str:
     return f"{table}\n\n{note}\n\n{provenance(record)}"
 
 
-def int8_table(record: dict) -> str:
-    r = record["result"]
-    tokens = r["shape"][0] * r["shape"][1]
-    hf = r["speed"]["hf-sdpa fp32"]["median_s"]
-    hf_cpu = r["speed"]["hf-sdpa fp32"]["median_cpu_s"]
-    rows = [
-        [k, v["median_s"] * 1e3, v["median_cpu_s"] * 1e3, tokens / v["median_cpu_s"],
-         f"x{hf_cpu / v['median_cpu_s']:.2f}", f"x{hf / v['median_s']:.2f}"]
-        for k, v in r["speed"].items()
-    ]  # fmt: skip
-    a = r["accuracy"]
-    note = (
-        f"Accuracy of `quantize_int8` on real text (the built-in model, fill-mask on {a['sentences']} SST-2 "
-        f"sentences): same top-1 as fp32 for {a['top1_agreement']:.1%}, same top-5 set for "
-        f"{a['top5_set_agreement']:.1%}, largest change of the top-1 probability {a['max_top1_prob_change']:.3f}."
-    )
-    table = md(
-        ["mode (AlbertForMaskedLM 8x128)", "median wall ms", "median CPU ms", "tokens/s (CPU)",
-         "vs transformers fp32 (CPU)", "vs transformers fp32 (wall)"],
-        rows,
-    )  # fmt: skip
-    return f"{table}\n\n{note}\n\n{provenance(record)}"
-
-
 def compile_table(record: dict) -> str:
     r = record["result"]
     eager = r["impls"]["eager"]
@@ -297,14 +252,14 @@ def targets(results: Path = RESULTS) -> str:
         for impl, who in paths:
             if impl in view:
                 frac = view[impl]["fraction"]
-                rows.append([f"fp32 8x128: {impl} ({who}) / fp32 GEMM limit", f"{frac:.2f}", ">= 0.85", _met(frac >= 0.85)])  # fmt: skip
+                rows.append([f"fp32 8x128: {impl} ({who}) / fp32 GEMM limit", f"{frac:.2f}", ">= 0.85", met(frac >= 0.85)])  # fmt: skip
     if var:
         view = cpu_view(var["result"])
         for impl, who in paths:
             if impl in view:
                 frac, vs_hf = view[impl]["fraction"], ratio(var["result"]["impls"], impl, "hf-sdpa")
                 rows.append([f"32 x 16..256: {impl} ({who}) / GEMM limit, or / hf-sdpa", f"{frac:.2f} / x{vs_hf:.2f}",
-                             ">= 0.85 or >= 3", _met(frac >= 0.85 or vs_hf >= 3.0)])  # fmt: skip
+                             ">= 0.85 or >= 3", met(frac >= 0.85 or vs_hf >= 3.0)])  # fmt: skip
     if pipe:
         for label, goal in (("default arguments", 2.0), ("batch_size=32", 1.3)):
             x = ratio(pipe["result"]["runs"][label]["impls"], "ours", "transformers")
@@ -313,15 +268,13 @@ def targets(results: Path = RESULTS) -> str:
                     f"fill-mask pipeline, {label}: ours / transformers",
                     f"x{x:.2f}",
                     f">= {goal}",
-                    _met(x >= goal),
+                    met(x >= goal),
                 ]
             )
+    rows += bf16_targets(load("bf16", results))
     cuda = load("cuda", results)
     rows += cuda_targets(cuda["result"]["summary"]) if cuda else []
     if not cuda:
-        native = any(r and r["environment"]["native_bf16"] for r in (inf, var, pipe))
-        rows.append(["bf16 >= 4x transformers fp32 (native bf16 CPUs / GPUs)", "-", ">= 4",
-                     "measurable only with native bf16" if not native else "not run"])  # fmt: skip
         rows.append(["CUDA: >= 1.5x transformers SDPA at 16x512", "-", ">= 1.5", "not run: no GPU"])
     return md(["target (issue 14)", "measured", "goal", "status"], rows)
 
@@ -332,19 +285,11 @@ def cuda_targets(summary: dict) -> list[list[str]]:
     vs_fp32 = summary["ours_bf16_vs_hf_sdpa_fp32"]
     both = None if fp16 is None or bf16 is None else fp16 >= 1.5 and bf16 >= 1.5
     return [
-        ["bf16 >= 4x transformers fp32 (GPU: ours bf16 / hf-sdpa fp32, 16x512)", _x(vs_fp32), ">= 4",
-         "not measured" if vs_fp32 is None else _met(vs_fp32 >= 4)],
-        ["CUDA: >= 1.5x transformers SDPA at 16x512 (fp16 / bf16)", f"{_x(fp16)} / {_x(bf16)}", ">= 1.5",
-         "not measured" if both is None else _met(both)],
+        ["bf16 >= 4x transformers fp32 (GPU: ours bf16 / hf-sdpa fp32, 16x512)", fmt_x(vs_fp32), ">= 4",
+         "not measured" if vs_fp32 is None else met(vs_fp32 >= 4)],
+        ["CUDA: >= 1.5x transformers SDPA at 16x512 (fp16 / bf16)", f"{fmt_x(fp16)} / {fmt_x(bf16)}", ">= 1.5",
+         "not measured" if both is None else met(both)],
     ]  # fmt: skip
-
-
-def _x(v: float | None) -> str:
-    return "-" if v is None else f"x{v:.2f}"
-
-
-def _met(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 RENDER = {
@@ -355,6 +300,7 @@ RENDER = {
     "pipeline": pipeline_table,
     "pretraining": pretraining_table,
     "int8": int8_table,
+    "bf16": bf16_table,
     "compile": compile_table,
     "cuda": None,  # also without its file: how to measure it
     "targets": None,  # from several files: `targets`
