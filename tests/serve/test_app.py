@@ -75,6 +75,45 @@ def test_question_answering_takes_objects_only(qa_pipe):
         assert "needs a JSON object" in response.json()["error"]
 
 
+def test_token_classification_takes_pre_split_words(tmp_path):
+    from albert.pipelines import pipeline
+    from tests.serve.helpers import tiny_model_dir
+
+    labels = {0: "O", 1: "B-PER", 2: "I-PER"}
+    path = tiny_model_dir(tmp_path, "AlbertForTokenClassification", num_labels=3, id2label=labels)
+    pipe = pipeline("token-classification", path, batch_size=8)
+    words = {"is_split_into_words": True}
+    with running_server("token-classification", lambda: pipe) as (url, _):
+        for inputs, parameters in [
+            (
+                ["Ada", "Lovelace", "wrote", "notes"],
+                words,
+            ),  # one input: a list of one result, as the pipeline
+            ([["Ada", "wrote"], ["Alan", "Turing", "too"]], words),
+            (["Ada", "wrote"], {**words, "delimiter": "_", "aggregation_strategy": "simple"}),
+            (["Ada wrote", "Alan did"], {}),  # without the flag a list of strings is a list of texts
+        ]:
+            response = post(url, "ner", {"inputs": inputs, "parameters": parameters})
+            assert response.status_code == 200, response.text
+            assert close_outputs(response.json()["outputs"], pipe(inputs, **parameters))
+        for inputs, error in [
+            ("Ada wrote", '"inputs" is a string; send a list of words or a list of such lists'),
+            ([], '"inputs" is an empty list'),
+            (
+                [["Ada"], []],
+                '"inputs"[1] must be a non-empty list of words (strings) with is_split_into_words',
+            ),
+            (
+                [["Ada"], [3]],
+                '"inputs"[1][0] must be a word (a string) with is_split_into_words, got a number',
+            ),
+            (["Ada", 3], '"inputs"[1] must be a word (a string) with is_split_into_words, got a number'),
+        ]:
+            response = post(url, "ner", {"inputs": inputs, "parameters": words})
+            assert response.status_code == 422, (inputs, response.text)
+            assert error in response.json()["error"], response.text
+
+
 LONG = "word " * 600 + "[MASK]"
 BAD_REQUESTS = [  # (body, status, words of the error)
     (b"{not json", 400, "malformed JSON"),

@@ -2,7 +2,9 @@
 
 A request body is `{"inputs": X, "parameters": {...}}` where X is one input or a non-empty list of
 inputs. A string input is read as `albert run` reads a line (`parse_input`, e.g. `albert.cli.parse_line`:
-text, or a JSON object when it starts with "{"); a JSON object input is used as it is. Every problem
+text, or a JSON object when it starts with "{"); a JSON object input is used as it is. Token
+classification with `"is_split_into_words": true` reads pre-split words instead, as the pipeline does: a
+list of strings is one input, a list of such lists several. Every problem
 raises `RequestError(status, message)`, which the app answers as `{"error": message}`.
 """
 
@@ -79,16 +81,6 @@ def parse_request(
         )
     if "inputs" not in data:
         raise RequestError(422, 'missing field "inputs": one input (a string or an object) or a list of them')
-    inputs, single = data["inputs"], not isinstance(data["inputs"], list)
-    raw_items = [inputs] if single else inputs
-    if not raw_items:
-        raise RequestError(422, '"inputs" is an empty list; send at least one input')
-    if len(raw_items) > limits.max_items:
-        raise RequestError(
-            413,
-            f'"inputs" has {len(raw_items)} items; this server takes at most {limits.max_items} per request',
-        )
-    items = [_read_item(x, i, single, task, limits, parse_input) for i, x in enumerate(raw_items)]
     parameters = data.get("parameters")
     if parameters is None:
         parameters = {}
@@ -97,7 +89,52 @@ def parse_request(
     refused = [name for name in NOT_OVER_HTTP if name in parameters]
     if refused:
         raise RequestError(422, f"parameter(s) {refused} are not available over HTTP (answers are JSON)")
+    words = task == "token-classification" and parameters.get("is_split_into_words") is True
+    inputs = data["inputs"]
+    # pre-split words (as the pipeline reads them): a list of words is one input, a list of such lists many
+    single = _holds_words(inputs) if words else not isinstance(inputs, list)
+    raw_items = [inputs] if single else inputs
+    if not isinstance(raw_items, list) or not raw_items:
+        expected = "a list of words or a list of such lists" if words else "at least one input"
+        got = "an empty list" if raw_items == [] else _kind(raw_items)
+        raise RequestError(422, f'"inputs" is {got}; send {expected}')
+    if len(raw_items) > limits.max_items:
+        raise RequestError(
+            413,
+            f'"inputs" has {len(raw_items)} items; this server takes at most {limits.max_items} per request',
+        )
+    read = _read_words if words else _read_item
+    items = [read(x, i, single, task, limits, parse_input) for i, x in enumerate(raw_items)]
     return ParsedRequest(items, single, parameters)
+
+
+def _holds_words(value: Any) -> bool:
+    """A list with a string in it: pre-split words (one input), not a list of inputs."""
+    return isinstance(value, list) and any(isinstance(w, str) for w in value)
+
+
+def _read_words(
+    value: Any, index: int, single: bool, task: str, limits: Limits, parse_input: Callable[[str, str], Any]
+) -> list[str]:
+    """One input of token-classification with `is_split_into_words`: a non-empty list of strings."""
+    where = '"inputs"' if single else f'"inputs"[{index}]'
+    if not isinstance(value, list) or not value:
+        got = "an empty list" if value == [] else _kind(value)
+        raise RequestError(
+            422, f"{where} must be a non-empty list of words (strings) with is_split_into_words, got {got}"
+        )
+    bad = next((i for i, w in enumerate(value) if not isinstance(w, str)), None)
+    if bad is not None:
+        raise RequestError(
+            422, f"{where}[{bad}] must be a word (a string) with is_split_into_words, got {_kind(value[bad])}"
+        )
+    chars = _chars(value)
+    if chars > limits.max_input_chars:
+        raise RequestError(
+            413,
+            f"{where} has {chars} characters; this server takes at most {limits.max_input_chars} per input",
+        )
+    return value
 
 
 def _read_item(
