@@ -11,7 +11,7 @@ import torch
 
 import albert
 from albert.config import AlbertConfig
-from albert.model import onednn
+from albert.model import activations, onednn
 from albert.model.fast import FastPaths
 from tests.conftest import tiny_kwargs
 
@@ -141,3 +141,83 @@ def test_training_never_takes_the_packed_kernel() -> None:
     model(ids, labels=ids).loss.backward()
     assert not any(lin in onednn._CACHE for lin in encoder_linears(model))
     assert all(p.grad is not None for p in model.backbone_model.encoder.parameters())
+
+
+# ----- the FFN activation without a second buffer (`linear_activation`) -----
+
+ACTIVATIONS = {
+    "gelu_tanh": activations.gelu_tanh,
+    "gelu": torch.nn.functional.gelu,
+    "relu": torch.nn.functional.relu,
+}
+
+
+def kernel_calls(monkeypatch) -> list[str]:
+    """Records each call of oneDNN's linear kernel (its post-op) while running it."""
+    calls, real = [], torch.ops.mkldnn._linear_pointwise
+
+    class Spy:
+        def __call__(self, x, w, b, post_op, scalars, algorithm):
+            calls.append(post_op)
+            return real(x, w, b, post_op, scalars, algorithm)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", Spy())
+    return calls
+
+
+@needs_onednn
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_packed_fused_activation_is_the_same_function(name, monkeypatch) -> None:
+    lin, act = layer(24, 40), ACTIVATIONS[name]
+    calls = kernel_calls(monkeypatch)
+    for shape in [(300, 24), (2, 7, 24), (1, 24)]:
+        x = torch.randn(*shape) * 3
+        with torch.no_grad():
+            torch.testing.assert_close(
+                onednn.linear_activation(lin, x, act, packed=True), act(lin(x)), atol=1e-5, rtol=0
+            )
+    assert calls == [name.split("_")[0]] * 3  # one kernel call each, with the post-op
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_unpacked_activation_runs_in_place_on_the_fresh_product(name, monkeypatch) -> None:
+    lin, act, x = layer(24, 40), ACTIVATIONS[name], torch.randn(300, 24) * 3
+    used = []
+    in_place = activations.IN_PLACE[act]
+    monkeypatch.setitem(activations.IN_PLACE, act, lambda t: used.append(t.data_ptr()) or in_place(t))
+    monkeypatch.setattr(onednn, "IN_PLACE", activations.IN_PLACE)
+    with torch.inference_mode():
+        out = onednn.linear_activation(lin, x, act, packed=False)
+    torch.testing.assert_close(out, act(lin(x)), atol=0, rtol=0)  # the same kernel: equal
+    assert used == [out.data_ptr()]  # no second buffer
+
+
+def test_activation_out_of_place_where_autograd_needs_it() -> None:
+    lin, x = layer(24, 40), torch.randn(10, 24, requires_grad=True)
+    out = onednn.linear_activation(lin, x, activations.gelu_tanh, packed=False)
+    out.sum().backward()
+    ref_x = x.detach().clone().requires_grad_()
+    activations.gelu_tanh(lin(ref_x)).sum().backward()
+    torch.testing.assert_close(x.grad, ref_x.grad)
+    # the reference formula (fast paths off) has no in-place variant and runs as written
+    with torch.no_grad():
+        torch.testing.assert_close(
+            onednn.linear_activation(lin, x, activations.gelu_new, packed=True), activations.gelu_new(lin(x))
+        )
+
+
+@needs_onednn
+def test_model_runs_the_ffn_activation_in_place_and_matches_the_reference() -> None:
+    torch.manual_seed(0)
+    model = albert.AlbertModel(AlbertConfig(**tiny_kwargs(max_position_embeddings=160))).eval()
+    reference = copy.deepcopy(model).disable_fast_paths()
+    ids = torch.randint(5, 99, (2, 150))
+    mask = torch.ones_like(ids)
+    mask[1, 100:] = 0  # padding removal too
+    keep = mask.bool()
+    for packed in (False, True):
+        model.enable_fast_paths(packed_linear=packed)
+        with torch.inference_mode():
+            out = model(ids, mask).last_hidden_state
+            ref = reference(ids, mask).last_hidden_state
+        torch.testing.assert_close(out[keep], ref[keep], atol=1e-5, rtol=0)

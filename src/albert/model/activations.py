@@ -43,6 +43,23 @@ def identity(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def gelu_tanh_(x: torch.Tensor) -> torch.Tensor:
+    """`gelu_tanh` in place (inference: `x` must not be needed by autograd)."""
+    return torch.ops.aten.gelu_(x, approximate="tanh")
+
+
+def gelu_(x: torch.Tensor) -> torch.Tensor:
+    return torch.ops.aten.gelu_(x)
+
+
+# In-place variants of the fused activations, for buffers nobody else holds (`onednn.linear_activation`).
+IN_PLACE: dict[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]] = {
+    gelu_tanh: gelu_tanh_,
+    F.gelu: gelu_,
+    F.relu: F.relu_,
+}
+
+
 ACT2FN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": F.gelu,
     "gelu_new": gelu_new,

@@ -30,7 +30,7 @@ from albert.model.attention import (
 from albert.model.base import AlbertPreTrainedModel
 from albert.model.fast import FastPaths, activation_for
 from albert.model.inputs import check_inputs, expand_head_mask
-from albert.model.onednn import linear
+from albert.model.onednn import linear, linear_activation
 from albert.model.outputs import BaseModelOutputWithPooling
 from albert.model.unpad import (
     Packing,
@@ -176,7 +176,7 @@ class FeedForward(nn.Module):
         return self._ffn(x)
 
     def _ffn(self, x: torch.Tensor) -> torch.Tensor:
-        up = self.activation(linear(self.up, x, self.packed_linear))
+        up = linear_activation(self.up, x, self.activation, self.packed_linear)  # (..., intermediate)
         return linear(self.down, up, self.packed_linear)
 
 
