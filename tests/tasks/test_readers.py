@@ -8,12 +8,8 @@ import re
 import pytest
 
 from albert.tasks.examples import DataError, check_label, label_vocabulary
-from albert.tasks.readers import (
-    read_classification,
-    read_multiple_choice,
-    read_qa,
-    read_token_classification,
-)
+from albert.tasks.question_readers import read_multiple_choice, read_qa
+from albert.tasks.readers import read_classification, read_token_classification
 from tests.tasks.conftest import write
 
 # ----- classification formats ------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import pytest
 from albert.tasks.evaluation import subset
 from albert.tasks.preprocess import IGNORE_INDEX, encode_tokens
 from albert.tasks.qa_spans import char_span, encode_qa
-from albert.tasks.readers import read_classification, read_multiple_choice, read_qa, read_token_classification
+from albert.tasks.question_readers import read_multiple_choice, read_qa
+from albert.tasks.readers import read_classification, read_token_classification
 from albert.tokenizer import AlbertTokenizerFast
 
 GLUE = [  # (task folder, split, rows) from shared/data/README.md

@@ -20,7 +20,7 @@ from albert.model import (
     AlbertForSequenceClassification,
     AlbertForTokenClassification,
 )
-from albert.tasks import metrics, readers
+from albert.tasks import metrics, question_readers, readers
 from albert.tasks.examples import DataError, label_vocabulary
 from albert.tasks.preprocess import (
     MAX_QA_LENGTH,
@@ -213,7 +213,7 @@ class QuestionAnswering(Task):
     default_max_length = 384
 
     def read(self, path, options):
-        return readers.read_qa(path)
+        return question_readers.read_qa(path)
 
     def config_overrides(self, labels, options):
         return {"num_labels": 2}
@@ -244,7 +244,7 @@ class MultipleChoice(Task):
     default_max_length = 256
 
     def read(self, path, options):
-        examples = readers.read_multiple_choice(path)
+        examples = question_readers.read_multiple_choice(path)
         for example in examples:
             if example.label is None:
                 raise DataError(example.source, "no answer (a `label`, `answer` or `answerKey` field)")
