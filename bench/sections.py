@@ -230,13 +230,25 @@ def fill_mask_agreement(
     top1 = sum(x[0]["token"] == y[0]["token"] for x, y in zip(a, b)) / len(texts)
     top5 = sum({r["token"] for r in x} == {r["token"] for r in y} for x, y in zip(a, b)) / len(texts)
     score = max(abs(x[0]["score"] - y[0]["score"]) for x, y in zip(a, b))
+    # how close fp32's own first two answers were where the top-1 changed: near ties flip first
+    gaps = [x[0]["score"] - x[1]["score"] for x, y in zip(a, b) if x[0]["token"] != y[0]["token"]]
+    clear = [(x, y) for x, y in zip(a, b) if x[0]["score"] - x[1]["score"] >= CLEAR_GAP]
     return {
         "model": "built-in",
         "sentences": len(texts),
         "top1_agreement": top1,
         "top5_set_agreement": top5,
         "max_top1_prob_change": score,
+        "fp32_top2_gap_where_top1_changed": gaps,
+        "clear_gap": CLEAR_GAP,
+        "clear_sentences": len(clear),
+        "top1_agreement_where_clear": sum(x[0]["token"] == y[0]["token"] for x, y in clear)
+        / max(len(clear), 1),
     }
+
+
+# a sentence whose fp32 top-1 leads its top-2 by at least this probability has a clear answer
+CLEAR_GAP = 0.01
 
 
 # ----- torch.compile -----

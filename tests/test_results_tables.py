@@ -162,7 +162,7 @@ def test_cuda_targets_rows(tmp_path):
     (tmp_path / "cuda.json").write_text(json.dumps(GPU_RECORD))
     table = tool.targets(tmp_path)
     assert (
-        "| CUDA: >= 1.5x transformers SDPA at 16x512 (fp16 / bf16) | x2.00 / - | >= 1.5 | not measured |"
+        "| CUDA: >= 1.5x transformers SDPA at 16x512 (fp16 / bf16) | x2.00 / - | >= 1.5 | not measured | NVIDIA H200 |"
         in table
     )
     assert "not run: no GPU" not in table and "not run: no GPU" in tool.targets(tmp_path / "none")
@@ -185,3 +185,19 @@ def test_rows_re_measured_with_the_current_model_are_the_committed_ones():
             assert number in readme and number in card, (run.name, metric, number)
         checked += 1
     assert checked >= 6  # sst2, cola, stsb, rte, mrpc, conll
+
+
+def test_targets_name_the_machine_of_each_measurement():
+    tool = load_tool("perf_table")
+    flags = {k: False for k in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")}
+    amd = {"cpu": "AMD EPYC 7B13", "cpu_flags": {**flags, "avx2": True}, "native_bf16": False}
+    xeon = {"cpu": "Intel(R) Xeon(R) Processor", "native_bf16": True,
+            "cpu_flags": {**flags, "avx2": True, "avx512f": True, "avx512_bf16": True}}  # fmt: skip
+    amx = {
+        **xeon,
+        "cpu": "Intel(R) Xeon(R) Platinum 8480+ @ 2.0GHz",
+        "cpu_flags": {**xeon["cpu_flags"], "amx_bf16": True},
+    }
+    assert tool.machine({"environment": amd}) == "AMD EPYC 7B13 (AVX2; bf16: no)"
+    assert tool.machine({"environment": xeon}) == "Intel Xeon (AVX-512; bf16: AVX512-BF16, no AMX)"
+    assert tool.machine({"environment": amx}) == "Intel Xeon Platinum 8480+ (AVX-512; bf16: AMX)"

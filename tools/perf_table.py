@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules, also when a test loads it
-from perf_common import fmt_x, md, met, provenance  # noqa: E402
+from perf_common import fmt_x, md, met, native_bf16, provenance  # noqa: E402
 from perf_precision import bf16_table, bf16_targets, int8_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,9 +242,9 @@ def _dash(x: object) -> object:
 
 
 def targets(results: Path = RESULTS) -> str:
-    """Issue 14's measurable targets, each from the committed files (a missing file: not measured)."""
+    """Issue 14's measurable targets, each from the committed files (a missing file: not measured), with
+    the machine each was measured on (the CPU differs from session to session)."""
     rows = []
-
     inf, var, pipe = load("inference", results), load("varlen", results), load("pipeline", results)
     paths = (("ours", "model API default"), ("ours-packed", "as the pipelines run it"))
     if inf:
@@ -252,31 +252,40 @@ def targets(results: Path = RESULTS) -> str:
         for impl, who in paths:
             if impl in view:
                 frac = view[impl]["fraction"]
-                rows.append([f"fp32 8x128: {impl} ({who}) / fp32 GEMM limit", f"{frac:.2f}", ">= 0.85", met(frac >= 0.85)])  # fmt: skip
+                rows.append([f"fp32 8x128: {impl} ({who}) / fp32 GEMM limit", f"{frac:.2f}", ">= 0.85", met(frac >= 0.85), machine(inf)])  # fmt: skip
     if var:
         view = cpu_view(var["result"])
         for impl, who in paths:
             if impl in view:
                 frac, vs_hf = view[impl]["fraction"], ratio(var["result"]["impls"], impl, "hf-sdpa")
                 rows.append([f"32 x 16..256: {impl} ({who}) / GEMM limit, or / hf-sdpa", f"{frac:.2f} / x{vs_hf:.2f}",
-                             ">= 0.85 or >= 3", met(frac >= 0.85 or vs_hf >= 3.0)])  # fmt: skip
+                             ">= 0.85 or >= 3", met(frac >= 0.85 or vs_hf >= 3.0), machine(var)])  # fmt: skip
     if pipe:
         for label, goal in (("default arguments", 2.0), ("batch_size=32", 1.3)):
             x = ratio(pipe["result"]["runs"][label]["impls"], "ours", "transformers")
-            rows.append(
-                [
-                    f"fill-mask pipeline, {label}: ours / transformers",
-                    f"x{x:.2f}",
-                    f">= {goal}",
-                    met(x >= goal),
-                ]
-            )
-    rows += bf16_targets(load("bf16", results))
+            rows.append([f"fill-mask pipeline, {label}: ours / transformers", f"x{x:.2f}", f">= {goal}", met(x >= goal), machine(pipe)])  # fmt: skip
+    bf16 = load("bf16", results)
+    rows += [[*row, machine(bf16) if bf16 else "-"] for row in bf16_targets(bf16)]
     cuda = load("cuda", results)
-    rows += cuda_targets(cuda["result"]["summary"]) if cuda else []
+    gpu = cuda["result"]["info"]["gpu"] if cuda else "-"
+    rows += [[*row, gpu] for row in cuda_targets(cuda["result"]["summary"])] if cuda else []
     if not cuda:
-        rows.append(["CUDA: >= 1.5x transformers SDPA at 16x512", "-", ">= 1.5", "not run: no GPU"])
-    return md(["target (issue 14)", "measured", "goal", "status"], rows)
+        rows.append(["CUDA: >= 1.5x transformers SDPA at 16x512", "-", ">= 1.5", "not run: no GPU", "-"])
+    return md(["target (issue 14)", "measured", "goal", "status", "measured on"], rows)
+
+
+def machine(record: dict) -> str:
+    """The CPU of a measurement, briefly: its name and what it multiplies bf16 with."""
+    env = record["environment"]
+    name = env["cpu"].replace("(R)", "").replace("(TM)", "").replace(" Processor", "").split(" @")[0]
+    simd = (
+        "AVX-512"
+        if env["cpu_flags"].get("avx512f")
+        else "AVX2"
+        if env["cpu_flags"].get("avx2")
+        else "no AVX2"
+    )
+    return f"{' '.join(name.split())} ({simd}; bf16: {native_bf16(env)})"
 
 
 def cuda_targets(summary: dict) -> list[list[str]]:
