@@ -90,10 +90,20 @@ def test_cpu_bf16_hardware_unknown_without_flags(tmp_path):
     assert devices.cpu_bf16_hardware(str(tmp_path / "arm")) is None
 
 
+@pytest.fixture
+def cpu_with(monkeypatch):
+    """Pretend this CPU multiplies bf16 with `hardware` (see `cpu_bf16_hardware`), no warning given yet."""
+
+    def pretend(hardware: str | None) -> None:
+        monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: hardware)
+        monkeypatch.setattr(devices, "_warned", [])
+
+    return pretend
+
+
 @pytest.mark.parametrize("hardware", ["none", "avx512_bf16"])
-def test_bf16_on_a_cpu_without_amx_warns_once(hardware, monkeypatch, caplog):
-    monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: hardware)
-    monkeypatch.setattr(devices, "_warned", [])
+def test_bf16_on_a_cpu_without_amx_warns_once(hardware, cpu_with, caplog):
+    cpu_with(hardware)
     with caplog.at_level("WARNING", logger="albert.devices"):
         devices.warn_if_bf16_is_slow(torch.float32, "cpu")
         assert not caplog.records
@@ -106,25 +116,23 @@ def test_bf16_on_a_cpu_without_amx_warns_once(hardware, monkeypatch, caplog):
 
 
 @pytest.mark.parametrize("hardware", ["amx", None])
-def test_no_bf16_warning_with_amx_or_unknown_cpu(hardware, monkeypatch, caplog):
-    monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: hardware)
-    monkeypatch.setattr(devices, "_warned", [])
+def test_no_bf16_warning_with_amx_or_unknown_cpu(hardware, cpu_with, caplog):
+    cpu_with(hardware)
     with caplog.at_level("WARNING", logger="albert.devices"):
         devices.warn_if_bf16_is_slow(torch.bfloat16, "cpu")
     assert not caplog.records
 
 
-def test_loading_and_preparing_in_bf16_warn_on_such_a_cpu(tmp_path, monkeypatch, caplog):
+def test_loading_and_preparing_in_bf16_warn_on_such_a_cpu(tmp_path, cpu_with, caplog):
     from albert import AlbertConfig, AlbertModel
     from albert.runtime import prepare_for_inference
 
     AlbertModel(AlbertConfig(**tiny_kwargs())).save_pretrained(tmp_path)
-    monkeypatch.setattr(devices, "cpu_bf16_hardware", lambda: "avx512_bf16")
     for load in (
         lambda: AlbertModel.from_pretrained(tmp_path, dtype="bfloat16"),
         lambda: prepare_for_inference(AlbertModel.from_pretrained(tmp_path), precision="bf16"),
     ):
-        monkeypatch.setattr(devices, "_warned", [])
+        cpu_with("avx512_bf16")
         caplog.clear()
         with caplog.at_level("WARNING", logger="albert.devices"):
             assert load().dtype == torch.bfloat16

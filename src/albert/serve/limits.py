@@ -128,13 +128,7 @@ def _read_words(
         raise RequestError(
             422, f"{where}[{bad}] must be a word (a string) with is_split_into_words, got {_kind(value[bad])}"
         )
-    chars = _chars(value)
-    if chars > limits.max_input_chars:
-        raise RequestError(
-            413,
-            f"{where} has {chars} characters; this server takes at most {limits.max_input_chars} per input",
-        )
-    return value
+    return _within_chars(value, where, limits)
 
 
 def _read_item(
@@ -148,6 +142,11 @@ def _read_item(
             raise RequestError(422, f"{where}: {e}") from None
     elif not isinstance(value, dict):
         raise RequestError(422, f"{where} must be a string or a JSON object, got {_kind(value)}")
+    return _within_chars(value, where, limits)
+
+
+def _within_chars(value: Any, where: str, limits: Limits) -> Any:
+    """`value`, or 413 when its strings hold more than `limits.max_input_chars` characters."""
     chars = _chars(value)
     if chars > limits.max_input_chars:
         raise RequestError(
