@@ -5,9 +5,9 @@ on every call. oneDNN can reorder a weight once into the blocked layout its kern
 same kernel torch.compile's CPU backend uses when it freezes weights). The reordered copy is cached per
 layer, outside the module (its state dict and copies are unchanged), and rebuilt when the weight
 is replaced or changed in place. It pays on short inputs, where MKL's kernel is least efficient:
-albert-base on one core of an AMD EPYC (Zen 3), `ours-packed` against `ours` in `results/bench/short.json`
-(one 25-token sentence, 16 short ones) and `inference.json` (8x128); at 32 x 16..256 (`varlen.json`)
-the two are level. Rendered in docs/performance.md.
+albert-base on one core, `ours-packed` against `ours` in `results/bench/short.json` (one 25-token
+sentence: faster on an AMD EPYC and on an Intel Xeon; 16 short ones: faster on the EPYC, level on the
+Xeon); at 8x128 and 32 x 16..256 the two are level. Rendered in docs/performance.md.
 
 It is used only where it computes the same function and no autograd is needed: x86-64, CPU tensors, fp32
 input and weight, no gradient wanted (inference mode, `torch.no_grad()`, or frozen weights and input), no
