@@ -88,18 +88,12 @@ _POST_OPS: dict[Callable[[torch.Tensor], torch.Tensor], tuple[str, list, str]] =
 
 def applies(layer: nn.Module, x: torch.Tensor) -> bool:
     """Whether `linear` would take the packed kernel for this layer and input."""
-    # the weight's version counter, which keeps the cache honest, is not tracked for inference tensors
-    return _onednn_can_run(layer, x) and not layer.weight.is_inference()
-
-
-def _onednn_can_run(layer: nn.Module, x: torch.Tensor) -> bool:
-    """Whether oneDNN's kernel computes this layer's function here: fp32 on the CPU, no autograd, no
-    autocast, not while tracing, exporting or compiling (those must see `nn.Linear`)."""
     if not AVAILABLE or type(layer) is not nn.Linear:  # e.g. a quantised layer: its own kernel
         return False
     w = layer.weight
     return (
-        x.device.type == "cpu"
+        not w.is_inference()  # its version counter, which keeps the cache honest, is not tracked
+        and x.device.type == "cpu"
         and w.device.type == "cpu"
         and x.dtype == torch.float32
         and w.dtype == torch.float32
