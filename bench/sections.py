@@ -4,6 +4,7 @@ torch.compile. Each takes (checkpoint dir, work dir, config, repeats) and return
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 import warnings
 from collections.abc import Callable
@@ -219,10 +220,8 @@ def fill_mask_agreement(
     fp32 = albert.pipeline("fill-mask", batch_size=32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        copy = albert.pipeline(
-            "fill-mask", batch_size=32
-        ).model  # its own weights: `convert` may work in place
-        other = albert.pipeline("fill-mask", model=convert(copy), tokenizer=fp32.tokenizer, batch_size=32)
+        model = copy.deepcopy(fp32.model)  # its own weights: `convert` may work in place
+        other = albert.pipeline("fill-mask", model=convert(model), tokenizer=fp32.tokenizer, batch_size=32)
     with torch.inference_mode():
         a = fp32(texts, top_k=5)
         with context():
