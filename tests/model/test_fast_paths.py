@@ -90,6 +90,52 @@ def test_equal_length_rows_match_reference() -> None:
     torch.testing.assert_close(b.pooler_output, a.pooler_output, atol=ATOL, rtol=0)
 
 
+def test_slices_are_whole_sequences_within_the_row_limit() -> None:
+    lengths = torch.tensor([3, 2, 0, 3, 2, 5, 3])
+    mask = (torch.arange(6)[None, :] < lengths[:, None]).long()
+    packing = Packing.from_mask(mask)  # sorted: 0, 2, 2, 3, 3, 3, 5
+    pieces = packing.slices(6)
+    assert [p.runs for p in pieces] == [
+        ((0, 1, 0), (0, 2, 2)),  # 4 rows; a 3-row sequence would make 7
+        ((0, 2, 3),),
+        ((0, 1, 3),),  # 3 + 5 > 6
+        ((0, 1, 5),),
+    ]
+    assert torch.equal(torch.cat([p.indices for p in pieces]), packing.indices)
+    assert [p.runs for p in packing.slices(2)][-1] == ((0, 1, 5),)  # longer than the limit: alone
+    assert [p.runs for p in packing.slices(10**9)] == [packing.runs]
+    x = torch.randn(packing.nnz, 3)
+    row, back = 0, torch.zeros(7, 6, 3)
+    for p in pieces:  # pad_input places a piece's rows in the full batch
+        back += pad_input(x[row : row + p.nnz], p)
+        row += p.nnz
+    assert torch.equal(back, pad_input(x, packing))
+
+
+def test_inference_in_slices_is_the_same_computation(monkeypatch) -> None:
+    """Slicing (a long batch without autograd: `unpad.slice_rows`) changes nothing: the whole batch's
+    result, hidden states included; while autograd records, the batch runs whole."""
+    from albert.model import unpad
+
+    _, fast = pair(num_hidden_layers=3)
+    inputs = padded_inputs()
+    with torch.no_grad():
+        whole = fast(**inputs, output_hidden_states=True)
+    calls = []
+    fast.encoder.register_forward_hook(lambda m, args, out: calls.append(args[0].shape[0]))
+    widest = 3 * 16  # tiny_kwargs: 3H = 48 > the FFN's 20; fp32: 4 bytes
+    monkeypatch.setattr(unpad, "SLICE_BYTES", 17 * widest * 4)  # at most 17 rows
+    with torch.no_grad():
+        sliced = fast(**inputs, output_hidden_states=True)
+    assert calls == [12, 17]  # 5 + 7, then 8 + 9 rows
+    torch.testing.assert_close(sliced.last_hidden_state, whole.last_hidden_state, atol=1e-6, rtol=0)
+    for a, b in zip(sliced.hidden_states, whole.hidden_states):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    calls.clear()
+    fast(**inputs).last_hidden_state.sum().backward()
+    assert calls == [int(inputs["attention_mask"].sum())]
+
+
 def test_can_unpad() -> None:
     assert not can_unpad(torch.ones(2, 4))  # nothing to remove
     assert can_unpad(torch.tensor([[1, 1, 0], [1, 1, 1]]))
