@@ -192,6 +192,21 @@ def test_unpacked_activation_runs_in_place_on_the_fresh_product(name, monkeypatc
     assert used == [out.data_ptr()]  # no second buffer
 
 
+@pytest.mark.parametrize("packed", [False, True])
+def test_forward_hooks_run_and_see_the_layers_own_output(packed: bool) -> None:
+    """A hook on the layer runs (no packed kernel bypassing it) and what it keeps is the layer's output,
+    not changed afterwards by an in-place activation."""
+    lin, x, kept = layer(24, 40), torch.randn(30, 24), []
+    handle = lin.register_forward_hook(lambda m, args, out: kept.append(out))
+    with torch.inference_mode():
+        assert not onednn.applies(lin, x)
+        out = onednn.linear_activation(lin, x, activations.gelu_tanh, packed=packed)
+        torch.testing.assert_close(kept[0], lin(x))  # before the GELU
+        torch.testing.assert_close(out, activations.gelu_tanh(kept[0]))
+        handle.remove()
+        assert onednn.applies(lin, x) == onednn.AVAILABLE
+
+
 def test_activation_out_of_place_where_autograd_needs_it() -> None:
     lin, x = layer(24, 40), torch.randn(10, 24, requires_grad=True)
     out = onednn.linear_activation(lin, x, activations.gelu_tanh, packed=False)

@@ -11,7 +11,8 @@ Xeon); at 8x128 and 32 x 16..256 the two are level. Rendered in docs/performance
 
 It is used only where it computes the same function and no autograd is needed: x86-64, CPU tensors, fp32
 input and weight, no gradient wanted (inference mode, `torch.no_grad()`, or frozen weights and input), no
-autocast, not while tracing, exporting or compiling (those see `nn.Linear`). Anything else takes the
+autocast, not while tracing, exporting or compiling (those see `nn.Linear`), not on a layer with forward
+hooks (they run, through `nn.Linear`, and keep what it returned). Anything else takes the
 layer's own path, so training is unaffected and an int8-quantised layer keeps its own kernel. The two
 kernels sum in different orders: ~1e-6 apart in fp32. Off by default in the model API, on in the
 pipelines: `fast.py` says why.
@@ -72,7 +73,13 @@ def linear_activation(
         return torch.ops.mkldnn._linear_pointwise(x, packed_weight(layer), layer.bias, *post_op)
     out = linear(layer, x, packed)
     in_place = IN_PLACE.get(activation)
-    if in_place is None or out.requires_grad or torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+    if (
+        in_place is None
+        or out.requires_grad
+        or has_hooks(layer)  # a forward hook may have kept `out`: it must not change under it
+        or torch.jit.is_tracing()
+        or torch.onnx.is_in_onnx_export()
+    ):
         return activation(out)
     return in_place(out)
 
@@ -88,7 +95,7 @@ _POST_OPS: dict[Callable[[torch.Tensor], torch.Tensor], tuple[str, list, str]] =
 
 def applies(layer: nn.Module, x: torch.Tensor) -> bool:
     """Whether `linear` would take the packed kernel for this layer and input."""
-    if not AVAILABLE or type(layer) is not nn.Linear:  # e.g. a quantised layer: its own kernel
+    if not AVAILABLE or type(layer) is not nn.Linear or has_hooks(layer):  # quantised: its own kernel
         return False
     w = layer.weight
     return (
@@ -103,6 +110,17 @@ def applies(layer: nn.Module, x: torch.Tensor) -> bool:
         and not torch.jit.is_scripting()
         and not torch.onnx.is_in_onnx_export()
         and not torch.compiler.is_compiling()
+    )
+
+
+def has_hooks(layer: nn.Module) -> bool:
+    """Whether calling `layer` runs forward hooks (its own or global ones), which the packed kernel would
+    skip and which may keep the layer's output."""
+    return bool(
+        layer._forward_hooks
+        or layer._forward_pre_hooks
+        or nn.modules.module._global_forward_hooks
+        or nn.modules.module._global_forward_pre_hooks
     )
 
 
