@@ -277,6 +277,68 @@ def test_masked_lm_logits_only_at_requested_positions() -> None:
     torch.testing.assert_close(dense[keep], full[keep], atol=ATOL, rtol=0)
 
 
+def last_run_rows(model: torch.nn.Module) -> list[int]:
+    """Rows the shared layer's feed-forward sees, call by call (a list filled as the model runs)."""
+    seen: list[int] = []
+    ffn = model.backbone_model.encoder.groups[0].layers[0].feed_forward
+    ffn.register_forward_hook(
+        lambda m, args, out: seen.append(args[0].reshape(-1, args[0].shape[-1]).shape[0])
+    )
+    return seen
+
+
+@pytest.mark.parametrize("padding", ["packed", "padded", "position-at-padding"])
+def test_last_layer_runs_only_at_mlm_positions(padding: str) -> None:
+    ref, fast = pair("AlbertForMaskedLM")
+    inputs = padded_inputs()
+    if padding == "padded":  # no padding: the padded path, narrowed the same way
+        inputs["attention_mask"] = torch.ones_like(inputs["attention_mask"])
+    positions = torch.zeros_like(inputs["attention_mask"], dtype=torch.bool)
+    positions[:, 4] = True  # a real token in every row
+    positions[3, [0, 7]] = True
+    if padding == "position-at-padding":
+        positions[0, -1] = True  # the whole last layer runs; the logits there are the head on zeros
+    seen = last_run_rows(fast)
+    with torch.no_grad():
+        got = fast(**inputs, mlm_positions=positions).logits  # (M, V)
+        full = fast(**inputs).logits  # (B, T, V)
+        want = ref(**inputs).logits
+    keep = inputs["attention_mask"].bool()
+    torch.testing.assert_close(got, full[positions], atol=1e-6, rtol=0)
+    torch.testing.assert_close(got[keep[positions]], want[positions & keep], atol=ATOL, rtol=0)
+    first = 4 * 9 if padding == "padded" else int(keep.sum())  # the first layer run: every token
+    last = first if padding == "position-at-padding" else 6  # the last: the 6 positions
+    assert seen == [first, last, first, first]  # tiny: 2 layer runs; then the two full forwards
+
+
+def test_output_positions_across_slices(monkeypatch) -> None:
+    """Narrowed and sliced at once (`unpad.encode_packed`): the rows come back in row-major order."""
+    from albert.model import unpad
+
+    _, fast = pair(num_hidden_layers=3)
+    inputs = padded_inputs()
+    positions = inputs["attention_mask"].bool() & (
+        torch.rand(4, 9, generator=torch.Generator().manual_seed(0)) < 0.5
+    )
+    monkeypatch.setattr(unpad, "SLICE_BYTES", 17 * 3 * 16 * 4)  # slices of 12 and 17 rows
+    with torch.no_grad():
+        whole = fast(**inputs).last_hidden_state
+        got = fast(**inputs, output_positions=positions)
+    assert got.pooler_output is None and got.last_hidden_state.shape == (int(positions.sum()), 16)
+    torch.testing.assert_close(got.last_hidden_state, whole[positions], atol=1e-6, rtol=0)
+
+
+def test_output_positions_errors() -> None:
+    _, fast = pair()
+    inputs = padded_inputs()
+    with pytest.raises(ValueError, match="bool tensor of the input's shape"):
+        fast(**inputs, output_positions=torch.ones(4, 9, dtype=torch.long))
+    with pytest.raises(ValueError, match="bool tensor of the input's shape"):
+        fast(**inputs, output_positions=torch.ones(4, 8, dtype=torch.bool))
+    with pytest.raises(ValueError, match="cannot return hidden_states or attentions"):
+        fast(**inputs, output_positions=torch.ones(4, 9, dtype=torch.bool), output_hidden_states=True)
+
+
 def test_masked_lm_loss_with_sparse_logits() -> None:
     ref, fast = pair("AlbertForMaskedLM")
     inputs = padded_inputs()

@@ -132,6 +132,32 @@ def test_gradients_match_after_one_backward(name, structure, tmp_path):
         torch.testing.assert_close(grad, ref_grads[key], atol=ATOL, rtol=1e-4, msg=key)
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["defaults", "reference-path"])
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_mlm_positions_match_reference_logits_loss_and_gradients(structure, fast, tmp_path):
+    """`mlm_positions` (the last layer and the head only there) against the reference's full logits at
+    those positions, and the same MLM loss and gradients."""
+    ref_model = hf_model("AlbertForMaskedLM", "eager", **structure)
+    ref_model.save_pretrained(tmp_path)
+    ours = albert.AlbertForMaskedLM.from_pretrained(tmp_path, attn_implementation="eager")
+    if not fast:
+        ours.disable_fast_paths()
+    inputs = make_inputs("AlbertForMaskedLM")
+    labels = make_labels("AlbertForMaskedLM", inputs, 2)["labels"]
+    positions = labels != -100
+    ref = ref_model(**inputs, labels=labels)
+    out = ours(**inputs, labels=labels, mlm_positions=positions)
+    torch.testing.assert_close(out.logits, ref.logits[positions], atol=ATOL, rtol=ATOL)
+    torch.testing.assert_close(out.loss, ref.loss, atol=ATOL, rtol=ATOL)
+    ref.loss.backward()
+    out.loss.backward()
+    from albert.checkpoint.hf import to_hf_state_dict
+
+    ours_grads = to_hf_state_dict({k: p.grad for k, p in ours.named_parameters()}, tie_word_embeddings=True)
+    for key, grad in ours_grads.items():
+        torch.testing.assert_close(grad, dict(ref_model.named_parameters())[key].grad, atol=ATOL, rtol=1e-4)
+
+
 @pytest.mark.parametrize("name", CLASSES)
 def test_our_checkpoint_loads_in_transformers(name, tmp_path):
     """Reverse direction: ours saved -> transformers loads -> same outputs and the same key set."""

@@ -29,16 +29,14 @@ from albert.model.attention import (
 )
 from albert.model.base import AlbertPreTrainedModel
 from albert.model.fast import FastPaths, activation_for
-from albert.model.inputs import check_inputs, expand_head_mask
+from albert.model.inputs import check_inputs, check_output_positions, expand_head_mask
 from albert.model.onednn import linear, linear_activation
 from albert.model.outputs import BaseModelOutputWithPooling
 from albert.model.unpad import (
     Packing,
     can_unpad,
+    encode_unpadded,
     graph_is_recorded,
-    pad_input,
-    slice_rows,
-    unpad_input,
     unpad_pays,
     varlen_attention,
 )
@@ -109,7 +107,10 @@ class SelfAttention(nn.Module):
         use_sdpa: bool,
         output_attentions: bool,
         packing: Packing | None = None,
+        rows: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B, T, H) or packed (nnz, H) -> the same shape, or (M, H) at the flat token indices `rows`
+        (every token still serves as key and value; only the output is narrowed)."""
         if head_mask is not None and self.num_heads < self.all_heads:  # rows are numbered by original head
             head_mask = head_mask[:, self.kept_heads]  # (1, N', 1, 1)
         if packing is not None:
@@ -117,6 +118,7 @@ class SelfAttention(nn.Module):
             qkv = qkv.view(x.shape[0], 3, self.num_heads, self.head_size)  # (nnz, 3, N, D)
             p = self.attention_dropout_p
             context = varlen_attention(qkv, packing, head_mask=head_mask, dropout_p=p, training=self.training)
+            context = context if rows is None else context[rows]  # (nnz or M, H)
             return self.output_dropout(linear(self.output, context, self.packed_linear)), None
         b, t, _ = x.shape
         qkv = linear(self.qkv, x, self.packed_linear)  # (B, T, 3H)
@@ -155,6 +157,8 @@ class SelfAttention(nn.Module):
                 extra_scores=extra,
             )
         context = context.transpose(1, 2).reshape(b, t, self.num_heads * self.head_size)  # (B, T, H)
+        if rows is not None:
+            context = context.reshape(b * t, -1)[rows]  # (M, H)
         return self.output_dropout(linear(self.output, context, self.packed_linear)), probs
 
 
@@ -200,7 +204,9 @@ class EncoderLayer(nn.Module):
         use_sdpa: bool,
         output_attentions: bool,
         packing: Packing | None = None,
+        rows: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B, T, H) or packed (nnz, H) -> the same shape, or (M, H) at the flat token indices `rows`."""
         attended, probs = self.attention(
             x,
             additive_mask,
@@ -208,7 +214,10 @@ class EncoderLayer(nn.Module):
             use_sdpa=use_sdpa,
             output_attentions=output_attentions,
             packing=packing,
+            rows=rows,
         )
+        if rows is not None:
+            x = x.reshape(-1, x.shape[-1])[rows]  # (M, H): the residual where the output is wanted
         a = self.attention_norm(x + attended)
         return self.output_norm(self.feed_forward(a) + a), probs
 
@@ -243,19 +252,26 @@ class Encoder(nn.Module):
         output_hidden_states: bool,
         output_attentions: bool,
         packing: Packing | None = None,
+        rows: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
         """x: (B, T, E) -> (B, T, H), plus hidden states after the projection and each application.
-        With `packing`, x is (nnz, E) and so are the results (nnz, H)."""
+        With `packing`, x is (nnz, E) and so are the results (nnz, H). With `rows` (M,) flat token
+        indices, the last layer run computes only those rows: the result is (M, H) (no hidden states)."""
         h = linear(self.embedding_projection, x, self.packed_linear)  # (B, T, H)
         recompute = self.checkpointing and self.training and torch.is_grad_enabled()
         hidden_states = [h] if output_hidden_states else None
         attentions = [] if output_attentions else None
-        inner = self.config.inner_group_num
+        inner, last = (
+            self.config.inner_group_num,
+            self.config.num_hidden_layers * self.config.inner_group_num - 1,
+        )
         for layer_index in range(self.config.num_hidden_layers):
             group = self.groups[self.config.group_index(layer_index)]
             for j, layer in enumerate(group.layers):
-                mask_j = None if head_mask is None else head_mask[layer_index * inner + j]
+                run = layer_index * inner + j
+                mask_j = None if head_mask is None else head_mask[run]
                 kwargs = dict(use_sdpa=use_sdpa, output_attentions=output_attentions, packing=packing)
+                kwargs["rows"] = rows if run == last else None
                 if recompute:  # keep only h; recompute the layer's activations in backward
                     h, probs = checkpoint(layer, h, additive_mask, mask_j, use_reentrant=False, **kwargs)
                 else:
@@ -302,6 +318,8 @@ class AlbertModel(AlbertPreTrainedModel):
         inputs_embeds: torch.Tensor | None = None,
         output_attentions: bool = False,
         output_hidden_states: bool = False,
+        *,
+        output_positions: torch.Tensor | None = None,
     ) -> BaseModelOutputWithPooling:
         """Encode a batch.
 
@@ -317,27 +335,32 @@ class AlbertModel(AlbertPreTrainedModel):
             output_attentions: also return the attention probabilities of each of the L x I layer runs.
             output_hidden_states: also return the L + 1 hidden states (after the E->H projection and
                 after each layer application).
+            output_positions: (B, T) bool. The last layer application computes its output only at
+                these M positions (every token still serves as key and value there), and
+                `last_hidden_state` is (M, H): those rows in row-major order, as
+                `full[output_positions]`; `pooler_output` is None. For heads that read a few positions
+                (fill-mask): that layer's output projection and feed-forward run on M rows, not B x T.
         """
         input_ids, attention_mask, token_type_ids, position_ids = self.check_inputs(
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
+        )
+        check_output_positions(
+            output_positions, attention_mask.shape, output_hidden_states, output_attentions
         )
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
         head_mask = self.expand_head_mask(head_mask, x.dtype)
         use_sdpa = self.attn_implementation == "sdpa"
         if self.use_unpadding(attention_mask, output_attentions):
-            packing = Packing.from_mask(attention_mask)
-            h, hidden_states = self.encode_packed(
-                unpad_input(x, packing), packing, head_mask, use_sdpa, output_hidden_states
+            h, hidden_states = encode_unpadded(
+                self.encoder, x, attention_mask, head_mask, use_sdpa, output_hidden_states, output_positions
             )
-            h = pad_input(h, packing)  # (B, T, H), zeros at padding
             attentions = None
-            if hidden_states is not None:
-                hidden_states = tuple(pad_input(s, packing) for s in hidden_states)
         else:
             additive_mask = None
             # An all-ones mask changes nothing; dropping it lets SDPA use its fastest kernel (as the reference).
             if not (use_sdpa and not graph_is_recorded() and bool(attention_mask.all())):
                 additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
+            rows = None if output_positions is None else output_positions.flatten().nonzero().squeeze(1)
             h, hidden_states, attentions = self.encoder(
                 x,
                 additive_mask,
@@ -345,45 +368,12 @@ class AlbertModel(AlbertPreTrainedModel):
                 use_sdpa=use_sdpa,
                 output_hidden_states=output_hidden_states,
                 output_attentions=output_attentions,
-            )
-        pooled = self.pooler(h) if self.pooler is not None else None
+                rows=rows,
+            )  # (B, T, H), or (M, H) at `rows`
+        pooled = self.pooler(h) if self.pooler is not None and output_positions is None else None
         return BaseModelOutputWithPooling(
             last_hidden_state=h, pooler_output=pooled, hidden_states=hidden_states, attentions=attentions
         )
-
-    def encode_packed(
-        self,
-        x: torch.Tensor,
-        packing: Packing,
-        head_mask: torch.Tensor | None,
-        use_sdpa: bool,
-        output_hidden_states: bool,
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
-        """The encoder on packed real tokens x (nnz, E) -> (nnz, H) and the hidden states, in slices of
-        whole sequences where no autograd records (smaller buffers, fewer page faults: `unpad.py`)."""
-        autograd = torch.is_grad_enabled() and (
-            x.requires_grad or any(p.requires_grad for p in self.encoder.parameters())
-        )
-        widest = max(self.config.intermediate_size, 3 * self.config.hidden_size)
-        outputs, row = [], 0
-        for piece in packing.slices(slice_rows(widest, x.dtype, autograd)):
-            h, hidden_states, _ = self.encoder(
-                x[row : row + piece.nnz],  # (rows, E)
-                None,
-                head_mask,
-                use_sdpa=use_sdpa,
-                output_hidden_states=output_hidden_states,
-                output_attentions=False,
-                packing=piece,
-            )
-            outputs.append((h, hidden_states))
-            row += piece.nnz
-        if len(outputs) == 1:
-            return outputs[0]
-        h = torch.cat([h for h, _ in outputs])  # (nnz, H)
-        if not output_hidden_states:
-            return h, None
-        return h, tuple(torch.cat(states) for states in zip(*(s for _, s in outputs)))
 
     def use_unpadding(self, attention_mask: torch.Tensor, output_attentions: bool) -> bool:
         """Whether this forward runs on packed real tokens (the `unpad` fast path; see `fast.py`)."""

@@ -65,6 +65,27 @@ def check_inputs(
     return input_ids, attention_mask, token_type_ids, position_ids
 
 
+def check_output_positions(
+    positions: torch.Tensor | None,
+    shape: tuple[int, int],
+    output_hidden_states: bool,
+    output_attentions: bool,
+) -> None:
+    """`output_positions` must be a (B, T) bool mask, and rules out the outputs that need every position."""
+    if positions is None:
+        return
+    if positions.dtype != torch.bool or tuple(positions.shape) != tuple(shape):
+        raise ValueError(
+            f"output_positions must be a bool tensor of the input's shape {tuple(shape)}, got "
+            f"{positions.dtype} {tuple(positions.shape)} (e.g. input_ids == tokenizer.mask_token_id)"
+        )
+    if output_hidden_states or output_attentions:
+        raise ValueError(
+            "output_positions computes the last layer at those positions only, so it cannot return "
+            "hidden_states or attentions of every position; drop one of them"
+        )
+
+
 def expand_head_mask(
     config: AlbertConfig, head_mask: torch.Tensor | None, dtype: torch.dtype
 ) -> torch.Tensor | None:

@@ -64,17 +64,30 @@ class _MaskedLMMixin:
         """transformers' name for the MLM head (`mlm_head`)."""
         return self.mlm_head
 
-    def mlm_logits(
-        self, h: torch.Tensor, labels: torch.Tensor | None, positions: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The MLM head on h (B, T, H): (B, T, V) logits and the labels as given, or, when `positions`
-        (B, T) bool is given (or the `sparse_mlm` fast path derives it from labels != -100), (M, V)
-        logits at those M positions (row-major order) and the (M,) labels there."""
+    def prediction_positions(
+        self, labels: torch.Tensor | None, positions: torch.Tensor | None
+    ) -> torch.Tensor | None:
+        """Where the MLM logits are wanted: `positions` (B, T) bool as given, else labels != -100 under
+        the `sparse_mlm` fast path, else None (everywhere)."""
         if positions is None and labels is not None and self.fast_paths.sparse_mlm:
-            positions = labels != -100
+            return labels != -100
+        return positions
+
+    def mlm_logits(
+        self,
+        h: torch.Tensor,
+        labels: torch.Tensor | None,
+        positions: torch.Tensor | None,
+        narrowed: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The MLM head on h (B, T, H): (B, T, V) logits and the labels as given, or, at `positions`
+        (`prediction_positions`), (M, V) logits at those M positions (row-major order) and the (M,)
+        labels there. `narrowed`: h is already (M, H), the backbone's rows at `positions`."""
+        positions = self.prediction_positions(labels, positions)
         if positions is None:
             return self.mlm_head(h), labels
-        return self.mlm_head(h[positions]), None if labels is None else labels[positions]
+        rows = h if narrowed else h[positions]  # (M, H)
+        return self.mlm_head(rows), None if labels is None else labels[positions]
 
     def resize_output_bias(self, new_num_tokens: int) -> None:
         head: MaskedLMHead = self.mlm_head
@@ -167,13 +180,17 @@ class AlbertForMaskedLM(_MaskedLMMixin, _TaskModel):
         """labels (B, T): token ids at predicted positions, -100 elsewhere.
 
         mlm_positions (B, T) bool: compute the logits only there (e.g. `input_ids == mask_token_id` for
-        fill-mask); `logits` is then (M, V) in row-major order. See `mlm_logits`.
+        fill-mask); `logits` is then (M, V) in row-major order. See `mlm_logits`. Unless hidden states
+        or attentions are asked for, the last layer then runs only at those positions too
+        (`AlbertModel.forward`'s `output_positions`).
         """
+        positions = self.prediction_positions(labels, mlm_positions)
+        narrow = positions is not None and not (output_hidden_states or output_attentions)
         out = self.backbone(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions, output_hidden_states,
+            output_attentions, output_hidden_states, output_positions=positions if narrow else None,
         )  # fmt: skip
-        logits, mlm_labels = self.mlm_logits(out.last_hidden_state, labels, mlm_positions)
+        logits, mlm_labels = self.mlm_logits(out.last_hidden_state, labels, positions, narrowed=narrow)
         loss = masked_lm_loss(logits, mlm_labels) if labels is not None else None
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ class Packing:
     def nnz(self) -> int:
         start, count, length = self.runs[-1]
         return start + count * length
+
+    def rows_at(self, positions: torch.Tensor) -> torch.Tensor:
+        """positions (B, T) bool, at real tokens only -> (M,) their packed rows, in row-major order."""
+        row_of = torch.full((self.batch * self.seq_len,), -1, dtype=torch.long, device=self.indices.device)
+        row_of[self.indices] = torch.arange(len(self.indices), device=self.indices.device)
+        return row_of[positions.flatten().nonzero().squeeze(1)]
 
     def slices(self, max_rows: int) -> list[Packing]:
         """This packing cut into consecutive pieces of whole sequences, each at most `max_rows` rows (a
@@ -185,3 +192,72 @@ def varlen_attention(
     if not contexts:
         return qkv.new_zeros(nnz, n * d)
     return torch.cat(contexts) if len(contexts) > 1 else contexts[0]
+
+
+def encode_unpadded(
+    encoder: nn.Module,
+    x: torch.Tensor,
+    attention_mask: torch.Tensor,
+    head_mask: torch.Tensor | None,
+    use_sdpa: bool,
+    output_hidden_states: bool,
+    output_positions: torch.Tensor | None,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
+    """`encoder` (backbone.Encoder) on the real tokens of x (B, T, E) -> (B, T, H) with zeros at padding,
+    or (M, H) at the (B, T) bool `output_positions`, and the hidden states (B, T, H) each."""
+    packing = Packing.from_mask(attention_mask)
+    x = unpad_input(x, packing)  # (nnz, E)
+    if output_positions is not None and not bool((output_positions & (attention_mask == 0)).any()):
+        rows = packing.rows_at(output_positions)  # (M,)
+        return encode_packed(encoder, x, packing, head_mask, use_sdpa, False, rows)
+    h, hidden_states = encode_packed(encoder, x, packing, head_mask, use_sdpa, output_hidden_states)
+    h = pad_input(h, packing)  # (B, T, H), zeros at padding
+    if output_positions is not None:  # some at padding: the whole last layer ran; its rows, zeros there
+        return h[output_positions], None
+    if hidden_states is not None:
+        hidden_states = tuple(pad_input(s, packing) for s in hidden_states)
+    return h, hidden_states
+
+
+def encode_packed(
+    encoder: nn.Module,
+    x: torch.Tensor,
+    packing: Packing,
+    head_mask: torch.Tensor | None,
+    use_sdpa: bool,
+    output_hidden_states: bool,
+    rows: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
+    """`encoder` on packed real tokens x (nnz, E) -> (nnz, H), or (M, H) at the packed `rows`, and the
+    hidden states (nnz, H) each; in slices of whole sequences where no autograd records (`slice_rows`)."""
+    config = encoder.config
+    autograd = torch.is_grad_enabled() and (
+        x.requires_grad or any(p.requires_grad for p in encoder.parameters())
+    )
+    widest = max(config.intermediate_size, 3 * config.hidden_size)
+    outputs, picked, start = [], [], 0
+    for piece in packing.slices(slice_rows(widest, x.dtype, autograd)):
+        end, mine = start + piece.nnz, None
+        if rows is not None:
+            mine = ((rows >= start) & (rows < end)).nonzero().squeeze(1)  # which of `rows` are in the slice
+            picked.append(mine)
+        h, hidden_states, _ = encoder(
+            x[start:end],  # (slice rows, E)
+            None,
+            head_mask,
+            use_sdpa=use_sdpa,
+            output_hidden_states=output_hidden_states,
+            output_attentions=False,
+            packing=piece,
+            rows=None if mine is None else rows[mine] - start,
+        )
+        outputs.append((h, hidden_states))
+        start = end
+    if len(outputs) == 1:
+        return outputs[0]
+    h = torch.cat([h for h, _ in outputs])  # (nnz, H), or (M, H) in slice order
+    if rows is not None:
+        h = h[torch.argsort(torch.cat(picked))]  # (M, H) in the order of `rows`
+    if not output_hidden_states:
+        return h, None
+    return h, tuple(torch.cat(states) for states in zip(*(s for _, s in outputs)))

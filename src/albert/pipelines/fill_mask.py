@@ -97,10 +97,9 @@ class FillMaskPipeline(Pipeline):
 
     @torch.inference_mode()
     def forward(self, batch: dict[str, torch.Tensor], rows: list[Row]) -> list[dict[str, torch.Tensor]]:
-        # Run the MLM head only at the mask positions: (masks, V) instead of (B, T, V) logits.
+        # The last layer and the MLM head only at the mask positions: (masks, V) logits, not (B, T, V).
         batch = {k: v.to(self.device) for k, v in batch.items()}
-        hidden = self.model.encode(**batch).last_hidden_state  # (B, T, H)
-        logits = self.model.mlm_head(hidden[batch["input_ids"] == self.tokenizer.mask_token_id])
+        logits = self.model(**batch, mlm_positions=batch["input_ids"] == self.tokenizer.mask_token_id).logits
         per_row = logits.float().cpu().split([len(r.extras["mask_positions"]) for r in rows])
         return [{"logits": x} for x in per_row]
 
