@@ -261,10 +261,8 @@ class Encoder(nn.Module):
         recompute = self.checkpointing and self.training and torch.is_grad_enabled()
         hidden_states = [h] if output_hidden_states else None
         attentions = [] if output_attentions else None
-        inner, last = (
-            self.config.inner_group_num,
-            self.config.num_hidden_layers * self.config.inner_group_num - 1,
-        )
+        inner = self.config.inner_group_num
+        last = self.config.num_hidden_layers * inner - 1  # the layer run that `rows` narrows
         for layer_index in range(self.config.num_hidden_layers):
             group = self.groups[self.config.group_index(layer_index)]
             for j, layer in enumerate(group.layers):

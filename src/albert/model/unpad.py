@@ -115,7 +115,7 @@ def unpad_pays(device: torch.device) -> bool:
     """Whether padding removal is the faster path on `device`: on CPUs, not on GPUs.
 
     On a CPU the matrix products it saves dominate and one attention call per distinct length costs
-    little (32 sentences of 16..256 tokens: 2.11x transformers' padded batch, results/bench/varlen.json).
+    little (32 sentences of 16..256 tokens: 2.47x transformers' padded batch, results/bench/varlen.json).
     On a GPU every one of those calls is a kernel launch over a few sequences, where the padded batch is
     one masked fused kernel per layer: on an H200, 32 sentences of 16..512 tokens ran at 0.54x
     transformers' padded batch (bf16, results/bench/cuda.json), so there the padded path is kept.
