@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from albert.tokenizer.encoding import BatchEncoding, Encoded, RowLayout
-from albert.tokenizer.inputs import as_batch, as_id_list, check_text, split_pairs
+from albert.tokenizer.inputs import as_batch, as_id_list, check_text, is_one_row, plain_list, split_pairs
 from albert.tokenizer.rows import (
     TOKEN_KEYS,
     VERY_LARGE_INTEGER,
@@ -257,14 +257,14 @@ class CallAPI:
     ) -> BatchEncoding:
         """Pad already encoded rows (a list of dicts, a dict of lists of rows, or one example), e.g. in a
         collator. The token-aligned keys are padded; other keys (`labels`, ...) pass through, as upstream."""
-        single = isinstance(encoded_inputs, Mapping) and _is_flat(encoded_inputs.get("input_ids"))
+        single = isinstance(encoded_inputs, Mapping) and is_one_row(encoded_inputs.get("input_ids"))
         if single:
             encoded_inputs = [encoded_inputs]  # type: ignore[list-item]
         if isinstance(encoded_inputs, (list, tuple)):
             keys = list(encoded_inputs[0]) if encoded_inputs else ["input_ids"]
-            cols = {k: [_plain(e[k]) for e in encoded_inputs] for k in keys}
+            cols = {k: [plain_list(e[k]) for e in encoded_inputs] for k in keys}
         else:
-            cols = {k: [_plain(r) for r in v] for k, v in encoded_inputs.items()}
+            cols = {k: [plain_list(r) for r in v] for k, v in encoded_inputs.items()}
         if "input_ids" not in cols:
             raise ValueError("pad() needs input_ids")
         if "attention_mask" not in cols and return_attention_mask is not False:
@@ -385,19 +385,6 @@ class CallAPI:
         if return_tensors is not None:
             data = {k: _as_tensor(v, return_tensors, k, prepend_batch_axis) for k, v in data.items()}
         return BatchEncoding(data)
-
-
-def _plain(value: Any) -> Any:
-    """A row or value as plain Python (lists of numbers), from lists, tuples, numpy or framework tensors."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return list(value) if isinstance(value, (list, tuple)) else value
-
-
-def _is_flat(value: Any) -> bool:
-    """Whether `value` is one row of ids (a list or 1-D array of ints), not a list of rows."""
-    value = _plain(value)
-    return isinstance(value, list) and (not value or not isinstance(value[0], (list, tuple)))
 
 
 def _as_tensor(value: list[int] | int, kind: str, key: str, batch_axis: bool) -> Any:

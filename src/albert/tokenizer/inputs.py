@@ -88,3 +88,16 @@ def as_id_list(ids: Any) -> list[int]:
                 raise TypeError(f"token ids must be ints, got {type(i).__name__}")
         out.append(i)
     return out
+
+
+def plain_list(value: Any) -> Any:
+    """A row or value as plain Python (lists of numbers), from lists, tuples, numpy or framework tensors."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def is_one_row(value: Any) -> bool:
+    """Whether `value` is one row of ids (a list or 1-D array of ints), not a list of rows."""
+    value = plain_list(value)
+    return isinstance(value, list) and (not value or not isinstance(value[0], (list, tuple)))

@@ -6,9 +6,9 @@ runs (torchrun) in `albert.training.distributed`.
 """
 
 from albert.training.batches import BatchSource, ShardedBatches
-from albert.training.loop import LoopState, TrainResult, set_seed, train
+from albert.training.loop import TrainResult, set_seed, train
 from albert.training.optim import Lamb, build_optimizer, lr_at, param_groups
-from albert.training.state import latest_checkpoint, load_training_state
+from albert.training.state import LoopState, latest_checkpoint, load_training_state
 from albert.training.train_args import TrainArgs
 
 __all__ = [

@@ -4,7 +4,8 @@ One optimizer step = `grad_accum_steps` micro-batches per process (DDP gradient 
 under autocast, then global-norm clipping, the learning rate of `lr_at(step)`, and the optimizer step.
 Around it: periodic evaluation, best-checkpoint tracking, early stopping, atomic checkpoints, exact
 resume, a progress bar, `metrics.jsonl` and `curves.png`. The data protocol is in `albert.training.batches`;
-the forward/backward of one step (autocast, accumulation) in `albert.training.step`.
+the forward/backward of one step (autocast, accumulation) in `albert.training.step`; evaluation and the
+best-metric tracking in `albert.training.evaluation`.
 
 Loss normalisation: each micro-batch's loss is the model's own mean; the step minimises the mean of the
 micro-batch losses (and DDP averages over processes), like the original's per-core mean on TPUs.
@@ -20,7 +21,7 @@ import math
 import random
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from albert.training import distributed as dist_utils
 from albert.training.batches import Batch, as_batch_source, source_length
-from albert.training.distributed import DistInfo
+from albert.training.evaluation import EvalFn, evaluate, track_best
 from albert.training.interrupt import StopRequest
 from albert.training.metrics_log import (
     METRICS_NAME,
@@ -45,6 +46,7 @@ from albert.training.metrics_log import (
 )
 from albert.training.optim import build_optimizer, lr_at, set_lr
 from albert.training.state import (
+    LoopState,
     atomic_write_text,
     capture_rng_state,
     load_model_weights,
@@ -58,22 +60,6 @@ from albert.training.step import LossFn, accumulate, autocast_for
 from albert.training.train_args import TrainArgs, flag
 
 logger = logging.getLogger(__name__)
-
-EvalFn = Callable[[nn.Module], Mapping[str, float]]
-
-
-@dataclass
-class LoopState:
-    """Counters saved in every checkpoint; `batch_in_epoch` is this process's data position."""
-
-    step: int = 0
-    epoch: int = 0
-    batch_in_epoch: int = 0
-    tokens: int = 0
-    elapsed_s: float = 0.0
-    best_value: float | None = None
-    best_step: int | None = None
-    bad_evals: int = 0
 
 
 @dataclass
@@ -386,10 +372,10 @@ class _Run:
     def _evaluate(self, eval_fn: EvalFn) -> bool:
         """Evaluate, record, track the best metric and early stopping; returns whether it improved."""
         args, st = self.args, self.st
-        metrics = _evaluate(eval_fn, self.model, self.autocast, self.info)
+        metrics = evaluate(eval_fn, self.model, self.autocast, self.info)
         self.emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
         logger.info("eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
-        improved = _track_best(args, st, metrics)
+        improved = track_best(args, st, metrics)
         self.stop = args.early_stopping_patience is not None and st.bad_evals >= args.early_stopping_patience
         if self.stop:
             logger.info(
@@ -408,36 +394,3 @@ def _total_steps(args: TrainArgs, per_epoch: int | None) -> int:
     if total < 1:
         raise ValueError("the training data is too small for a single optimizer step")
     return total
-
-
-def _evaluate(
-    eval_fn: EvalFn,
-    model: nn.Module,
-    autocast: Callable[[], contextlib.AbstractContextManager],
-    info: DistInfo,
-) -> dict[str, float]:
-    metrics = None
-    if info.is_main:
-        rng = capture_rng_state()  # evaluation must not perturb the training streams
-        model.eval()
-        with torch.no_grad(), autocast():
-            metrics = {k: float(v) for k, v in eval_fn(model).items()}
-        model.train()
-        restore_rng_state(rng)
-    return dist_utils.broadcast_object(metrics)
-
-
-def _track_best(args: TrainArgs, st: LoopState, metrics: dict[str, float]) -> bool:
-    """Update the best value / patience counters; True if this evaluation is a new best."""
-    key = args.metric_for_best
-    if key is None:
-        return False
-    if key not in metrics:
-        raise KeyError(f"{flag('metric_for_best')} {key}: the evaluation returned {sorted(metrics)}")
-    greater = args.greater_is_better if args.greater_is_better is not None else "loss" not in key
-    value = metrics[key]
-    if st.best_value is None or (value > st.best_value if greater else value < st.best_value):
-        st.best_value, st.best_step, st.bad_evals = value, st.step, 0
-        return True
-    st.bad_evals += 1
-    return False

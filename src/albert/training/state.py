@@ -24,6 +24,7 @@ import random
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,22 @@ logger = logging.getLogger(__name__)
 
 STATE_NAME = "training_state.pt"
 WEIGHTS_NAME = "model.pt"  # only for models without save_pretrained (test stand-ins)
+
+
+@dataclass
+class LoopState:
+    """Counters saved in every checkpoint; `batch_in_epoch` is this process's data position."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    tokens: int = 0
+    elapsed_s: float = 0.0
+    best_value: float | None = None
+    best_step: int | None = None
+    bad_evals: int = 0
+
+
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 FORMAT_VERSION = 1
 
