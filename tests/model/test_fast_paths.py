@@ -328,6 +328,38 @@ def test_output_positions_across_slices(monkeypatch) -> None:
     torch.testing.assert_close(got.last_hidden_state, whole[positions], atol=1e-6, rtol=0)
 
 
+def test_pretraining_last_layer_runs_at_predicted_positions_and_cls() -> None:
+    """`albert pretrain`'s call (sparse MLM): the last layer at the predicted positions and every
+    [CLS] row only; the pooled vector is the full computation's."""
+    ref, fast = pair("AlbertForPreTraining")
+    fast.enable_fast_paths(sparse_mlm=True)
+    inputs = padded_inputs(left=False)
+    labels = pretraining_labels(inputs)
+    seen = last_run_rows(fast)
+    with torch.no_grad():
+        got = fast(**inputs, **labels)
+        want = ref(**inputs, **labels)
+    predicted = labels["labels"] != -100
+    assert seen == [int(inputs["attention_mask"].sum()), int((predicted[:, 1:]).sum()) + 4]
+    torch.testing.assert_close(got.sop_logits, want.sop_logits, atol=ATOL, rtol=0)
+    torch.testing.assert_close(got.prediction_logits, want.prediction_logits[predicted], atol=ATOL, rtol=0)
+    torch.testing.assert_close(got.loss, want.loss, atol=ATOL, rtol=0)
+
+
+def test_pooled_output_with_output_positions_only_when_every_cls_is_there() -> None:
+    _, fast = pair()
+    inputs = padded_inputs(left=False)
+    positions = torch.zeros(4, 9, dtype=torch.bool)
+    positions[:, 2] = True
+    with torch.no_grad():
+        full = fast(**inputs)
+        assert fast(**inputs, output_positions=positions).pooler_output is None
+        positions[:, 0] = True
+        got = fast(**inputs, output_positions=positions)
+    torch.testing.assert_close(got.pooler_output, full.pooler_output, atol=1e-6, rtol=0)
+    torch.testing.assert_close(got.last_hidden_state, full.last_hidden_state[positions], atol=1e-6, rtol=0)
+
+
 def test_output_positions_errors() -> None:
     _, fast = pair()
     inputs = padded_inputs()

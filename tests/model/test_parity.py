@@ -134,20 +134,26 @@ def test_gradients_match_after_one_backward(name, structure, tmp_path):
 
 @pytest.mark.parametrize("fast", [True, False], ids=["defaults", "reference-path"])
 @pytest.mark.parametrize("structure", STRUCTURES)
-def test_mlm_positions_match_reference_logits_loss_and_gradients(structure, fast, tmp_path):
-    """`mlm_positions` (the last layer and the head only there) against the reference's full logits at
-    those positions, and the same MLM loss and gradients."""
-    ref_model = hf_model("AlbertForMaskedLM", "eager", **structure)
+@pytest.mark.parametrize("name", ["AlbertForMaskedLM", "AlbertForPreTraining"])
+def test_mlm_positions_match_reference_logits_loss_and_gradients(name, structure, fast, tmp_path):
+    """`mlm_positions` (the last layer and the head only there, and at [CLS] for the sentence-order
+    head) against the reference's full logits at those positions, the same losses and gradients."""
+    ref_model = hf_model(name, "eager", **structure)
     ref_model.save_pretrained(tmp_path)
-    ours = albert.AlbertForMaskedLM.from_pretrained(tmp_path, attn_implementation="eager")
+    ours = getattr(albert, name).from_pretrained(tmp_path, attn_implementation="eager")
     if not fast:
         ours.disable_fast_paths()
-    inputs = make_inputs("AlbertForMaskedLM")
-    labels = make_labels("AlbertForMaskedLM", inputs, 2)["labels"]
-    positions = labels != -100
-    ref = ref_model(**inputs, labels=labels)
-    out = ours(**inputs, labels=labels, mlm_positions=positions)
-    torch.testing.assert_close(out.logits, ref.logits[positions], atol=ATOL, rtol=ATOL)
+    inputs = make_inputs(name)
+    labels = make_labels(name, inputs, 2)
+    positions = labels["labels"] != -100
+    torch.manual_seed(0)  # the SOP head's dropout: the same mask on both sides
+    ref = ref_model(**inputs, **labels)
+    torch.manual_seed(0)
+    out = ours(**inputs, **labels, mlm_positions=positions)
+    logits = "logits" if name == "AlbertForMaskedLM" else "prediction_logits"
+    torch.testing.assert_close(out[logits], ref[logits][positions], atol=ATOL, rtol=ATOL)
+    if name == "AlbertForPreTraining":
+        torch.testing.assert_close(out.sop_logits, ref.sop_logits, atol=ATOL, rtol=ATOL)
     torch.testing.assert_close(out.loss, ref.loss, atol=ATOL, rtol=ATOL)
     ref.loss.backward()
     out.loss.backward()

@@ -293,7 +293,11 @@ class Pooler(nn.Module):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.dense(h[:, 0]))  # (B, H)
+        return self.pool(h[:, 0])  # (B, T, H) -> (B, H)
+
+    def pool(self, cls: torch.Tensor) -> torch.Tensor:
+        """The [CLS] rows (B, H) -> (B, H)."""
+        return torch.tanh(self.dense(cls))
 
 
 class AlbertModel(AlbertPreTrainedModel):
@@ -336,8 +340,9 @@ class AlbertModel(AlbertPreTrainedModel):
             output_positions: (B, T) bool. The last layer application computes its output only at
                 these M positions (every token still serves as key and value there), and
                 `last_hidden_state` is (M, H): those rows in row-major order, as
-                `full[output_positions]`; `pooler_output` is None. For heads that read a few positions
-                (fill-mask): that layer's output projection and feed-forward run on M rows, not B x T.
+                `full[output_positions]`; `pooler_output` is None unless position 0 of every row is among
+                them. For heads that read a few positions (fill-mask, the pretraining losses): that
+                layer's output projection and feed-forward run on M rows, not B x T.
         """
         input_ids, attention_mask, token_type_ids, position_ids = self.check_inputs(
             input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
@@ -368,7 +373,13 @@ class AlbertModel(AlbertPreTrainedModel):
                 output_attentions=output_attentions,
                 rows=rows,
             )  # (B, T, H), or (M, H) at `rows`
-        pooled = self.pooler(h) if self.pooler is not None and output_positions is None else None
+        pooled = None
+        if self.pooler is not None and output_positions is None:
+            pooled = self.pooler(h)  # (B, H)
+        elif self.pooler is not None and bool(output_positions[:, 0].all()):  # every [CLS] row is in h
+            first = torch.zeros_like(output_positions)
+            first[:, 0] = True
+            pooled = self.pooler.pool(h[first[output_positions]])  # (B, H) from the (M, H) rows
         return BaseModelOutputWithPooling(
             last_hidden_state=h, pooler_output=pooled, hidden_states=hidden_states, attentions=attentions
         )

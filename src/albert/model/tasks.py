@@ -137,13 +137,21 @@ class AlbertForPreTraining(_MaskedLMMixin, _TaskModel):
 
         As in the reference, the loss is returned only when both label tensors are given.
         mlm_positions (B, T) bool: compute the MLM logits only there; `prediction_logits` is then (M, V)
-        (see `mlm_logits`; the `sparse_mlm` fast path uses labels != -100).
+        (see `mlm_logits`; the `sparse_mlm` fast path uses labels != -100). Unless hidden states or
+        attentions are asked for, the last layer then runs only at those positions and the [CLS] rows.
         """
+        positions = self.prediction_positions(labels, mlm_positions)
+        narrow = positions is not None and not (output_hidden_states or output_attentions)
+        rows = None
+        if narrow:  # the MLM positions and every [CLS] row (the sentence-order head reads the pooled one)
+            rows = positions.clone()
+            rows[:, 0] = True
         out = self.backbone(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions, output_hidden_states,
+            output_attentions, output_hidden_states, output_positions=rows,
         )  # fmt: skip
-        prediction_logits, mlm_labels = self.mlm_logits(out.last_hidden_state, labels, mlm_positions)
+        h = out.last_hidden_state if rows is None else out.last_hidden_state[positions[rows]]  # (M, H)
+        prediction_logits, mlm_labels = self.mlm_logits(h, labels, positions, narrowed=narrow)
         sop_logits = self.sop_head(out.pooler_output)  # (B, 2)
         loss = None
         if labels is not None and sentence_order_label is not None:
