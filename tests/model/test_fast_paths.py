@@ -193,7 +193,9 @@ def test_head_mask_and_output_attentions_under_fast_paths() -> None:
 @pytest.mark.parametrize("cls", ["AlbertModel", "AlbertForMaskedLM", "AlbertForPreTraining"])
 def test_fast_paths_are_on_by_default(cls: str) -> None:
     model = getattr(albert, cls)(AlbertConfig(**tiny_kwargs()))
-    assert model.fast_paths == FastPaths(fused_gelu=True, unpad=True, sparse_mlm=False, checkpointing=False)
+    assert model.fast_paths == FastPaths(
+        fused_gelu=True, unpad=True, sparse_mlm=False, checkpointing=False, narrow_last_layer=True
+    )
     backbone = model.backbone_model
     assert backbone.fast_paths.unpad and backbone.use_unpadding(padded_inputs()["attention_mask"], False)
     activations = [m.activation for m in model.modules() if hasattr(m, "activation_name")]
@@ -358,6 +360,38 @@ def test_pooled_output_with_output_positions_only_when_every_cls_is_there() -> N
         got = fast(**inputs, output_positions=positions)
     torch.testing.assert_close(got.pooler_output, full.pooler_output, atol=1e-6, rtol=0)
     torch.testing.assert_close(got.last_hidden_state, full.last_hidden_state[positions], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("cls", ["AlbertForSequenceClassification", "AlbertForMultipleChoice"])
+def test_pooled_heads_run_the_last_layer_at_cls_only(cls: str) -> None:
+    """Heads on the pooled vector: the last layer at each row's position 0 only, the same logits, loss
+    and gradients as the full computation; every position where hidden states are asked for, and in
+    the reference path."""
+    ref, fast = pair(cls, hidden_dropout_prob=0.0)
+    inputs = padded_inputs(left=False)
+    labels = torch.tensor([0, 1, 1, 0])
+    if cls == "AlbertForMultipleChoice":  # 2 questions x 2 choices
+        inputs = {k: v.view(2, 2, 9) for k, v in inputs.items()}
+        labels = torch.tensor([1, 0])
+    real = int(inputs["attention_mask"].sum())
+    seen = last_run_rows(fast)
+    torch.manual_seed(0)  # the classifier's dropout: the same mask on both sides
+    a = ref.train()(**inputs, labels=labels)
+    torch.manual_seed(0)
+    b = fast.train()(**inputs, labels=labels)
+    assert seen == [real, 4]
+    torch.testing.assert_close(b.logits, a.logits, atol=ATOL, rtol=0)
+    a.loss.backward()
+    b.loss.backward()
+    ga, gb = grads(ref), grads(fast)
+    assert ga.keys() == gb.keys()
+    for name in ga:
+        torch.testing.assert_close(gb[name], ga[name], atol=ATOL, rtol=0, msg=name)
+    seen.clear()
+    with torch.no_grad():
+        fast(**inputs, output_hidden_states=True)
+        fast.disable_fast_paths()(**inputs)
+    assert seen == [real, real, 36, 36]
 
 
 def test_output_positions_errors() -> None:

@@ -101,12 +101,14 @@ class AlbertPreTrainedModel(ShapeChangesMixin, PushToHubMixin, nn.Module):
         sparse_mlm: bool = True,
         checkpointing: bool = False,
         packed_linear: bool = True,
+        narrow_last_layer: bool = True,
     ) -> AlbertPreTrainedModel:
         """Switch fast paths on (all but `checkpointing` by default; `fused_gelu` and `unpad` are on from
         the start); returns the model.
         fp32 results stay within 1e-5 of the reference at real positions; what else changes (padded
         positions, the shape of MLM logits in training) is listed in `albert.model.fast`."""
-        return self._set_fast_paths(FastPaths(fused_gelu, unpad, sparse_mlm, checkpointing, packed_linear))
+        paths = FastPaths(fused_gelu, unpad, sparse_mlm, checkpointing, packed_linear, narrow_last_layer)
+        return self._set_fast_paths(paths)
 
     def disable_fast_paths(self) -> AlbertPreTrainedModel:
         """The one opt-out: compute exactly as the reference does (padded positions included); returns

@@ -1,7 +1,7 @@
 """Fast paths: switches that change how the model computes, not what (fp32 within 1e-5 of the
 reference at every real position), set with `model.enable_fast_paths(...)`.
 
-`fused_gelu` and `unpad` are ON by default (`FastPaths()`), in training and in eval, so the model API,
+`fused_gelu`, `unpad` and `narrow_last_layer` are ON by default (`FastPaths()`), in training and in eval, so the model API,
 the pipelines, `albert run`, fine-tuning and pretraining all get them without a flag. What they change
 besides speed is below; the one opt-out is `model.disable_fast_paths()` (`REFERENCE`), which makes the
 model compute exactly as `transformers` does, padded positions included. `sparse_mlm` (changes the
@@ -26,6 +26,13 @@ changes, and what it costs:
   would leave the old weights in use. Pipelines own their model's weights, so there it is safe;
   `model.enable_fast_paths()` (which also drops the packed copies) or `prepare_for_inference(model)` turn
   it on elsewhere.
+- `narrow_last_layer`: a head that reads only some positions gets the last layer run only there
+  (`AlbertModel.forward`'s `output_positions`): sequence classification and multiple choice at the
+  [CLS] position (the pooler's), masked LM at `mlm_positions` (or labels != -100 under `sparse_mlm`),
+  pretraining at both. The last layer's output projection and feed-forward then run on those rows
+  instead of every token (its keys and values still come from every token), in training too; the
+  returned values are the same, but the hidden dropout of that layer (v1 models) draws for fewer rows,
+  so a seeded run differs from the reference's. Not when hidden states or attentions are asked for.
 - `sparse_mlm`: the MLM head runs only where `labels != -100` when labels are given, so
   `prediction_logits` / `logits` are (M, V) for those M positions in row-major order (the order of
   `labels[labels != -100]`) instead of (B, T, V); the loss is the same number. Saves the (B, T, V)
@@ -52,10 +59,16 @@ class FastPaths:
     sparse_mlm: bool = False
     checkpointing: bool = False
     packed_linear: bool = False
+    narrow_last_layer: bool = True
 
 
 REFERENCE = FastPaths(
-    fused_gelu=False, unpad=False, sparse_mlm=False, checkpointing=False, packed_linear=False
+    fused_gelu=False,
+    unpad=False,
+    sparse_mlm=False,
+    checkpointing=False,
+    packed_linear=False,
+    narrow_last_layer=False,
 )
 """Every path off: the reference computation (`model.disable_fast_paths()`)."""
 

@@ -32,6 +32,7 @@ from albert.model.outputs import (
     SequenceClassifierOutput,
     TokenClassifierOutput,
 )
+from albert.model.unpad import graph_is_recorded
 
 
 class _TaskModel(AlbertPreTrainedModel):
@@ -45,6 +46,11 @@ class _TaskModel(AlbertPreTrainedModel):
 
     def encode(self, **inputs) -> BaseModelOutputWithPooling:
         return self.backbone(**inputs)
+
+    def narrows(self, output_hidden_states: bool, output_attentions: bool) -> bool:
+        """Whether the last layer may run only where the head reads (`narrow_last_layer`): not when the
+        outputs of every position are asked for."""
+        return self.fast_paths.narrow_last_layer and not (output_hidden_states or output_attentions)
 
 
 class _MaskedLMMixin:
@@ -141,7 +147,7 @@ class AlbertForPreTraining(_MaskedLMMixin, _TaskModel):
         attentions are asked for, the last layer then runs only at those positions and the [CLS] rows.
         """
         positions = self.prediction_positions(labels, mlm_positions)
-        narrow = positions is not None and not (output_hidden_states or output_attentions)
+        narrow = positions is not None and self.narrows(output_hidden_states, output_attentions)
         rows = None
         if narrow:  # the MLM positions and every [CLS] row (the sentence-order head reads the pooled one)
             rows = positions.clone()
@@ -193,7 +199,7 @@ class AlbertForMaskedLM(_MaskedLMMixin, _TaskModel):
         (`AlbertModel.forward`'s `output_positions`).
         """
         positions = self.prediction_positions(labels, mlm_positions)
-        narrow = positions is not None and not (output_hidden_states or output_attentions)
+        narrow = positions is not None and self.narrows(output_hidden_states, output_attentions)
         out = self.backbone(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
             output_attentions, output_hidden_states, output_positions=positions if narrow else None,
@@ -201,6 +207,27 @@ class AlbertForMaskedLM(_MaskedLMMixin, _TaskModel):
         logits, mlm_labels = self.mlm_logits(out.last_hidden_state, labels, positions, narrowed=narrow)
         loss = masked_lm_loss(logits, mlm_labels) if labels is not None else None
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
+
+
+def first_positions(
+    input_ids: torch.Tensor | None, inputs_embeds: torch.Tensor | None, every_position: bool
+) -> torch.Tensor | None:
+    """(B, T) bool, True at position 0 of each row: all that the pooler reads, so the last layer runs
+    there only (`AlbertModel.forward`'s `output_positions`). None when the outputs of every position
+    are wanted (hidden states, attentions), while a graph is recorded or compiled (the narrowing
+    indexes by the mask's values), or there is no input to size it by (the backbone says so)."""
+    inputs = input_ids if input_ids is not None else inputs_embeds
+    if (
+        every_position
+        or inputs is None
+        or inputs.dim() < 2
+        or graph_is_recorded()
+        or torch.compiler.is_compiling()
+    ):
+        return None
+    first = torch.zeros(inputs.shape[:2], dtype=torch.bool, device=inputs.device)
+    first[:, 0] = True
+    return first
 
 
 class AlbertForSequenceClassification(_TaskModel):
@@ -230,9 +257,12 @@ class AlbertForSequenceClassification(_TaskModel):
         output_hidden_states: bool = False,
     ) -> SequenceClassifierOutput:
         """labels: (B,) class ids, (B,) or (B, n) floats for regression, (B, n) 0/1 for multi-label."""
+        first = first_positions(
+            input_ids, inputs_embeds, not self.narrows(output_hidden_states, output_attentions)
+        )
         out = self.backbone(
             input_ids, attention_mask, token_type_ids, position_ids, head_mask, inputs_embeds,
-            output_attentions, output_hidden_states,
+            output_attentions, output_hidden_states, output_positions=first,
         )  # fmt: skip
         logits = self.classifier(self.dropout(out.pooler_output))  # (B, num_labels)
         loss = None
@@ -289,6 +319,11 @@ class AlbertForMultipleChoice(_TaskModel):
             flat(inputs_embeds),
             output_attentions,
             output_hidden_states,
+            output_positions=first_positions(
+                flat(input_ids),
+                flat(inputs_embeds),
+                not self.narrows(output_hidden_states, output_attentions),
+            ),
         )
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)  # (B, C)
         loss = torch.nn.functional.cross_entropy(logits, labels) if labels is not None else None
