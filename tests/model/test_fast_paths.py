@@ -224,6 +224,18 @@ def grads(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
 
 
+def assert_same_gradients(
+    ref: torch.nn.Module, fast: torch.nn.Module, a: torch.Tensor, b: torch.Tensor
+) -> None:
+    """Backward from each model's loss; every parameter gets the same gradient."""
+    a.backward()
+    b.backward()
+    ga, gb = grads(ref), grads(fast)
+    assert ga.keys() == gb.keys()
+    for name in ga:
+        torch.testing.assert_close(gb[name], ga[name], atol=ATOL, rtol=0, msg=name)
+
+
 def pretraining_labels(inputs: dict) -> dict:
     g = torch.Generator().manual_seed(4)
     labels = torch.full_like(inputs["input_ids"], -100)
@@ -248,12 +260,7 @@ def test_pretraining_loss_and_gradients_match_reference(checkpointing: bool) -> 
     selected = labels["labels"] != -100
     assert b.prediction_logits.shape == (int(selected.sum()), 99)  # sparse: (M, V)
     torch.testing.assert_close(b.prediction_logits, a.prediction_logits[selected], atol=ATOL, rtol=0)
-    a.loss.backward()
-    b.loss.backward()
-    ga, gb = grads(ref), grads(fast)
-    assert ga.keys() == gb.keys()
-    for name in ga:
-        torch.testing.assert_close(gb[name], ga[name], atol=ATOL, rtol=0, msg=name)
+    assert_same_gradients(ref, fast, a.loss, b.loss)
 
 
 def test_checkpointing_is_used_only_in_training() -> None:
@@ -381,12 +388,7 @@ def test_pooled_heads_run_the_last_layer_at_cls_only(cls: str) -> None:
     b = fast.train()(**inputs, labels=labels)
     assert seen == [real, 4]
     torch.testing.assert_close(b.logits, a.logits, atol=ATOL, rtol=0)
-    a.loss.backward()
-    b.loss.backward()
-    ga, gb = grads(ref), grads(fast)
-    assert ga.keys() == gb.keys()
-    for name in ga:
-        torch.testing.assert_close(gb[name], ga[name], atol=ATOL, rtol=0, msg=name)
+    assert_same_gradients(ref, fast, a.loss, b.loss)
     seen.clear()
     with torch.no_grad():
         fast(**inputs, output_hidden_states=True)
