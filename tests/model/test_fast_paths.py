@@ -136,6 +136,31 @@ def test_inference_in_slices_is_the_same_computation(monkeypatch) -> None:
     assert calls == [int(inputs["attention_mask"].sum())]
 
 
+def test_padded_batches_run_in_slices_of_whole_sequences(monkeypatch) -> None:
+    """The padded path (no padding to remove, or attentions asked for) slices along the batch: the
+    same hidden states, attentions and narrowed rows as the whole batch."""
+    from albert.model import unpad
+
+    _, fast = pair("AlbertForSequenceClassification", num_hidden_layers=3)
+    inputs = padded_inputs()
+    full_mask = dict(inputs, attention_mask=torch.ones_like(inputs["attention_mask"]))
+    with torch.no_grad():
+        whole = [fast(**full_mask, output_hidden_states=True), fast(**inputs, output_attentions=True)]
+        whole_logits = fast(**full_mask).logits
+    calls = []
+    fast.backbone.encoder.register_forward_hook(lambda m, args, out: calls.append(args[0].shape[0]))
+    monkeypatch.setattr(unpad, "SLICE_BYTES", 2 * 9 * 3 * 16 * 4)  # 2 sequences of 9 tokens (3H = 48 wide)
+    with torch.no_grad():
+        sliced = [fast(**full_mask, output_hidden_states=True), fast(**inputs, output_attentions=True)]
+        sliced_logits = fast(**full_mask).logits  # the last layer at [CLS] only, slice by slice
+    assert calls == [2, 2] * 3
+    for a, b in zip(sliced, whole):
+        assert a.keys() == b.keys()
+        for key in a.keys():
+            torch.testing.assert_close(a[key], b[key], atol=1e-6, rtol=0)
+    torch.testing.assert_close(sliced_logits, whole_logits, atol=1e-6, rtol=0)
+
+
 def test_can_unpad() -> None:
     assert not can_unpad(torch.ones(2, 4))  # nothing to remove
     assert can_unpad(torch.tensor([[1, 1, 0], [1, 1, 1]]))

@@ -35,6 +35,7 @@ from albert.model.outputs import BaseModelOutputWithPooling
 from albert.model.unpad import (
     Packing,
     can_unpad,
+    encode_padded,
     encode_unpadded,
     graph_is_recorded,
     unpad_pays,
@@ -364,14 +365,15 @@ class AlbertModel(AlbertPreTrainedModel):
             if not (use_sdpa and not graph_is_recorded() and bool(attention_mask.all())):
                 additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
             rows = None if output_positions is None else output_positions.flatten().nonzero().squeeze(1)
-            h, hidden_states, attentions = self.encoder(
+            h, hidden_states, attentions = encode_padded(
+                self.encoder,
                 x,
                 additive_mask,
                 head_mask,
-                use_sdpa=use_sdpa,
-                output_hidden_states=output_hidden_states,
-                output_attentions=output_attentions,
-                rows=rows,
+                use_sdpa,
+                output_hidden_states,
+                output_attentions,
+                rows,
             )  # (B, T, H), or (M, H) at `rows`
         pooled = None
         if self.pooler is not None and output_positions is None:

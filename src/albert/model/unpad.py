@@ -23,8 +23,10 @@ threshold (32 MiB; albert-base's rows x 4H FFN activation from ~2,700 tokens on)
 the kernel each time, paying a page fault per 4 KiB on first touch, twelve times per forward. Slices
 whose widest activation stays under 24 MiB are served from the reused heap instead: 32 sentences of
 16..256 tokens (5,005 rows) ran 3-4% faster in 2,048-row slices than whole, and 1,024 / 4,096-row
-slices gained less (one Intel Xeon core, `bench/run.py varlen`). Sequences are independent, so the
-result is the same computation; with autograd recording nothing is freed early and there is no slicing.
+slices gained less (one Intel Xeon core, `bench/run.py varlen`). A padded batch on a CPU (one without
+padding to remove, or with attentions asked for) is sliced along the batch the same way (`encode_padded`).
+Sequences are independent, so the result is the same computation; with autograd recording nothing is
+freed early and there is no slicing.
 
 After mosaicml's `bert_padding.py` (`unpad_input` / `pad_input`), with plain `index_select` /
 `index_copy`, whose autograd is already what their custom functions do on CPU.
@@ -230,13 +232,8 @@ def encode_packed(
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
     """`encoder` on packed real tokens x (nnz, E) -> (nnz, H), or (M, H) at the packed `rows`, and the
     hidden states (nnz, H) each; in slices of whole sequences where no autograd records (`slice_rows`)."""
-    config = encoder.config
-    autograd = torch.is_grad_enabled() and (
-        x.requires_grad or any(p.requires_grad for p in encoder.parameters())
-    )
-    widest = max(config.intermediate_size, 3 * config.hidden_size)
     outputs, picked, start = [], [], 0
-    for piece in packing.slices(slice_rows(widest, x.dtype, autograd)):
+    for piece in packing.slices(max_rows(encoder, x)):
         end, mine = start + piece.nnz, None
         if rows is not None:
             mine = ((rows >= start) & (rows < end)).nonzero().squeeze(1)  # which of `rows` are in the slice
@@ -261,3 +258,51 @@ def encode_packed(
     if not output_hidden_states:
         return h, None
     return h, tuple(torch.cat(states) for states in zip(*(s for _, s in outputs)))
+
+
+def encode_padded(
+    encoder: nn.Module,
+    x: torch.Tensor,
+    additive_mask: torch.Tensor | None,
+    head_mask: torch.Tensor | None,
+    use_sdpa: bool,
+    output_hidden_states: bool,
+    output_attentions: bool,
+    rows: torch.Tensor | None,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
+    """`encoder` on a padded batch x (B, T, E) with its (B, 1, 1, T) additive mask -> (B, T, H), or (M, H)
+    at the flat token indices `rows`, the hidden states and the attentions. On a CPU, where no autograd
+    records and no graph is recorded, in slices of whole sequences of at most `max_rows` tokens, as the
+    packed batch (a batch without padding, e.g. 32 x 256, takes this path)."""
+    kwargs = dict(
+        use_sdpa=use_sdpa, output_hidden_states=output_hidden_states, output_attentions=output_attentions
+    )
+    if x.device.type != "cpu" or graph_is_recorded():  # (a recorded graph must not branch on shapes)
+        return encoder(x, additive_mask, head_mask, rows=rows, **kwargs)
+    b, t = x.shape[:2]
+    per = max(1, max_rows(encoder, x) // max(t, 1))  # sequences per slice
+    if per >= b:
+        return encoder(x, additive_mask, head_mask, rows=rows, **kwargs)
+    outputs = []
+    for lo in range(0, b, per):
+        hi = lo + per
+        mine = None if rows is None else rows[(rows >= lo * t) & (rows < hi * t)] - lo * t  # rows are sorted
+        mask = None if additive_mask is None else additive_mask[lo:hi]
+        outputs.append(encoder(x[lo:hi], mask, head_mask, rows=mine, **kwargs))
+    h = torch.cat([o[0] for o in outputs])  # (B, T, H) or (M, H)
+    hidden_states = _cat_per_layer([o[1] for o in outputs])
+    return h, hidden_states, _cat_per_layer([o[2] for o in outputs])
+
+
+def _cat_per_layer(parts: list[tuple[torch.Tensor, ...] | None]) -> tuple[torch.Tensor, ...] | None:
+    """Per-slice tuples of per-layer tensors -> one tuple, each layer's slices joined along the batch."""
+    return None if parts[0] is None else tuple(torch.cat(layer) for layer in zip(*parts))
+
+
+def max_rows(encoder: nn.Module, x: torch.Tensor) -> int:
+    """`slice_rows` for this encoder and input: no limit while autograd records."""
+    config = encoder.config
+    autograd = torch.is_grad_enabled() and (
+        x.requires_grad or any(p.requires_grad for p in encoder.parameters())
+    )
+    return slice_rows(max(config.intermediate_size, 3 * config.hidden_size), x.dtype, autograd)
