@@ -255,9 +255,7 @@ def encode_packed(
     h = torch.cat([h for h, _ in outputs])  # (nnz, H), or (M, H) in slice order
     if rows is not None:
         h = h[torch.argsort(torch.cat(picked))]  # (M, H) in the order of `rows`
-    if not output_hidden_states:
-        return h, None
-    return h, tuple(torch.cat(states) for states in zip(*(s for _, s in outputs)))
+    return h, _cat_per_layer([states for _, states in outputs])
 
 
 def encode_padded(
