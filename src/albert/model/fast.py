@@ -32,7 +32,8 @@ changes, and what it costs:
   pretraining at both. The last layer's output projection and feed-forward then run on those rows
   instead of every token (its keys and values still come from every token), in training too; the
   returned values are the same, but the hidden dropout of that layer (v1 models) draws for fewer rows,
-  so a seeded run differs from the reference's. Not when hidden states or attentions are asked for.
+  so a seeded run differs from the reference's. Not when hidden states or attentions are asked for,
+  nor under tracing, export or torch.compile (narrowing indexes by a mask's values).
 - `sparse_mlm`: the MLM head runs only where `labels != -100` when labels are given, so
   `prediction_logits` / `logits` are (M, V) for those M positions in row-major order (the order of
   `labels[labels != -100]`) instead of (B, T, V); the loss is the same number. Saves the (B, T, V)

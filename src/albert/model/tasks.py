@@ -49,8 +49,13 @@ class _TaskModel(AlbertPreTrainedModel):
 
     def narrows(self, output_hidden_states: bool, output_attentions: bool) -> bool:
         """Whether the last layer may run only where the head reads (`narrow_last_layer`): not when the
-        outputs of every position are asked for."""
-        return self.fast_paths.narrow_last_layer and not (output_hidden_states or output_attentions)
+        outputs of every position are asked for, nor while a graph is recorded or compiled (narrowing
+        indexes by a mask's values)."""
+        return (
+            self.fast_paths.narrow_last_layer
+            and not (output_hidden_states or output_attentions)
+            and not (graph_is_recorded() or torch.compiler.is_compiling())
+        )
 
 
 class _MaskedLMMixin:
@@ -214,16 +219,10 @@ def first_positions(
 ) -> torch.Tensor | None:
     """(B, T) bool, True at position 0 of each row: all that the pooler reads, so the last layer runs
     there only (`AlbertModel.forward`'s `output_positions`). None when the outputs of every position
-    are wanted (hidden states, attentions), while a graph is recorded or compiled (the narrowing
-    indexes by the mask's values), or there is no input to size it by (the backbone says so)."""
+    are wanted (`every_position`: see `narrows`) or there is no input to size it by (the backbone
+    says so)."""
     inputs = input_ids if input_ids is not None else inputs_embeds
-    if (
-        every_position
-        or inputs is None
-        or inputs.dim() < 2
-        or graph_is_recorded()
-        or torch.compiler.is_compiling()
-    ):
+    if every_position or inputs is None or inputs.dim() < 2:
         return None
     first = torch.zeros(inputs.shape[:2], dtype=torch.bool, device=inputs.device)
     first[:, 0] = True
