@@ -25,7 +25,6 @@ from albert.model.heads import (
 )
 from albert.model.outputs import (
     AlbertForPreTrainingOutput,
-    BaseModelOutputWithPooling,
     MaskedLMOutput,
     MultipleChoiceModelOutput,
     QuestionAnsweringModelOutput,
@@ -43,9 +42,6 @@ class _TaskModel(AlbertPreTrainedModel):
     @property
     def albert(self) -> AlbertModel:
         return self.backbone
-
-    def encode(self, **inputs) -> BaseModelOutputWithPooling:
-        return self.backbone(**inputs)
 
     def narrows(self, output_hidden_states: bool, output_attentions: bool) -> bool:
         """Whether the last layer may run only where the head reads (`narrow_last_layer`): not when the
