@@ -196,3 +196,15 @@ def test_run_zero_shot_classification(run_main, dirs):
     )
     status, _, err = run_main(*args, stdin="Paris\n")
     assert status == cli.EXIT_SOME_LINES_FAILED and "needs candidate_labels" in err
+
+
+@pytest.mark.parametrize(("flag", "expected"), [((), 16), (("--batch-size", "3"), 3)])
+def test_run_batch_size_is_the_pipelines_unless_given(run_main, dirs, monkeypatch, flag, expected):
+    """Without --batch-size the pipeline's own default (`DEFAULT_BATCH_SIZE`) applies, not a second one."""
+    import albert.pipelines.base as base
+
+    seen = []
+    monkeypatch.setattr(base.Pipeline, "_run_window", lambda self, items, p, e, size: seen.append(size) or [])
+    assert base.DEFAULT_BATCH_SIZE == 16
+    run_main("run", "--task", "fill-mask", "--model", str(dirs["fill-mask"]), *flag, stdin="a [MASK]\n")
+    assert seen == [expected]

@@ -60,15 +60,9 @@ def build_pipeline(args: argparse.Namespace, task: str, **params: Any) -> Any:
     from albert.pipelines import pipeline  # imported here so that --help stays fast
 
     device = resolve_device(args.device, argument="--device", cpu_hint="--device cpu")  # CLI wording
-    return pipeline(
-        task,
-        args.model,
-        args.tokenizer,
-        device=device,
-        dtype=args.dtype,
-        batch_size=getattr(args, "batch_size", 8),
-        **params,
-    )
+    if getattr(args, "batch_size", None) is not None:  # else the pipeline's default
+        params["batch_size"] = args.batch_size
+    return pipeline(task, args.model, args.tokenizer, device=device, dtype=args.dtype, **params)
 
 
 def parse_param(text: str) -> tuple[str, Any]:

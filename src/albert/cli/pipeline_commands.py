@@ -34,7 +34,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="how many predictions per input (fill-mask, classification, QA, multiple-choice)",
     )
-    parser.add_argument("--batch-size", type=int, default=8, help="inputs per forward pass (default 8)")
+    parser.add_argument("--batch-size", type=int, help="inputs per forward pass (default 16)")
     parser.add_argument(
         "--truncation",
         action="store_true",

@@ -21,7 +21,7 @@ from albert.devices import warn_if_bf16_is_slow
 from albert.hub import HUB_OPTION_NAMES, default_model_dir
 from albert.loading import merge_device, merge_dtype
 from albert.model import AlbertPreTrainedModel
-from albert.pipelines.base import Pipeline, PipelineError, resolve_device
+from albert.pipelines.base import DEFAULT_BATCH_SIZE, Pipeline, PipelineError, resolve_device
 from albert.pipelines.feature_extraction import FeatureExtractionPipeline
 from albert.pipelines.fill_mask import FillMaskPipeline
 from albert.pipelines.multiple_choice import MultipleChoicePipeline
@@ -55,7 +55,7 @@ def pipeline(
     *,
     device: str | int | torch.device | None = None,
     dtype: str | torch.dtype | None = None,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     **kwargs: Any,
 ) -> Pipeline:
     """Build the pipeline for `task`.
