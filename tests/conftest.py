@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytest_plugins = ["tests.fake_hub"]  # the `fake_hub` fixture (no network in tests)
+
 # Every model in the suite is tiny: one thread avoids thread-pool overhead that dominates such ops
 # (and keeps a 2-core CI machine responsive).
 torch.set_num_threads(1)

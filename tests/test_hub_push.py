@@ -4,74 +4,19 @@ test can check what was uploaded, in how many commits, with which message, and l
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import huggingface_hub
 import numpy as np
 import pytest
 import torch
-from huggingface_hub.errors import LocalTokenNotFoundError
 
 import albert
 from albert import AlbertConfig, AlbertForMaskedLM, AlbertTokenizer, AlbertTokenizerFast, hub_push
 from tests.conftest import tiny_kwargs
 from tests.doc_checkpoints import build_tokenizer_dir
-
-
-@dataclass
-class FakeHub:
-    root: Path
-    commits: list[dict] = field(default_factory=list)
-    branches: set[tuple[str, str]] = field(default_factory=set)
-    token_needed: bool = False
-
-    def repo(self, repo_id: str, revision: str | None = None) -> Path:
-        return self.root / repo_id / (revision or "main")
-
-
-@pytest.fixture
-def fake_hub(monkeypatch, tmp_path) -> FakeHub:
-    hub = FakeHub(tmp_path / "hub")
-
-    class FakeApi:
-        def __init__(self, token=None):
-            self.token = token
-
-        def create_repo(self, repo_id, *, private=None, exist_ok=False):
-            if hub.token_needed and self.token is None:
-                raise LocalTokenNotFoundError("Token is required")
-            full = repo_id if "/" in repo_id else f"me/{repo_id}"  # the Hub adds the user's namespace
-            hub.repo(full).mkdir(parents=True, exist_ok=True)
-            return huggingface_hub.RepoUrl(f"https://huggingface.co/{full}")
-
-        def create_branch(self, repo_id, *, branch, exist_ok=False):
-            hub.branches.add((repo_id, branch))
-
-        def upload_folder(
-            self, *, repo_id, folder_path, allow_patterns=None, delete_patterns=None, revision=None, **commit
-        ):
-            names = sorted(
-                p.relative_to(folder_path).as_posix() for p in Path(folder_path).rglob("*") if p.is_file()
-            )
-            if allow_patterns is not None:
-                names = [n for n in names if any(fnmatch.fnmatch(n, pat) for pat in allow_patterns)]
-            target = hub.repo(repo_id, revision)
-            for old in _files(target) if target.is_dir() else []:  # the same commit deletes these
-                if old not in names and any(fnmatch.fnmatch(old, pat) for pat in delete_patterns or []):
-                    (target / old).unlink()
-            for name in names:
-                (target / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy(Path(folder_path) / name, target / name)
-            hub.commits.append({"repo_id": repo_id, "files": names, "revision": revision, **commit})
-            return {"commit_url": f"https://huggingface.co/{repo_id}/commit/{len(hub.commits)}"}
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    monkeypatch.setattr(hub_push, "hub_unreachable", lambda: None)
-    return hub
+from tests.fake_hub import files_in
 
 
 @pytest.fixture(scope="module")
@@ -79,19 +24,15 @@ def tokenizer_dir(tmp_path_factory) -> Path:
     return build_tokenizer_dir(tmp_path_factory.mktemp("tok") / "tok")
 
 
-def _files(directory: Path) -> list[str]:
-    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
-
-
 def test_a_model_pushed_is_what_save_pretrained_writes_and_loads_back(fake_hub, tmp_path):
     hf = pytest.importorskip("transformers", reason="transformers is the reference")
     model = AlbertForMaskedLM(AlbertConfig(**tiny_kwargs())).eval()
     info = model.push_to_hub("me/tiny", commit_message="first", private=True)
-    assert info["commit_url"].endswith("/1")
+    assert info.commit_url.endswith("/1")
     (commit,) = fake_hub.commits
     assert commit["commit_message"] == "first" and commit["create_pr"] is False
     model.save_pretrained(tmp_path / "local")
-    assert commit["files"] == _files(tmp_path / "local") == ["config.json", "model.safetensors"]
+    assert commit["files"] == files_in(tmp_path / "local") == ["config.json", "model.safetensors"]
     pushed = fake_hub.repo("me/tiny")
     ids = torch.tensor([[2, 5, 7, 9, 3]])
     want = model(ids).logits
@@ -105,7 +46,7 @@ def test_a_model_pushed_is_what_save_pretrained_writes_and_loads_back(fake_hub, 
     assert fake_hub.commits[1]["commit_message"] == "Upload model"  # transformers' default message
     assert "model.safetensors.index.json" in fake_hub.commits[1]["files"]
     # The earlier single file is deleted by that commit: transformers would read it before the index.
-    assert "model.safetensors" not in _files(pushed) and "config.json" in _files(pushed)
+    assert "model.safetensors" not in files_in(pushed) and "config.json" in files_in(pushed)
     torch.testing.assert_close(
         hf.AlbertForMaskedLM.from_pretrained(pushed).eval()(ids).logits,
         trained(ids).logits,
@@ -124,7 +65,7 @@ def test_a_tokenizer_and_a_config_push_their_files(fake_hub, tokenizer_dir, tmp_
     )
     assert ("me/tok", "v1") in fake_hub.branches
     tok.save_pretrained(tmp_path / "local")
-    assert commit["files"] == _files(tmp_path / "local")
+    assert commit["files"] == files_in(tmp_path / "local")
     back = cls.from_pretrained(fake_hub.repo("me/tok", "v1"))
     assert back("the city was new")["input_ids"] == tok("the city was new")["input_ids"]
 

@@ -42,8 +42,7 @@ def push_folder(
     the repository, and the branch `revision`, when missing. The same commit deletes the repository's
     files that match `replaces` and are not uploaded (weights of an earlier save, sharded differently,
     which a loader could read instead). Returns huggingface_hub's CommitInfo."""
-    if not isinstance(repo_id, str) or not repo_id.strip() or repo_id.count("/") > 1:
-        raise ValueError(f"repo_id must be a Hub repository name such as 'me/my-albert', got {repo_id!r}")
+    check_repo_id(repo_id)
     no_network = hub_unreachable()
     if no_network:
         later = (
@@ -80,6 +79,41 @@ def push_folder(
         ) from None
     except HfHubHTTPError as e:  # 401 / 403 / 404 from the Hub: its message names the cause
         raise OSError(f"the Hugging Face Hub refused the push to {repo_id!r}: {e}") from e
+
+
+def check_repo_id(repo_id: Any) -> None:
+    if not isinstance(repo_id, str) or not repo_id.strip() or repo_id.count("/") > 1:
+        raise ValueError(f"repo_id must be a Hub repository name such as 'me/my-albert', got {repo_id!r}")
+
+
+def check_push_target(repo_id: Any, *, before: str) -> None:
+    """Fail now, before `before` (e.g. "training"), where a push to `repo_id` at its end could not work:
+    a malformed name, no network, no token. (The Hub may still refuse the push itself; what was saved
+    stays saved then.)"""
+    check_repo_id(repo_id)
+    no_network = hub_unreachable()
+    if no_network:
+        raise OSError(
+            f"cannot push to the Hugging Face Hub repository {repo_id!r} after {before}: {no_network}. "
+            "Run without pushing and upload the output directory later from a machine with network access"
+        )
+    from huggingface_hub import get_token
+
+    if get_token() is None:
+        raise OSError(
+            f"pushing to {repo_id!r} after {before} needs a Hugging Face token: log in with `hf auth "
+            "login` (or `huggingface-cli login`) or set HF_TOKEN first"
+        )
+
+
+def push_run_directory(folder: Path, repo_id: str, *, what: str, private: bool | None = None) -> str:
+    """Upload the files at the top of a run's output `folder` (the model, its tokenizer and the run's
+    records; not `checkpoints/`) to `repo_id` in one commit; returns the commit's URL."""
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    info = push_folder(
+        folder, repo_id, what=what, files=files, replaces=WEIGHT_FILES, saved_in=folder, private=private
+    )
+    return info.commit_url
 
 
 def save_then_push(

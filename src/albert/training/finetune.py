@@ -23,6 +23,7 @@ import torch
 
 from albert.cli_options import add_dataclass_arguments, given, overlay
 from albert.hub import default_model_dir
+from albert.hub_push import check_push_target, push_run_directory
 from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
@@ -62,6 +63,8 @@ class FinetuneResult:
     wall_time_s: float
     stopped_early: bool = False
     """Stopped on request (SIGTERM, Ctrl-C) before the planned steps: `--resume latest` continues it."""
+    pushed_to: str | None = None
+    """The Hub commit that holds the saved model, with `push_to_hub`."""
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
@@ -94,6 +97,8 @@ def finetune(
     classifier_dropout: float | None = None,
     eval_batch_size: int | None = None,
     fast_paths: bool = True,
+    push_to_hub: str | None = None,
+    hub_private: bool | None = None,
 ) -> FinetuneResult:
     """Fine-tune `model` for `task` on `train_file`, evaluating on `eval_file`, and save it to `output_dir`.
 
@@ -108,12 +113,21 @@ def finetune(
         fast_paths: keep the model's default fast paths (padding removed inside the encoder, fused
             GELU; `albert.model.fast`): the same results within float rounding, less compute on batches
             of mixed lengths. False = `disable_fast_paths()`. The saved model is the standard one.
+        push_to_hub: a Hub repository id ("me/albert-sst2") to upload the saved directory to at the end
+            (not `checkpoints/`), created `hub_private` if missing. Network and token are checked before
+            the data is read; a run stopped early is not pushed.
 
     The output directory holds the best model (by the task's metric, or `metric_for_best`) with its
     tokenizer, `finetune_config.json`, `eval_results.json`, `metrics.jsonl`, `curves.png` and `checkpoints/`.
     """
     started = time.perf_counter()
     spec = get_task(task)
+    if push_to_hub is not None:  # now, not after hours of training
+        check_push_target(push_to_hub, before="fine-tuning")
+    elif hub_private is not None:
+        raise ValueError(
+            "hub_private is for push_to_hub: name the repository too (CLI: --push-to-hub REPO_ID)"
+        )
     options = options or DataOptions()
     out = Path(output_dir)
     args = finetune_train_args(
@@ -179,9 +193,14 @@ def finetune(
             "the run was stopped at step %d, before its planned end: %s holds that step's model; continue the "
             "run with --resume latest (same command)", result.step, out
         )  # fmt: skip
-    summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k != "history"}
+    summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k not in ("history", "pushed_to")}
     atomic_write_text(out / RESULTS_NAME, json.dumps({**summary, "output_dir": str(out)}, indent=2) + "\n")
     logger.info("saved the fine-tuned model to %s: %s", out, metrics)
+    if push_to_hub is not None and result.stopped_early:
+        logger.warning("not pushed to %s: the run is not finished", push_to_hub)
+    elif push_to_hub is not None:
+        outcome.pushed_to = push_run_directory(out, push_to_hub, what="fine-tuned model", private=hub_private)
+        logger.info("pushed %s to %s", out, outcome.pushed_to)
     return outcome
 
 
@@ -252,6 +271,16 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         default=True,
         help="remove padding inside the encoder and fuse GELU: same results, faster (default: on)",
     )
+    parser.add_argument(
+        "--push-to-hub",
+        metavar="REPO_ID",
+        default=None,
+        help="upload the saved model (with its tokenizer and the run's records) to this Hugging Face Hub "
+        "repository at the end; network and login are checked before training",
+    )
+    parser.add_argument(
+        "--hub-private", action="store_true", default=None, help="create the --push-to-hub repository private"
+    )
     add_dataclass_arguments(parser.add_argument_group("data"), DataOptions)
     add_dataclass_arguments(
         parser.add_argument_group("training (defaults: the fine-tuning recipe; lr by task)"),
@@ -289,6 +318,8 @@ def run_finetune(args: argparse.Namespace) -> int:
         classifier_dropout=args.classifier_dropout,
         eval_batch_size=args.eval_batch_size,
         fast_paths=args.fast_paths,
+        push_to_hub=args.push_to_hub,
+        hub_private=args.hub_private,
     )
     summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
     sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")

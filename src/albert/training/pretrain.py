@@ -30,6 +30,7 @@ from albert.cli_options import (
     read_config_file,
 )
 from albert.config import PRESETS, AlbertConfig
+from albert.hub_push import check_push_target, push_run_directory
 from albert.training import distributed as dist_utils
 from albert.training.fingerprint import check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
@@ -86,6 +87,11 @@ class PretrainArgs:
     start_over: bool = False
     """Delete the vocabulary, shards, checkpoints and model of an earlier run in the output directory first
     (without it, a run refuses an output directory built from another corpus or other settings)."""
+    push_to_hub: str | None = None
+    """Upload the final model (`<output_dir>/model`: weights, config, tokenizer) to this Hugging Face Hub
+    repository at the end; the network and a login are checked before anything is built."""
+    hub_private: bool = False
+    """Create the `push_to_hub` repository private."""
 
 
 def _sentences(sources: list[str]):
@@ -261,6 +267,12 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
         raise ValueError(
             f"no corpus to train on: pass --corpus (no shards in {out / 'data' / 'train'} either)"
         )
+    if args.push_to_hub is not None:  # now, not after hours of training
+        check_push_target(args.push_to_hub, before="pretraining")
+    elif args.hub_private:
+        raise ValueError(
+            "--hub-private is for --push-to-hub: name the repository too (--push-to-hub REPO_ID)"
+        )
     args = check_init_from(args)
     if not args.start_over:
         check_output_dir(out, args, resuming=train_args.resume is not None)
@@ -318,6 +330,8 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     result = train(model, dataset, args=train_args, eval_fn=eval_fn, collate_fn=collate)
     if dist_utils.is_main_process():
         export_model(result, tokenizer, out / "model")
+        if args.push_to_hub is not None:
+            push_model(result, out / "model", args.push_to_hub, private=args.hub_private or None)
     return result
 
 
@@ -335,6 +349,17 @@ def export_model(result: TrainResult, tokenizer: Any, directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
     tmp.replace(directory)
     logger.info("model written to %s (from %s)", directory, source)
+
+
+def push_model(result: TrainResult, directory: Path, repo_id: str, *, private: bool | None) -> None:
+    """Upload the exported model of a finished run to `repo_id` (a stopped one is continued, not pushed)."""
+    if result.stopped_early or not (directory / "config.json").is_file():
+        logger.warning(
+            "not pushed to %s: the run is not finished (continue it with --resume latest)", repo_id
+        )
+        return
+    url = push_run_directory(directory, repo_id, what="pretrained model", private=private)
+    logger.info("pushed %s to %s", directory, url)
 
 
 # ----- command line -----
