@@ -27,7 +27,7 @@ def test_readme_and_docs_tables_are_the_committed_measurements():
     assert all(tool.measured(results, run) is not None for run in tool.RUNS), "a run's files are missing"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     docs = (ROOT / "docs" / "finetuning.md").read_text(encoding="utf-8")
-    assert tool.compact_table(results) in readme
+    assert tool.comparison_table(results, ROOT / "results" / "pretrain-gpu" / "finetune") in readme
     assert tool.table(results) in docs
 
 

@@ -8,7 +8,7 @@ of `albert evaluate`). `table` only reads those files: every number in it was me
     python tools/finetune_table.py run --only sst2,mrpc --threads 1     # one queue
     python tools/finetune_table.py run --only squad,cola --threads 1    # a second queue beside it
     python tools/finetune_table.py table          # docs/finetuning.md's table
-    python tools/finetune_table.py readme-table   # the README's shorter one
+    python tools/finetune_table.py readme-table --work results/finetune   # the README's: both models
     python tools/finetune_table.py archive        # copy the measurements (no weights) to results/finetune
     python tools/finetune_table.py table --work results/finetune   # the tables again, from the copies
     python tools/finetune_table.py floors         # majority class / answer position of each dev set
@@ -187,12 +187,13 @@ def run_all(
         return sum(not ok for ok in pool.map(attempt, runs))
 
 
-def measured(work: Path, run: Run) -> tuple[dict, dict, str] | None:
-    """(dev metrics, eval_results, the shown metrics as text) of a finished run; None if it did not run or
-    was stopped before its end."""
+def measured(work: Path, run: Run, folder: str | None = None) -> tuple[dict, dict, str] | None:
+    """(dev metrics, eval_results, the shown metrics as text) of a finished run (in `work/<folder>`, by
+    default `work/<run name>`); None if it did not run or was stopped before its end."""
+    folder = folder or run.name
     try:
-        dev = json.loads((work / run.name / "dev_metrics.json").read_text())
-        res = json.loads((work / run.name / "eval_results.json").read_text())
+        dev = json.loads((work / folder / "dev_metrics.json").read_text())
+        res = json.loads((work / folder / "eval_results.json").read_text())
     except FileNotFoundError:
         return None
     if res.get("stopped_early"):  # a run stopped before its end is not a result (resume it first)
@@ -227,19 +228,22 @@ def table(work: Path) -> str:
     return "\n".join(rows)
 
 
-def compact_table(work: Path) -> str:
-    """The README's version: the result next to the floor and the paper, and the training time."""
+def comparison_table(earlier: Path, current: Path) -> str:
+    """The README's table: each run re-measured with the current built-in model (`current/<run>-cpu`)
+    beside the earlier model's (`earlier/<run>`), what learning nothing scores, and the paper. No wall
+    times: the current model's runs took one to three legs on different CPUs (the model card has them)."""
     rows = [
-        "| task | dev result | learned nothing | training | paper, for context |",
-        "| --- | --- | --- | --- | --- |",
+        "| task | current model (ALBERT-base shape) | earlier model (3M) | learned nothing | training examples"
+        " | paper, for context |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for run in RUNS:
-        if (found := measured(work, run)) is not None:
-            _, res, shown = found
-            rows.append(
-                f"| {run.title} | {shown} | {run.baseline} | {res['train_examples']:,} examples,"
-                f" {res['wall_time_s'] / 60:.0f} min | {run.paper} |"
-            )
+        new, old = measured(current, run, f"{run.name}-cpu"), measured(earlier, run)
+        examples = f"{(new or old)[1]['train_examples']:,}" if new or old else ""
+        rows.append(
+            f"| {run.title} | {new[2] if new else 'not re-run yet'} | {old[2] if old else 'not run'} |"
+            f" {run.baseline} | {examples} | {run.paper} |"
+        )
     return "\n".join(rows)
 
 
@@ -280,6 +284,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--model", default=None, help="pretrained model (default: the built-in one)")
     parser.add_argument("--to", type=Path, default=Path("results/finetune"), help="archive: destination")
+    parser.add_argument("--current", type=Path, default=Path("results/pretrain-gpu/finetune"),
+                        help="readme-table: the current model's runs (<run>-cpu), beside --work's")  # fmt: skip
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--device", default=None, help="run: cpu (default), cuda, cuda:N")
     parser.add_argument("--parallel", type=int, default=1, help="run: runs at a time (e.g. on one GPU)")
@@ -310,7 +316,7 @@ def main() -> None:
     elif args.stage == "archive":
         archive(args.work, args.to)
     elif args.stage == "readme-table":
-        print(compact_table(args.work))
+        print(comparison_table(args.work, args.current))
     else:
         print(table(args.work))
 
