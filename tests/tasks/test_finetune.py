@@ -257,8 +257,9 @@ def test_help_lists_task_and_training_flags():
 
 
 def test_a_stopped_run_says_so_in_its_results(tmp_path, base_model_dir, tokenizer, monkeypatch, caplog):
-    """SIGTERM mid-run: the model of that step is saved, `eval_results.json` says `stopped_early` (so a
-    results table does not take it for a finished run) and the log says how to continue."""
+    """SIGTERM mid-run: the model of that step is saved at once (no pass over the dev set on the way out),
+    `eval_results.json` says `stopped_early` (so a results table does not take it for a finished run) and
+    the log says how to continue."""
     import os
     import signal
 
@@ -278,12 +279,15 @@ def test_a_stopped_run_says_so_in_its_results(tmp_path, base_model_dir, tokenize
         return real_train(*args, loss_fn=loss, **kwargs)
 
     monkeypatch.setattr(finetune_module, "train", train_stopping_at_step_3)
+    monkeypatch.setattr(
+        finetune_module, "score", lambda *a, **k: pytest.fail("a stopped run is not evaluated")
+    )
     rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
     data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
     with caplog.at_level("WARNING", logger="albert"):
         result = finetune("text-classification", data, data, output_dir=tmp_path / "out", model=base_model_dir,
                           tokenizer=tokenizer, train_args=fast_args(20))  # fmt: skip
-    assert result.stopped_early and result.steps == 3
+    assert result.stopped_early and result.steps == 3 and result.metrics == {}  # no evaluation on the way out
     saved = json.loads((tmp_path / "out" / "eval_results.json").read_text())
     assert saved["stopped_early"] is True and saved["steps"] == 3
     assert "stopped at step 3, before its planned end" in caplog.text and "--resume latest" in caplog.text
