@@ -237,7 +237,7 @@ def _best_metrics(
     spec: Any, net: Any, evaluation: Any, result: Any, options: DataOptions, pad: int, batch_size: int
 ) -> dict[str, float]:
     """The metrics of the kept (best) model: its evaluation record, or a new evaluation when that record
-    is not in this call's history (resumed after it, or no `metric_for_best`). None for a run stopped on
+    is not in this call's history (resumed after it, or no `metric_for_best`). Nothing for a run stopped on
     request: whoever stopped it wants it to end now, not after a pass over the dev set (the run's own
     evaluations are in metrics.jsonl, and its next leg evaluates)."""
     best = [r for r in result.history if r.get("split") == "eval" and r["step"] == result.best_step]
