@@ -345,14 +345,14 @@ class AlbertModel(AlbertPreTrainedModel):
                 them. For heads that read a few positions (fill-mask, the pretraining losses): that
                 layer's output projection and feed-forward run on M rows, not B x T.
         """
-        input_ids, attention_mask, token_type_ids, position_ids = self.check_inputs(
-            input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
+        input_ids, attention_mask, token_type_ids, position_ids = check_inputs(
+            self.config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
         )
         check_output_positions(
             output_positions, attention_mask.shape, output_hidden_states, output_attentions
         )
         x = self.embeddings(input_ids, token_type_ids, position_ids, inputs_embeds)  # (B, T, E)
-        head_mask = self.expand_head_mask(head_mask, x.dtype)
+        head_mask = expand_head_mask(self.config, head_mask, x.dtype)  # (L * I, 1, N, 1, 1) or None
         use_sdpa = self.attn_implementation == "sdpa"
         if self.use_unpadding(attention_mask, output_attentions):
             h, hidden_states = encode_unpadded(
@@ -396,20 +396,3 @@ class AlbertModel(AlbertPreTrainedModel):
             and not graph_is_recorded()
             and can_unpad(attention_mask)
         )
-
-    def check_inputs(
-        self,
-        input_ids: torch.Tensor | None,
-        attention_mask: torch.Tensor | None,
-        token_type_ids: torch.Tensor | None,
-        position_ids: torch.Tensor | None,
-        inputs_embeds: torch.Tensor | None,
-    ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate shapes and ranges, fill the defaults (`inputs.check_inputs`)."""
-        return check_inputs(
-            self.config, input_ids, attention_mask, token_type_ids, position_ids, inputs_embeds
-        )
-
-    def expand_head_mask(self, head_mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-        """(N,) | (L, N) | (L * I, N) -> (L * I, 1, N, 1, 1) (`inputs.expand_head_mask`)."""
-        return expand_head_mask(self.config, head_mask, dtype)
