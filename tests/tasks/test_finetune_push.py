@@ -35,6 +35,13 @@ def test_the_saved_run_is_pushed_without_its_checkpoints(
         top
     )
     assert (out / "checkpoints").is_dir()  # kept here, not uploaded
+    card = (out / "README.md").read_text()  # the model card, uploaded with the rest
+    assert (
+        card.startswith("---\n") and "pipeline_tag: text-classification" in card and "- albert-lite" in card
+    )
+    assert f"| accuracy | {result.metrics['accuracy']:.4f} |" in card and "`train.tsv`, 8 examples" in card
+    assert 'albert.pipeline("text-classification", "me/tiny-cls")' in card and str(tmp_path) not in card
+    assert "base_model" not in card  # a local model: nothing for the Hub's model tree
     ids = torch.tensor([[2, 7, 9, 11, 3]])
     pushed = AlbertForSequenceClassification.from_pretrained(fake_hub.repo("me/tiny-cls")).eval()
     local = AlbertForSequenceClassification.from_pretrained(out).eval()

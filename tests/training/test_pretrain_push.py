@@ -34,7 +34,10 @@ def test_the_exported_model_is_pushed(fake_hub, monkeypatch, tmp_path):
     model_dir = tmp_path / "out" / "model"
     assert result.step == 3 and fake_hub.private == {"me/tiny-albert": True}
     assert commit["files"] == files_in(fake_hub.repo("me/tiny-albert")) == files_in(model_dir)
-    assert {"config.json", "model.safetensors", "spiece.model"} <= set(commit["files"])
+    assert {"config.json", "model.safetensors", "spiece.model", "README.md"} <= set(commit["files"])
+    card = (model_dir / "README.md").read_text()
+    assert "pipeline_tag: fill-mask" in card and "pretrained from scratch with `albert pretrain`" in card
+    assert "- 3 optimizer steps" in card and 'albert.pipeline("fill-mask", "me/tiny-albert")' in card
     ids = torch.tensor([[2, 7, 9, 11, 3]])
     pushed = AlbertForPreTraining.from_pretrained(fake_hub.repo("me/tiny-albert")).eval()
     local = AlbertForPreTraining.from_pretrained(model_dir).eval()

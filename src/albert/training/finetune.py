@@ -29,6 +29,7 @@ from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
 from albert.training.loop import set_seed, train
+from albert.training.model_card import finetune_card, write_model_card
 from albert.training.state import atomic_write_text, load_model_weights
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -196,16 +197,18 @@ def finetune(
     summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k not in ("history", "pushed_to")}
     atomic_write_text(out / RESULTS_NAME, json.dumps({**summary, "output_dir": str(out)}, indent=2) + "\n")
     logger.info("saved the fine-tuned model to %s: %s", out, metrics)
-    if push_to_hub is not None:
-        outcome.pushed_to = _push(out, push_to_hub, hub_private, finished=not result.stopped_early)
+    if push_to_hub is not None and result.stopped_early:
+        logger.warning("not pushed to %s: the run is not finished", push_to_hub)
+    elif push_to_hub is not None:
+        card = finetune_card(push_to_hub, spec.name, spec.model_class.__name__, source, outcome, args,
+                             (train_file, eval_file))  # fmt: skip
+        outcome.pushed_to = _push(out, push_to_hub, hub_private, card)
     return outcome
 
 
-def _push(out: Path, repo_id: str, private: bool | None, *, finished: bool) -> str | None:
-    """Upload a finished run's directory (`hub_push.push_run_directory`); the commit URL, or None."""
-    if not finished:
-        logger.warning("not pushed to %s: the run is not finished", repo_id)
-        return None
+def _push(out: Path, repo_id: str, private: bool | None, card: str) -> str:
+    """Upload a finished run's directory with a model card (`hub_push.push_run_directory`); the commit URL."""
+    write_model_card(out, card)
     url = push_run_directory(out, repo_id, what="fine-tuned model", private=private)
     logger.info("pushed %s to %s", out, url)
     return url

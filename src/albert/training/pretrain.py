@@ -33,6 +33,7 @@ from albert.hub_push import check_push_target, push_run_directory
 from albert.training import distributed as dist_utils
 from albert.training.fingerprint import check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
+from albert.training.model_card import pretrain_card, write_model_card
 from albert.training.pretrain_args import PretrainArgs
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -276,7 +277,8 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     if dist_utils.is_main_process():
         export_model(result, tokenizer, out / "model")
         if args.push_to_hub is not None:
-            push_model(result, out / "model", args.push_to_hub, private=args.hub_private or None)
+            card = pretrain_card(args.push_to_hub, args.init_from, model.config, result)
+            push_model(result, out / "model", args.push_to_hub, card, private=args.hub_private or None)
     return result
 
 
@@ -296,13 +298,17 @@ def export_model(result: TrainResult, tokenizer: Any, directory: Path) -> None:
     logger.info("model written to %s (from %s)", directory, source)
 
 
-def push_model(result: TrainResult, directory: Path, repo_id: str, *, private: bool | None) -> None:
-    """Upload the exported model of a finished run to `repo_id` (a stopped one is continued, not pushed)."""
+def push_model(
+    result: TrainResult, directory: Path, repo_id: str, card: str, *, private: bool | None
+) -> None:
+    """Upload the exported model of a finished run, with its model card, to `repo_id` (a stopped run is
+    continued, not pushed)."""
     if result.stopped_early or not (directory / "config.json").is_file():
         logger.warning(
             "not pushed to %s: the run is not finished (continue it with --resume latest)", repo_id
         )
         return
+    write_model_card(directory, card)
     url = push_run_directory(directory, repo_id, what="pretrained model", private=private)
     logger.info("pushed %s to %s", directory, url)
 
