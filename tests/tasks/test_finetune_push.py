@@ -73,3 +73,13 @@ def test_hub_private_needs_a_repository(tmp_path, data, base_model_dir):
             "text-classification", data, output_dir=tmp_path / "out", model=base_model_dir, hub_private=True
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_under_torchrun_only_rank_0_pushes(fake_hub, monkeypatch, tmp_path, data, base_model_dir):
+    import albert.training.finetune as finetune_module
+
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: "hf_test")
+    monkeypatch.setattr(finetune_module, "is_main_process", lambda: False)  # as on rank 1
+    result = finetune("text-classification", data, output_dir=tmp_path / "out", model=base_model_dir,
+                      train_args=fast_args(2), push_to_hub="me/tiny-cls")  # fmt: skip
+    assert fake_hub.commits == [] and result.pushed_to is None

@@ -28,6 +28,7 @@ from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
+from albert.training.distributed import is_main_process
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
 from albert.training.state import atomic_write_text, load_model_weights
@@ -199,7 +200,7 @@ def finetune(
     logger.info("saved the fine-tuned model to %s: %s", out, metrics)
     if push_to_hub is not None and result.stopped_early:
         logger.warning("not pushed to %s: the run is not finished", push_to_hub)
-    elif push_to_hub is not None:
+    elif push_to_hub is not None and is_main_process():  # under torchrun, one upload
         card = finetune_card(push_to_hub, spec.name, spec.model_class.__name__, source, outcome, args,
                              (train_file, eval_file))  # fmt: skip
         outcome.pushed_to = _push(out, push_to_hub, hub_private, card)
