@@ -303,6 +303,7 @@ def cuda_targets(summary: dict) -> list[list[str]]:
 
 RENDER = {
     "inference": encoder_table,
+    "large": encoder_table,
     "varlen": lambda rec: encoder_table(rec, "useful tokens/s"),
     "short": short_table,
     "attention": attention_table,
