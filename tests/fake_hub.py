@@ -11,7 +11,7 @@ from pathlib import Path
 
 import huggingface_hub
 import pytest
-from huggingface_hub.errors import LocalTokenNotFoundError
+from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError
 
 from albert import hub_push
 
@@ -23,6 +23,7 @@ class FakeHub:
     branches: set[tuple[str, str]] = field(default_factory=set)
     private: dict[str, bool | None] = field(default_factory=dict)  # repository -> `private` at creation
     token_needed: bool = False
+    refusal: str | None = None  # the Hub's answer to every upload, e.g. "403 Forbidden: ..."
 
     def repo(self, repo_id: str, revision: str | None = None) -> Path:
         return self.root / repo_id / (revision or "main")
@@ -50,6 +51,8 @@ def fake_hub(monkeypatch, tmp_path) -> FakeHub:
         def upload_folder(
             self, *, repo_id, folder_path, allow_patterns=None, delete_patterns=None, revision=None, **commit
         ):
+            if hub.refusal is not None:
+                raise HfHubHTTPError(hub.refusal)
             names = sorted(
                 p.relative_to(folder_path).as_posix() for p in Path(folder_path).rglob("*") if p.is_file()
             )

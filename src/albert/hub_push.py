@@ -78,7 +78,8 @@ def push_folder(
             "`huggingface-cli login`), set HF_TOKEN, or pass token=..."
         ) from None
     except HfHubHTTPError as e:  # 401 / 403 / 404 from the Hub: its message names the cause
-        raise OSError(f"the Hugging Face Hub refused the push to {repo_id!r}: {e}") from e
+        kept = f" The files are saved in {saved_in}." if saved_in is not None else ""
+        raise OSError(f"the Hugging Face Hub refused the push to {repo_id!r}: {e}.{kept}") from e
 
 
 def check_repo_id(repo_id: Any) -> None:

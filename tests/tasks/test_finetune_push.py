@@ -83,3 +83,22 @@ def test_under_torchrun_only_rank_0_pushes(fake_hub, monkeypatch, tmp_path, data
     result = finetune("text-classification", data, output_dir=tmp_path / "out", model=base_model_dir,
                       train_args=fast_args(2), push_to_hub="me/tiny-cls")  # fmt: skip
     assert fake_hub.commits == [] and result.pushed_to is None
+
+
+def test_a_refused_push_keeps_the_run_and_says_where(
+    fake_hub, monkeypatch, tmp_path, capsys, data, base_model_dir
+):
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: "hf_test")
+    fake_hub.refusal = "403 Forbidden: no write access to someone/else"
+    out = tmp_path / "out"
+    status = cli.main(["finetune", "text-classification", "--train", str(data), "--model", str(base_model_dir),
+                       "--output", str(out), "--max-steps", "2", "--push-to-hub", "someone/else", "--no-progress-bar"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_ERROR and "Traceback" not in err
+    assert (
+        f"refused the push to 'someone/else': 403 Forbidden: no write access to someone/else. The files are saved in {out}."
+        in err
+    )
+    assert (out / "model.safetensors").is_file() and (
+        out / "eval_results.json"
+    ).is_file()  # the run is not lost
