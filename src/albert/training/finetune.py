@@ -290,7 +290,7 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         "--push-to-hub",
         metavar="REPO_ID",
         default=None,
-        help="upload the saved model (with its tokenizer and the run's records) to this Hugging Face Hub "
+        help="upload the saved model (with its tokenizer, the run's records and a model card) to this Hugging Face Hub "
         "repository at the end; network and login are checked before training",
     )
     parser.add_argument(
