@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 
 # Inputs per forward pass unless the caller says otherwise. 16, not 8: on one core of an Intel Xeon the
 # fill-mask pipeline's 128 SST-2 sentences ran ~7% faster in batches of 16 (larger matrix products, at a
-# higher fraction of the GEMM rate), and 24 gained nothing more (results/bench/pipeline.json).
+# higher fraction of the GEMM rate) and 24 gained nothing more, in an A/B of session 13; the committed
+# default-call numbers are in results/bench/pipeline.json.
 DEFAULT_BATCH_SIZE = 16
 
 # How many batches' worth of inputs are read ahead and sorted by length. Larger windows pad less but

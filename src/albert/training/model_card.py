@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from albert.atomic_files import atomic_write_text
 from albert.hub import default_model_dir
 
 # Our task names -> the Hub's pipeline tags (its inference widget); multiple choice has none there.
@@ -26,7 +27,7 @@ def write_model_card(directory: Path, text: str) -> bool:
     path = directory / CARD_NAME
     if path.exists():
         return False
-    path.write_text(text, encoding="utf-8")
+    atomic_write_text(path, text)
     return True
 
 
