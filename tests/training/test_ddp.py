@@ -59,3 +59,25 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path: Path) -> N
     load_model_weights(trained, latest_checkpoint(tmp_path / "ddp" / "checkpoints"))
     for p, q in zip(single.parameters(), trained.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
+def test_torchrun_pretrain_reports_once(tmp_path: Path) -> None:
+    """`torchrun -m albert pretrain`: both ranks train, rank 0 alone logs the run and prints the report
+    (asked before the process group is left, after which every process would call itself rank 0)."""
+    from tests.training.test_pretrain import write_corpus
+
+    write_corpus(tmp_path / "train.txt", docs=30, seed=0)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": "src"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m",
+           "albert", "-v", "pretrain", "--corpus", str(tmp_path / "train.txt"), "--vocab-size", "50",
+           "--max-seq-length", "32", "--max-predictions-per-seq", "5", "--model-config", "embedding_size=16",
+           "hidden_size=32", "num_attention_heads=2", "intermediate_size=64", "num_hidden_layers=2",
+           "--output-dir", str(tmp_path / "out"), "--max-steps", "4", "--batch-size", "4", "--log-every", "2",
+           "--no-progress-bar", "--no-plot"]  # fmt: skip
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(cmd, env=env, cwd=repo, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
+    assert proc.stderr.count("albert: INFO: done: 4 steps") == 1, proc.stderr[-4000:]
+    assert "albert[rank 1]: INFO" not in proc.stderr  # rank 1 speaks only for warnings and errors
+    assert proc.stdout.count(str(tmp_path / "out" / "model")) == 1, proc.stdout

@@ -111,6 +111,23 @@ def test_exported_model_loads_here_and_in_transformers(run):
     torch.testing.assert_close(ref(**enc).prediction_logits, ours, atol=1e-5, rtol=1e-5)
 
 
+def test_other_ranks_wait_for_rank_0s_vocabulary_and_shards_even_when_they_are_there(run, monkeypatch):
+    """Under torchrun, ranks other than 0 wait at the barrier whether or not rank 0 has finished already:
+    a rank that looked, found the files and skipped the barrier left rank 0 waiting at it forever (seen
+    as a hang of `torchrun -m albert pretrain` when one rank started late)."""
+    from albert.training import pretrain as module
+
+    root, _ = run
+    waits: list[str] = []
+    monkeypatch.setattr(module.dist_utils, "is_main_process", lambda: False)
+    monkeypatch.setattr(module.dist_utils, "barrier", lambda: waits.append("wait"))
+    args = PretrainArgs(corpus=[str(root / "train.txt")])
+    tokenizer = module.prepare_tokenizer(args, root / "out")  # rank 0 trained it already
+    assert waits == ["wait"]
+    module.prepare_shards(args, tokenizer, args.corpus, root / "out" / "data" / "train", 0)  # built already
+    assert waits == ["wait", "wait"]
+
+
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no corpus"):
         pretrain(PretrainArgs(tokenizer=None, corpus=[], vocab_size=100),

@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.debug = getattr(args, "debug", False)
     level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
-    logging.basicConfig(level=level, format="albert: %(levelname)s: %(message)s", stream=sys.stderr)
+    prefix = "albert"
+    rank = os.environ.get("RANK", "0")  # set by torchrun: every process runs the same command
+    if rank != "0":  # rank 0 tells the run's story; the others speak up only for warnings and errors
+        level, prefix = logging.WARNING, f"albert[rank {rank}]"
+    logging.basicConfig(level=level, format=f"{prefix}: %(levelname)s: %(message)s", stream=sys.stderr)
     # huggingface_hub logs every retry of an unreachable hub; the final error message says it all.
     logging.getLogger("huggingface_hub").setLevel(level if level == logging.INFO else logging.ERROR)
     try:

@@ -28,7 +28,7 @@ from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
-from albert.training.distributed import is_main_process
+from albert.training.distributed import broadcast_object, cleanup, is_main_process
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
 from albert.training.state import atomic_write_text, load_model_weights
@@ -163,7 +163,8 @@ def finetune(
         "labels": labels,
         "data": dataclasses.asdict(options),
     }
-    atomic_write_text(out / FINETUNE_CONFIG, json.dumps(config, indent=2) + "\n")
+    if is_main_process():  # under torchrun every rank reads the same files; one writes
+        atomic_write_text(out / FINETUNE_CONFIG, json.dumps(config, indent=2) + "\n")
     eval_bs = eval_batch_size or args.batch_size
     pad = tokenizer.pad_token_id
     eval_fn = (
@@ -173,38 +174,57 @@ def finetune(
         net, FeatureDataset(train_set.features), args=args, eval_fn=eval_fn, collate_fn=Collator(pad)
     )
 
-    if result.best_checkpoint is not None:  # keep the best evaluation's weights, not the last step's
-        load_model_weights(net, result.best_checkpoint)
-    net.save_pretrained(out)
-    tokenizer.save_pretrained(str(out))
-    metrics = _best_metrics(spec, net, evaluation, result, options, pad, eval_bs) if evaluation else {}
     outcome = FinetuneResult(
         output_dir=out,
-        metrics=metrics,
+        metrics={},
         best_step=result.best_step,
         steps=result.step,
         train_examples=len(train_examples),
         train_features=len(train_set.features),
         eval_examples=len(eval_examples),
-        wall_time_s=round(time.perf_counter() - started, 1),
         stopped_early=result.stopped_early,
+        wall_time_s=0.0,
         history=result.history,
     )
-    if result.stopped_early:
+    # Under torchrun every rank holds the same trained model: rank 0 alone saves, scores and pushes it (the
+    # others would write the same files and score the same dev set again), then shares what it found.
+    if is_main_process():
+        if result.best_checkpoint is not None:  # keep the best evaluation's weights, not the last step's
+            load_model_weights(net, result.best_checkpoint)
+        net.save_pretrained(out)
+        tokenizer.save_pretrained(str(out))
+        outcome.metrics = (
+            _best_metrics(spec, net, evaluation, result, options, pad, eval_bs) if evaluation else {}
+        )
+        outcome.wall_time_s = round(time.perf_counter() - started, 1)
+        _report(outcome, push_to_hub, hub_private, spec, source, args, (train_file, eval_file))
+    return broadcast_object(outcome)
+
+
+def _report(
+    outcome: FinetuneResult,
+    push_to_hub: str | None,
+    hub_private: bool | None,
+    spec: Task,
+    source: Path,
+    args: TrainArgs,
+    files: tuple[Any, Any],
+) -> None:
+    """Write `eval_results.json`, log the outcome and push the saved directory when asked (rank 0)."""
+    out = outcome.output_dir
+    if outcome.stopped_early:
         logger.warning(
             "the run was stopped at step %d, before its planned end: %s holds that step's model; continue the "
-            "run with --resume latest (same command)", result.step, out
+            "run with --resume latest (same command)", outcome.steps, out
         )  # fmt: skip
     summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k not in ("history", "pushed_to")}
     atomic_write_text(out / RESULTS_NAME, json.dumps({**summary, "output_dir": str(out)}, indent=2) + "\n")
-    logger.info("saved the fine-tuned model to %s: %s", out, metrics)
-    if push_to_hub is not None and result.stopped_early:
+    logger.info("saved the fine-tuned model to %s: %s", out, outcome.metrics)
+    if push_to_hub is not None and outcome.stopped_early:
         logger.warning("not pushed to %s: the run is not finished", push_to_hub)
-    elif push_to_hub is not None and is_main_process():  # under torchrun, one upload
-        card = finetune_card(push_to_hub, spec.name, spec.model_class.__name__, source, outcome, args,
-                             (train_file, eval_file))  # fmt: skip
+    elif push_to_hub is not None:
+        card = finetune_card(push_to_hub, spec.name, spec.model_class.__name__, source, outcome, args, files)
         outcome.pushed_to = _push(out, push_to_hub, hub_private, card)
-    return outcome
 
 
 def _push(out: Path, repo_id: str, private: bool | None, card: str) -> str:
@@ -319,23 +339,28 @@ def finetune_help_defaults() -> dict[str, Any]:
 def run_finetune(args: argparse.Namespace) -> int:
     """Fine-tune a pretrained model for TASK on a labelled file, evaluating on --eval as it trains, and save
     the best model with its tokenizer to --output. Prints a JSON summary (metrics, steps, wall time)."""
-    result = finetune(
-        args.task,
-        args.train_file,
-        args.eval_file,
-        output_dir=args.output_dir,
-        model=args.model,
-        options=DataOptions(**given(args, DataOptions)),
-        train_args=given(args, TrainArgs),
-        max_train_examples=args.max_train_examples,
-        max_eval_examples=args.max_eval_examples,
-        dropout=args.dropout,
-        classifier_dropout=args.classifier_dropout,
-        eval_batch_size=args.eval_batch_size,
-        fast_paths=args.fast_paths,
-        push_to_hub=args.push_to_hub,
-        hub_private=args.hub_private,
-    )
-    summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
-    sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")
+    try:
+        result = finetune(
+            args.task,
+            args.train_file,
+            args.eval_file,
+            output_dir=args.output_dir,
+            model=args.model,
+            options=DataOptions(**given(args, DataOptions)),
+            train_args=given(args, TrainArgs),
+            max_train_examples=args.max_train_examples,
+            max_eval_examples=args.max_eval_examples,
+            dropout=args.dropout,
+            classifier_dropout=args.classifier_dropout,
+            eval_batch_size=args.eval_batch_size,
+            fast_paths=args.fast_paths,
+            push_to_hub=args.push_to_hub,
+            hub_private=args.hub_private,
+        )
+        main = is_main_process()  # asked before leaving the process group, which makes every rank rank 0
+    finally:
+        cleanup()  # leave torchrun's process group (nothing to do in one process)
+    if main:  # under torchrun, one summary
+        summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
+        sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")
     return 0

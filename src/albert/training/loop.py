@@ -363,7 +363,7 @@ class _Run:
             self.bar.set_postfix(
                 loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{record['tokens_per_s']:.0f}"
             )
-        else:
+        elif self.info.is_main:  # under torchrun, rank 0 tells the run's story
             logger.info("step %d/%d  loss %.4f  lr %.3e  %.0f tok/s", st.step, self.total_steps, record["loss"], lr,
                         record["tokens_per_s"])  # fmt: skip
         if not math.isfinite(record["loss"]):
@@ -374,7 +374,8 @@ class _Run:
         args, st = self.args, self.st
         metrics = evaluate(eval_fn, self.model, self.autocast, self.info)
         self.emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
-        logger.info("eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+        if self.info.is_main:
+            logger.info("eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
         improved = track_best(args, st, metrics)
         self.stop = args.early_stopping_patience is not None and st.bad_evals >= args.early_stopping_patience
         if self.stop:

@@ -65,8 +65,10 @@ def prepare_tokenizer(args: PretrainArgs, out: Path):
     from albert.tokenizer import AlbertTokenizerFast
 
     directory = Path(args.tokenizer) if args.tokenizer else out / "tokenizer"
-    if args.tokenizer is None and not (directory / "spiece.model").is_file():
-        if dist_utils.is_main_process():
+    if args.tokenizer is None:
+        # Rank 0 alone looks and builds; the others wait for it unconditionally. (Had every rank looked, a
+        # rank that looked after rank 0 had finished would skip the barrier that rank 0 waits at.)
+        if dist_utils.is_main_process() and not (directory / "spiece.model").is_file():
             logger.info("training a %d-piece vocabulary on %s", args.vocab_size, ", ".join(args.corpus))
             train_vocabulary(args, out / "tokenizer.tmp", directory)
         dist_utils.barrier()
@@ -109,10 +111,10 @@ def prepare_shards(args: PretrainArgs, tokenizer: Any, corpus: list[str], direct
     """Tokenise `corpus` into SOP shards in `directory` unless they are there already."""
     from albert.data import Vocabulary, build_pretraining_shards
 
-    if not (directory / "metadata.json").is_file():
-        if not corpus:
-            raise ValueError(f"no shards in {directory} and no corpus to build them from (--corpus)")
-        if dist_utils.is_main_process():
+    if not corpus and not (directory / "metadata.json").is_file():
+        raise ValueError(f"no shards in {directory} and no corpus to build them from (--corpus)")
+    if corpus:  # rank 0 alone looks and builds, the others wait (as for the vocabulary above)
+        if dist_utils.is_main_process() and not (directory / "metadata.json").is_file():
             build_pretraining_shards(
                 corpus, _encoder(tokenizer), Vocabulary.from_tokenizer(tokenizer), directory,
                 max_seq_length=args.max_seq_length, short_seq_prob=args.short_seq_prob,
@@ -339,11 +341,12 @@ def run_pretrain(ns: argparse.Namespace) -> int:
     args, train_args = pretrain_options(ns)
     try:
         result = pretrain(args, train_args)
+        main = dist_utils.is_main_process()  # asked before leaving the group, which makes every rank rank 0
     finally:
         dist_utils.cleanup()
-    logger.info("done: %d steps, %d tokens, best %s at step %s", result.step, result.tokens, result.best_value,
-                result.best_step)  # fmt: skip
-    if dist_utils.is_main_process():
+    if main:  # under torchrun, one report
+        logger.info("done: %d steps, %d tokens, best %s at step %s", result.step, result.tokens,
+                    result.best_value, result.best_step)  # fmt: skip
         sys.stdout.write(final_report(result, Path(train_args.output_dir) / "model") + "\n")
     return 0
 
