@@ -248,6 +248,42 @@ def test_command_line_entry_points(tmp_path, base_model_dir, capsys):
     assert metrics == pytest.approx(summary["metrics"], rel=1e-4)
 
 
+def test_an_earlier_run_is_replaced_only_with_start_over(tmp_path, base_model_dir, capsys, caplog):
+    """A second fine-tune into the directory of a finished one is refused before any data is read (it
+    would replace that run's model, results and checkpoints); `--start-over` replaces it, saying so."""
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    out = tmp_path / "out"
+
+    def albert_finetune(steps: int, *extra: str) -> int:
+        return main(["finetune", "text-classification", "--train", str(data), "--eval", str(data), "--model",
+                     str(base_model_dir), "--output", str(out), "--max-steps", str(steps), "--batch-size", "4",
+                     "--no-progress-bar", "--no-plot", *extra])  # fmt: skip
+
+    assert albert_finetune(2) == 0
+    first = (out / "model.safetensors").read_bytes()
+    capsys.readouterr()
+
+    assert albert_finetune(3) == 1
+    message = capsys.readouterr().err
+    assert (
+        f"--output {out} holds an earlier run (eval_results.json, model.safetensors, checkpoints)" in message
+    )
+    assert "--resume latest" in message and "--start-over" in message and "Traceback" not in message
+    assert (out / "model.safetensors").read_bytes() == first
+    assert [p.name for p in (out / "checkpoints").glob("step-*")] == ["step-00000002"]
+
+    with caplog.at_level("WARNING", logger="albert"):
+        assert albert_finetune(3, "--start-over") == 0
+    assert "--start-over: deleting eval_results.json, model.safetensors, checkpoints" in caplog.text
+    assert json.loads(capsys.readouterr().out)["steps"] == 3
+    assert (out / "model.safetensors").read_bytes() != first
+    assert albert_finetune(4, "--resume", "latest") == 0  # continuing the run: no question asked
+    assert json.loads(capsys.readouterr().out)["steps"] == 4
+
+
 def test_help_lists_task_and_training_flags():
     text = add_finetune_arguments(argparse.ArgumentParser()).format_help()
     for flag in ("--train", "--eval", "--output", "--epochs", "--max-steps", "--lr", "--doc-stride", "--text-column",

@@ -31,6 +31,7 @@ from albert.tokenizer import load_tokenizer
 from albert.training.distributed import broadcast_object, cleanup, is_main_process
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
+from albert.training.output_dir import check_finetune_output
 from albert.training.state import atomic_write_text, load_model_weights
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -101,6 +102,7 @@ def finetune(
     fast_paths: bool = True,
     push_to_hub: str | None = None,
     hub_private: bool | None = None,
+    start_over: bool = False,
 ) -> FinetuneResult:
     """Fine-tune `model` for `task` on `train_file`, evaluating on `eval_file`, and save it to `output_dir`.
 
@@ -118,6 +120,8 @@ def finetune(
         push_to_hub: a Hub repository id ("me/albert-sst2") to upload the saved directory to at the end
             (not `checkpoints/`), created `hub_private` if missing. Network and token are checked before
             the data is read; a run stopped early is not pushed.
+        start_over: replace an earlier run in `output_dir` (its model, results and checkpoints); without
+            it such a directory is refused unless `train_args["resume"]` continues that run.
 
     The output directory holds the best model (by the task's metric, or `metric_for_best`) with its
     tokenizer, `finetune_config.json`, `eval_results.json`, `metrics.jsonl`, `curves.png` and `checkpoints/`.
@@ -135,6 +139,9 @@ def finetune(
     args = finetune_train_args(
         spec, dict(train_args or {}), output_dir=str(out), has_eval=eval_file is not None
     )
+    check_finetune_output(
+        out, resume=args.resume, start_over=start_over
+    )  # before hours of training replace a run
     set_seed(args.seed)  # the new head's initialisation is part of the run
 
     train_examples = subset(spec.read(train_file, options), max_train_examples, args.seed)
@@ -316,6 +323,12 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument(
         "--hub-private", action="store_true", default=None, help="create the --push-to-hub repository private"
     )
+    parser.add_argument(
+        "--start-over",
+        action="store_true",
+        help="replace an earlier run in --output (its model, results and checkpoints); without it such a "
+        "directory is refused unless --resume continues that run",
+    )
     add_dataclass_arguments(parser.add_argument_group("data"), DataOptions)
     add_dataclass_arguments(
         parser.add_argument_group("training (defaults: the fine-tuning recipe; lr by task)"),
@@ -356,6 +369,7 @@ def run_finetune(args: argparse.Namespace) -> int:
             fast_paths=args.fast_paths,
             push_to_hub=args.push_to_hub,
             hub_private=args.hub_private,
+            start_over=args.start_over,
         )
         main = is_main_process()  # asked before leaving the process group, which makes every rank rank 0
     finally:

@@ -10,13 +10,11 @@ difference, or earlier outputs without a record, is refused with a message namin
 from __future__ import annotations
 
 import json
-import logging
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from albert.training.output_dir import delete_outputs, earlier_outputs
 
 FINGERPRINT_NAME = "data_fingerprint.json"
 # What a pretraining run writes into its output directory (all of it goes with --start-over).
@@ -59,7 +57,7 @@ def differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
 def check_output_dir(out: Path, args: Any, *, resuming: bool) -> None:
     """Refuse (ValueError) to mix this run with an earlier one in `out`: other data or settings, outputs
     with no record of what built them, or checkpoints that this run would not resume from."""
-    earlier = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    earlier = earlier_outputs(out, RUN_OUTPUTS)
     saved_path = out / FINGERPRINT_NAME
     fix = "pass --start-over to delete that run and build anew, or choose another --output-dir"
     if saved_path.is_file():
@@ -84,12 +82,8 @@ def check_output_dir(out: Path, args: Any, *, resuming: bool) -> None:
 
 def record_run(out: Path, args: Any, *, start_over: bool) -> None:
     """Write this run's fingerprint into `out`, after deleting an earlier run's outputs if `start_over`."""
-    earlier = [name for name in RUN_OUTPUTS if (out / name).exists()]
-    if start_over and earlier:
-        logger.warning("--start-over: deleting %s in %s", ", ".join(earlier), out)
-        for name in earlier:
-            path = out / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if start_over:
+        delete_outputs(out, earlier_outputs(out, RUN_OUTPUTS))
     out.mkdir(parents=True, exist_ok=True)
     saved_path = out / FINGERPRINT_NAME
     tmp = saved_path.with_name(saved_path.name + ".tmp")
