@@ -12,6 +12,8 @@ of `albert evaluate`). `table` only reads those files: every number in it was me
     python tools/finetune_table.py archive        # copy the measurements (no weights) to results/finetune
     python tools/finetune_table.py table --work results/finetune   # the tables again, from the copies
     python tools/finetune_table.py floors         # majority class / answer position of each dev set
+    python tools/finetune_table.py record --only dream --work runs/ft13 --threads 2 \
+        --hardware "CPU, 2 threads, then 1" --train-flags "--save-every 10"   # trained in legs (--resume)
     python tools/finetune_table.py run --device cuda --parallel 11 --only sst2,...,sst2-300,conll-400  # one GPU
 
 The hyperparameters are ours, chosen once for a 3M-parameter model on a 2-core CPU budget (higher learning
@@ -132,22 +134,41 @@ def run_one(
     run: Run, work: Path, data: Path, model: str | None, threads: int, device: str | None, seed: int = 42
 ) -> None:
     """`albert finetune` then `albert evaluate` on the full dev set; writes `<work>/<run>/dev_metrics.json`."""
-    from albert.tasks import DataOptions, get_task
-
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    train, evaluate = commands(run, work, data, model, device, seed)
+    train, _ = commands(run, work, data, model, device, seed)
     (work / run.name).mkdir(parents=True, exist_ok=True)
     print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {display(train, data)}", flush=True)
     with open(work / run.name / "finetune.log", "w") as log:
         subprocess.run(executable(train), check=True, stdout=log, stderr=subprocess.STDOUT, env=env)
+    record(run, work, data, model, threads, device, seed)
+
+
+def record(
+    run: Run,
+    work: Path,
+    data: Path,
+    model: str | None,
+    threads: int,
+    device: str | None,
+    seed: int = 42,
+    hardware_text: str | None = None,
+    train_flags: str = "",
+) -> None:
+    """`albert evaluate` of the trained `<work>/<run>` on the full dev set -> `dev_metrics.json`. Also the
+    `record` stage, for a run trained in several legs (`--resume latest`): `hardware_text` then says what
+    ran them ("CPU, 1 thread, then 2") and `train_flags` the flags added to the table's command."""
+    from albert.tasks import DataOptions, get_task
+
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    train, evaluate = commands(run, work, data, model, device, seed)
     started = time.perf_counter()
     result = subprocess.run(executable(evaluate), check=True, capture_output=True, text=True, env=env)
     dev = json.loads(result.stdout)
     dev["evaluate_wall_time_s"] = round(time.perf_counter() - started, 1)
     dev["threads"] = threads
-    dev["hardware"] = hardware(device, threads)
+    dev["hardware"] = hardware_text or hardware(device, threads)
     dev["dev_examples"] = len(get_task(run.task).read(data / run.dev, DataOptions()))
-    dev["commands"] = [display(train, data), display(evaluate, data)]
+    dev["commands"] = [" ".join([display(train, data), train_flags]).strip(), display(evaluate, data)]
     (work / run.name / "dev_metrics.json").write_text(json.dumps(dev, indent=2) + "\n")
     print(f"[{time.strftime('%H:%M:%S')}] {run.name}: {dev}", flush=True)
 
@@ -278,7 +299,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("stage", choices=["run", "table", "readme-table", "commands", "archive", "floors"])
+    parser.add_argument(
+        "stage", choices=["run", "record", "table", "readme-table", "commands", "archive", "floors"]
+    )
     parser.add_argument("--only", default=None, help="comma-separated run names (default: all)")
     parser.add_argument("--work", type=Path, default=Path("runs/finetune"))
     parser.add_argument("--data", type=Path, default=DATA)
@@ -290,6 +313,10 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="run: cpu (default), cuda, cuda:N")
     parser.add_argument("--parallel", type=int, default=1, help="run: runs at a time (e.g. on one GPU)")
     parser.add_argument("--seed", type=int, default=42, help="run: the fine-tune's seed (the tables use 42)")
+    parser.add_argument(
+        "--hardware", default=None, help='record: what trained the legs ("CPU, 1 thread, then 2")'
+    )
+    parser.add_argument("--train-flags", default="", help="record: flags the legs added (--save-every 10)")
     args = parser.parse_args()
     known = RUNS + SHORT_RUNS
     names = args.only.split(",") if args.only else [r.name for r in RUNS]
@@ -302,6 +329,10 @@ def main() -> None:
             runs, args.work, args.data, args.model, args.threads, args.device, args.parallel, args.seed
         )
         raise SystemExit(1 if failed else 0)
+    elif args.stage == "record":  # a run trained in legs with --resume latest: evaluate and write its record
+        for run in runs:
+            record(run, args.work, args.data, args.model, args.threads, args.device, args.seed, args.hardware,
+                   args.train_flags)  # fmt: skip
     elif args.stage == "commands":
         for run in runs:
             print(
