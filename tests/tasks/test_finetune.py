@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -281,6 +282,39 @@ def test_an_earlier_run_is_replaced_only_with_start_over(tmp_path, base_model_di
     assert json.loads(capsys.readouterr().out)["steps"] == 3
     assert (out / "model.safetensors").read_bytes() != first
     assert albert_finetune(4, "--resume", "latest") == 0  # continuing the run: no question asked
+    assert json.loads(capsys.readouterr().out)["steps"] == 4
+
+
+def test_a_run_is_continued_only_with_its_own_task_data_and_options(tmp_path, base_model_dir, capsys):
+    """`--resume` with other labels, other training examples or other data options is refused before
+    training, naming what changed (the head and the data position would not fit them); moving the
+    files elsewhere is fine (a run may continue on another machine)."""
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    out = tmp_path / "out"
+
+    def albert_finetune(train: Path, steps: int, *extra: str) -> int:
+        return main(["finetune", "text-classification", "--train", str(train), "--model", str(base_model_dir),
+                     "--output", str(out), "--max-steps", str(steps), "--batch-size", "4", "--no-progress-bar",
+                     "--no-plot", *extra])  # fmt: skip
+
+    assert albert_finetune(data, 2) == 0
+    capsys.readouterr()
+    relabelled = write(
+        tmp_path, "other.tsv", "sentence1\tsentence2\tlabel\n" + rows.replace("\tno", "\tmaybe")
+    )
+    assert albert_finetune(relabelled, 4, "--resume", "latest") == 1
+    err = capsys.readouterr().err
+    assert f"--resume: the run in {out} was trained with other settings" in err
+    assert 'labels ["no", "yes"] -> ["maybe", "yes"]' in err and "--start-over" in err
+    assert albert_finetune(data, 4, "--resume", "latest", "--max-length", "24") == 1
+    err = capsys.readouterr().err
+    assert "data.max_length" in err and "-> 24" in err
+    (tmp_path / "elsewhere").mkdir()
+    moved = write(tmp_path / "elsewhere", "train.tsv", data.read_text())
+    assert albert_finetune(moved, 4, "--resume", "latest") == 0
     assert json.loads(capsys.readouterr().out)["steps"] == 4
 
 

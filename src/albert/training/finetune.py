@@ -31,7 +31,7 @@ from albert.tokenizer import load_tokenizer
 from albert.training.distributed import broadcast_object, cleanup, is_main_process
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
-from albert.training.output_dir import check_finetune_output
+from albert.training.output_dir import check_finetune_output, check_resumed_finetune
 from albert.training.state import atomic_write_text, load_model_weights
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -139,9 +139,8 @@ def finetune(
     args = finetune_train_args(
         spec, dict(train_args or {}), output_dir=str(out), has_eval=eval_file is not None
     )
-    check_finetune_output(
-        out, resume=args.resume, start_over=start_over
-    )  # before hours of training replace a run
+    # Now, not after hours of training: a run must not replace an earlier one unasked.
+    check_finetune_output(out, resume=args.resume, start_over=start_over)
     set_seed(args.seed)  # the new head's initialisation is part of the run
 
     train_examples = subset(spec.read(train_file, options), max_train_examples, args.seed)
@@ -170,6 +169,8 @@ def finetune(
         "labels": labels,
         "data": dataclasses.asdict(options),
     }
+    if args.resume is not None:
+        check_resumed_finetune(out, config)
     if is_main_process():  # under torchrun every rank reads the same files; one writes
         atomic_write_text(out / FINETUNE_CONFIG, json.dumps(config, indent=2) + "\n")
     eval_bs = eval_batch_size or args.batch_size

@@ -7,11 +7,13 @@ write there, named in the warning). Pretraining adds its data fingerprint on top
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from albert.tasks.evaluation import FINETUNE_CONFIG
 from albert.training.distributed import is_main_process
 
 logger = logging.getLogger(__name__)
@@ -48,3 +50,38 @@ def check_finetune_output(out: Path, *, resume: str | None, start_over: bool) ->
         )
     if earlier and is_main_process():
         delete_outputs(out, earlier)
+
+
+# What a resumed fine-tune must share with the run it continues. Not the files' paths: a run may continue
+# on another machine, where they differ; the examples' count and labels stand for the data.
+RESUMED_KEYS = ("task", "labels", "train_examples", "data")
+
+
+def check_resumed_finetune(out: Path, config: dict) -> None:
+    """Refuse (ValueError) to continue the run in `out` with another task, labels, training examples or
+    data options than it was trained with (`finetune_config.json`): its head and its place in the data
+    would not fit them."""
+    saved_path = out / FINETUNE_CONFIG
+    if not saved_path.is_file():
+        return
+    saved = json.loads(saved_path.read_text(encoding="utf-8"))
+    now = json.loads(json.dumps(config))  # as it would be saved (tuples become lists)
+    changed = [change for key in RESUMED_KEYS for change in _changes(key, saved.get(key), now.get(key))]
+    if changed:
+        raise ValueError(
+            f"--resume: the run in {out} was trained with other settings ({'; '.join(changed)}); continue it "
+            "with the same task, data and options, or pass --start-over to replace it, or choose another --output"
+        )
+
+
+def _changes(key: str, before: object, after: object) -> list[str]:
+    """`key before -> after`; for two dicts, one such entry per differing entry (`data.max_length`)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(before.keys() | after.keys())
+        return [change for k in keys for change in _changes(f"{key}.{k}", before.get(k), after.get(k))]
+    return [] if before == after else [f"{key} {_short(before)} -> {_short(after)}"]
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
