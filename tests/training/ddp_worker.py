@@ -1,10 +1,12 @@
 """Worker for `test_ddp.py`, run under `torchrun --nproc-per-node 2`: trains the stand-in model with DDP.
 
-Usage: python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py OUTPUT_DIR
+Usage: python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py OUTPUT_DIR [signal-rank-0]
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from albert.training import TrainArgs, train  # noqa: E402
-from albert.training.distributed import cleanup  # noqa: E402
+from albert.training.distributed import cleanup, get_rank  # noqa: E402
 from tests.training.helpers import ShiftDataset, make_model  # noqa: E402
 
 DDP_KW = dict(
@@ -26,10 +28,29 @@ def eval_loss(model) -> dict[str, float]:
     return {"loss": float(model(**ShiftDataset(8, seed=9)[range(8)]).loss)}
 
 
+def signal_rank_0_in_step_3():
+    """A loss function that sends SIGTERM to rank 0 alone, during step 3 (its 5th micro-batch)."""
+    calls = []
+
+    def loss(model, batch):
+        calls.append(1)
+        if len(calls) == 5 and get_rank() == 0:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return model(**batch).loss
+
+    return loss
+
+
 def main() -> None:
     args = TrainArgs(output_dir=sys.argv[1], progress_bar=False, plot=False, seed=3, **DDP_KW)
-    result = train(make_model(0), ShiftDataset(24), args=args, eval_fn=eval_loss)
-    assert result.step == 6 and result.best_step in (3, 6), result  # on every rank: the metrics are broadcast
+    if sys.argv[2:] == ["signal-rank-0"]:  # every rank stops after step 3, with one checkpoint
+        result = train(make_model(0), ShiftDataset(24), args=args, loss_fn=signal_rank_0_in_step_3())
+        assert result.step == 3 and result.stopped_early, result
+    else:
+        result = train(make_model(0), ShiftDataset(24), args=args, eval_fn=eval_loss)
+        assert result.step == 6 and result.best_step in (3, 6), (
+            result
+        )  # every rank: the metrics are broadcast
     cleanup()
 
 

@@ -109,6 +109,13 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, DistributedDataParallel) else model
 
 
+def any_process(flag: bool, device: torch.device) -> bool:
+    """True on every process if `flag` is True on any (one collective; `flag` itself without a group)."""
+    if not is_distributed():
+        return flag
+    return all_reduce_sum([float(flag)], device)[0] > 0
+
+
 def all_reduce_sum(values: list[float], device: torch.device) -> list[float]:
     """Element-wise sum of `values` over all processes (one collective)."""
     if not is_distributed():

@@ -304,7 +304,11 @@ class _Run:
                 finished or (st.step % args.eval_every == 0 if args.eval_every else epoch_end)
             )
             save_due = finished or (st.step % args.save_every == 0 if args.save_every else epoch_end)
-            requested = stop_request is not None and stop_request.requested
+            # Every rank stops at the same step: a signal may reach them a step apart, and a rank that
+            # checkpointed (a collective) while another trained on would leave both waiting forever.
+            requested = dist_utils.any_process(
+                stop_request is not None and stop_request.requested, self.info.device
+            )
             save_due = save_due or requested  # a stop request logs and checkpoints this step
             st.elapsed_s = time.perf_counter() - self.started
             if st.step % args.log_every == 0 or eval_due or save_due:
