@@ -31,13 +31,11 @@ from albert.tokenizer import load_tokenizer
 from albert.training.distributed import broadcast_object, cleanup, is_main_process
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
-from albert.training.output_dir import check_finetune_output, check_resumed_finetune
+from albert.training.output_dir import RESULTS_NAME, check_finetune_output, check_resumed_finetune
 from albert.training.state import atomic_write_text, load_model_weights
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
 logger = logging.getLogger(__name__)
-
-RESULTS_NAME = "eval_results.json"
 
 # Defaults that differ from TrainArgs' (which suit pretraining): the paper's fine-tuning recipe (AdamW,
 # linear warmup then decay, Table 14's ~10% warmup, clip 1.0) at a batch size and length a CPU manages.

@@ -18,9 +18,10 @@ from albert.training.distributed import is_main_process
 
 logger = logging.getLogger(__name__)
 
+RESULTS_NAME = "eval_results.json"  # a fine-tuning run's summary
 # What a fine-tuning run leaves in its directory once it has trained. (Not finetune_config.json: under
 # torchrun rank 0 writes it before training, possibly before the other ranks have looked.)
-FINETUNE_OUTPUTS = ("eval_results.json", "model.safetensors", "checkpoints")
+FINETUNE_OUTPUTS = (RESULTS_NAME, "model.safetensors", "checkpoints")
 
 
 def earlier_outputs(out: Path, names: Iterable[str]) -> list[str]:
