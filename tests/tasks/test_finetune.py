@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from albert.pipelines import pipeline
 from albert.tasks import DataError, DataOptions, evaluate
@@ -361,3 +362,15 @@ def test_a_stopped_run_says_so_in_its_results(tmp_path, base_model_dir, tokenize
     saved = json.loads((tmp_path / "out" / "eval_results.json").read_text())
     assert saved["stopped_early"] is True and saved["steps"] == 3
     assert "stopped at step 3, before its planned end" in caplog.text and "--resume latest" in caplog.text
+    assert "holds that step's model" in caplog.text
+
+    # With an evaluation before the stop, the saved model is that best one, and the log says so.
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="albert"):
+        result = finetune("text-classification", data, data, output_dir=tmp_path / "out2", model=base_model_dir,
+                          tokenizer=tokenizer, train_args=fast_args(20, eval_every=2))  # fmt: skip
+    assert result.stopped_early and result.steps == 3 and result.best_step == 2
+    assert "holds the best model so far (step 2)" in caplog.text
+    saved = load_file(str(tmp_path / "out2" / "model.safetensors"))
+    best = load_file(str(tmp_path / "out2" / "checkpoints" / "step-00000002" / "model.safetensors"))
+    assert saved.keys() <= best.keys() and all(torch.equal(saved[k], best[k]) for k in saved)

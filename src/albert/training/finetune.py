@@ -219,9 +219,13 @@ def _report(
     """Write `eval_results.json`, log the outcome and push the saved directory when asked (rank 0)."""
     out = outcome.output_dir
     if outcome.stopped_early:
+        best = outcome.best_step  # the saved model is the best evaluation's, when there was one
+        held = (
+            "that step's model" if best in (None, outcome.steps) else f"the best model so far (step {best})"
+        )
         logger.warning(
-            "the run was stopped at step %d, before its planned end: %s holds that step's model; continue the "
-            "run with --resume latest (same command)", outcome.steps, out
+            "the run was stopped at step %d, before its planned end: %s holds %s; continue the run with "
+            "--resume latest (same command)", outcome.steps, out, held
         )  # fmt: skip
     summary = {k: v for k, v in dataclasses.asdict(outcome).items() if k not in ("history", "pushed_to")}
     atomic_write_text(out / RESULTS_NAME, json.dumps({**summary, "output_dir": str(out)}, indent=2) + "\n")
