@@ -1,10 +1,11 @@
 """Worker for `test_ddp.py`, run under `torchrun --nproc-per-node 2`: trains the stand-in model with DDP.
 
-Usage: python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py OUTPUT_DIR [signal-rank-0]
+Usage: python -m torch.distributed.run --standalone --nproc-per-node 2 ddp_worker.py OUTPUT_DIR [signal-rank-0 | resume]
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -46,6 +47,10 @@ def main() -> None:
     if sys.argv[2:] == ["signal-rank-0"]:  # every rank stops after step 3, with one checkpoint
         result = train(make_model(0), ShiftDataset(24), args=args, loss_fn=signal_rank_0_in_step_3())
         assert result.step == 3 and result.stopped_early, result
+    elif sys.argv[2:] == ["resume"]:  # continue that run to its end
+        args = dataclasses.replace(args, resume="latest")
+        result = train(make_model(0), ShiftDataset(24), args=args, eval_fn=eval_loss)
+        assert result.step == 6 and not result.stopped_early, result
     else:
         result = train(make_model(0), ShiftDataset(24), args=args, eval_fn=eval_loss)
         assert result.step == 6 and result.best_step in (3, 6), (

@@ -62,16 +62,34 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path: Path) -> N
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
-def test_a_signal_that_reaches_one_rank_stops_every_rank_at_the_same_step(tmp_path: Path) -> None:
-    """SIGTERM reaches rank 0 alone during step 3: both ranks stop after step 3 with one checkpoint (had
-    only rank 0 stopped, its checkpoint's collectives would have waited for rank 1 forever)."""
+def _torchrun_worker(output_dir: Path, *mode: str) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    proc = subprocess.run([*cmd, str(WORKER), str(tmp_path / "ddp"), "signal-rank-0"], env=env,
-                          capture_output=True, text=True, timeout=180)  # fmt: skip
+    proc = subprocess.run([*cmd, str(WORKER), str(output_dir), *mode], env=env, capture_output=True, text=True,
+                          timeout=180)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
+def test_a_signal_that_reaches_one_rank_stops_every_rank_at_the_same_step(tmp_path: Path) -> None:
+    """SIGTERM reaches rank 0 alone during step 3: both ranks stop after step 3 with one checkpoint (had
+    only rank 0 stopped, its checkpoint's collectives would have waited for rank 1 forever); `--resume
+    latest` then ends where an uninterrupted two-process run ends."""
+    _torchrun_worker(tmp_path / "ddp", "signal-rank-0")
     assert latest_checkpoint(tmp_path / "ddp" / "checkpoints").name == "step-00000003"
     assert [r["step"] for r in _records(tmp_path / "ddp" / "metrics.jsonl")][-1] == 3
+
+    _torchrun_worker(tmp_path / "ddp", "resume")
+    _torchrun_worker(tmp_path / "uninterrupted")
+    resumed, whole = make_model(1), make_model(2)
+    load_model_weights(resumed, latest_checkpoint(tmp_path / "ddp" / "checkpoints"))
+    load_model_weights(whole, latest_checkpoint(tmp_path / "uninterrupted" / "checkpoints"))
+    for p, q in zip(resumed.parameters(), whole.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    assert (
+        _records(tmp_path / "ddp" / "metrics.jsonl")[-2:]
+        == _records(tmp_path / "uninterrupted" / "metrics.jsonl")[-2:]
+    )
 
 
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed not available")
