@@ -101,6 +101,8 @@ def test_bad_inputs_get_clear_errors(model):
         model(ids, head_mask=np.ones(3))
     with pytest.raises(ValueError, match="exceeds max_position_embeddings"):
         model(np.zeros((1, 40), np.int32))
+    with pytest.raises(ValueError, match="no positions"):
+        model(np.zeros((1, 0), np.int32))
     with pytest.raises(ValueError, match="needs dropout_rng"):
         model(ids, train=True)
     with pytest.raises(TypeError, match="unexpected arguments \\['labels'\\]"):

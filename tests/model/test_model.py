@@ -68,6 +68,7 @@ def model():
             "token_type_ids contains 2",
         ),
         (dict(input_ids=torch.tensor([1, 2])), "shape \\(batch, seq_len\\)"),
+        (dict(input_ids=torch.zeros(2, 0, dtype=torch.long)), "no positions \\(shape \\(2, 0\\)\\)"),
         (dict(input_ids=torch.tensor([[1.0, 2.0]])), "integer token ids"),
         (dict(inputs_embeds=torch.zeros(1, 2, 16)), "embedding_size=8"),
         (dict(input_ids=torch.tensor([[1, 2]]), head_mask=torch.ones(3)), "head_mask must have shape"),

@@ -162,6 +162,7 @@ def test_mixed_precision_is_close_to_float32(tmp_path) -> None:
         (dict(input_ids=np.array([1, 2])), "input_ids must have shape"),
         (dict(input_ids=np.array([[1, 2]]), attention_mask=np.ones((1, 3))), "attention_mask has shape"),
         (dict(input_ids=np.zeros((1, 40), dtype=np.int64)), "exceeds max_position_embeddings"),
+        (dict(input_ids=np.zeros((1, 0), dtype=np.int64)), "no positions"),
         (dict(input_ids=np.array([[1, 2]]), token_type_ids=np.array([[0, 5]])), "token_type_ids contains 5"),
         (dict(input_ids=np.array([[1, 2]]), head_mask=np.ones(3)), "head_mask must have shape"),
     ],

@@ -123,7 +123,7 @@ def test_missing_and_corrupt_files(cls, small_spm_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         cls(tmp_path / "spiece.model")
     (tmp_path / "spiece.model").write_bytes(b"this is not a sentencepiece model")
-    with pytest.raises(ValueError, match="not a SentencePiece model"):
+    with pytest.raises(ValueError, match="spiece.model: not a SentencePiece model"):  # names the file
         cls.from_pretrained(tmp_path)
     shutil.copy(small_spm_dir / "spiece.model", tmp_path / "spiece.model")
     (tmp_path / "tokenizer_config.json").write_text("{not json")

@@ -12,6 +12,11 @@ import numpy as np
 
 from albert.config import AlbertConfig
 
+_NO_POSITIONS = (
+    "the input has no positions (shape {shape}): give each sequence at least one token (the tokenizer "
+    "adds [CLS] and [SEP])"
+)
+
 
 def check_inputs(
     config: AlbertConfig,
@@ -40,6 +45,8 @@ def check_inputs(
                 f"got {tuple(inputs_embeds.shape)} (ALBERT embeds in E, not in the hidden size)"
             )
         b, t = inputs_embeds.shape[:2]
+    if t == 0:
+        raise ValueError(_NO_POSITIONS.format(shape=(b, t)))
     if t > config.max_position_embeddings and position_ids is None:
         raise ValueError(
             f"sequence length {t} exceeds max_position_embeddings ({config.max_position_embeddings}); "

@@ -8,6 +8,11 @@ import torch
 from albert.config import AlbertConfig
 from albert.model.unpad import graph_is_recorded
 
+_NO_POSITIONS = (
+    "the input has no positions (shape {shape}): give each sequence at least one token (the tokenizer "
+    "adds [CLS] and [SEP])"
+)
+
 
 def check_inputs(
     config: AlbertConfig,
@@ -35,6 +40,8 @@ def check_inputs(
             )
         shape, device = inputs_embeds.shape[:2], inputs_embeds.device
     b, t = shape
+    if t == 0:
+        raise ValueError(_NO_POSITIONS.format(shape=(b, t)))
     if t > config.max_position_embeddings and position_ids is None:
         raise ValueError(
             f"sequence length {t} exceeds max_position_embeddings ({config.max_position_embeddings}); "

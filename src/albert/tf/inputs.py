@@ -12,6 +12,11 @@ import tensorflow as tf
 
 from albert.config import AlbertConfig
 
+_NO_POSITIONS = (
+    "the input has no positions (shape {shape}): give each sequence at least one token (the tokenizer "
+    "adds [CLS] and [SEP])"
+)
+
 
 def check_inputs(
     config: AlbertConfig,
@@ -41,6 +46,8 @@ def check_inputs(
             )
         first = inputs_embeds
     t_static = first.shape[1]
+    if t_static == 0:
+        raise ValueError(_NO_POSITIONS.format(shape=tuple(first.shape)))
     if t_static is not None and t_static > config.max_position_embeddings:
         raise ValueError(
             f"sequence length {t_static} exceeds max_position_embeddings ({config.max_position_embeddings}); "

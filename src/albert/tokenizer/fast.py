@@ -17,7 +17,7 @@ from typing import Any
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
-from albert.tokenizer.files import read_model_file
+from albert.tokenizer.files import parse_model_file
 from albert.tokenizer.normalize import (
     SPIECE_UNDERLINE,
     lowercase_chars,
@@ -44,7 +44,6 @@ from albert.tokenizer.rust_backend import (
     unigram_model,
     whitespace_fix_chars,
 )
-from albert.tokenizer.spm_proto import parse_spm_model
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ class AlbertTokenizerFast(RetrainMixin, AlbertTokenizerBase):
         split_special_tokens: bool = False,
     ) -> None:
         if vocab_file is not None:
-            model = parse_spm_model(read_model_file(vocab_file))
+            _, model = parse_model_file(vocab_file)
         elif tokenizer_file is not None:
             path = Path(tokenizer_file)
             if not path.is_file():

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from albert.tokenizer.spm_proto import SpmModel, parse_spm_model
+
 logger = logging.getLogger(__name__)
 
 VOCAB_FILE = "spiece.model"
@@ -230,3 +232,13 @@ def read_model_file(vocab_file: str | os.PathLike) -> bytes:
     if not path.is_file():
         raise FileNotFoundError(f"SentencePiece model file not found: {path}")
     return path.read_bytes()
+
+
+def parse_model_file(vocab_file: str | os.PathLike) -> tuple[bytes, SpmModel]:
+    """The bytes and the parsed pieces of a SentencePiece model file; a file that is not one is an
+    error naming it."""
+    data = read_model_file(vocab_file)
+    try:
+        return data, parse_spm_model(data)
+    except ValueError as e:
+        raise ValueError(f"{vocab_file}: {e}") from None

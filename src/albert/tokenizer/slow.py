@@ -17,7 +17,7 @@ import sentencepiece as spm
 
 from albert.tokenizer.base import AlbertTokenizerBase
 from albert.tokenizer.encoding import Encoded
-from albert.tokenizer.files import read_model_file
+from albert.tokenizer.files import parse_model_file
 from albert.tokenizer.normalize import apply_digit_comma_rule, lowercase_chars, preprocess_text
 from albert.tokenizer.rows import VERY_LARGE_INTEGER
 from albert.tokenizer.rust_backend import (
@@ -25,7 +25,6 @@ from albert.tokenizer.rust_backend import (
     digit_comma_table,
     whitespace_fix_chars,
 )
-from albert.tokenizer.spm_proto import parse_spm_model
 from albert.tokenizer.train import train_sentencepiece
 
 logger = logging.getLogger(__name__)
@@ -66,8 +65,7 @@ class AlbertTokenizer(AlbertTokenizerBase):
         clean_up_tokenization_spaces: bool = False,
         split_special_tokens: bool = False,
     ) -> None:
-        data = read_model_file(vocab_file)
-        model = parse_spm_model(data)
+        data, model = parse_model_file(vocab_file)
         self.sp_model_kwargs = dict(sp_model_kwargs or {})
         self.vocab_file = str(vocab_file)
         self.sp_model = self._load_processor(data)
