@@ -50,6 +50,16 @@ def test_errors(make_pipelines):
         ours("a [MASK]", top_k=0)
     with pytest.raises(TypeError, match="unexpected arguments: colour"):
         ours("a [MASK]", colour="red")
+    with pytest.raises(TypeError, match="cannot take inputs of type bytes"):  # not a stream of items
+        ours(b"a [MASK]")
+
+
+def test_a_top_k_beyond_the_vocabulary_gives_all_of_it(make_pipelines):
+    """transformers raises torch's "selected index k out of range" there (with targets it clamps)."""
+    _, ours = make_pipelines("fill-mask")
+    vocabulary = ours.model.config.vocab_size
+    proposals = ours("a [MASK]", top_k=vocabulary + 100)
+    assert len(proposals) == vocabulary and len({p["token"] for p in proposals}) == vocabulary
 
 
 def test_too_long_input_needs_truncation(make_pipelines):

@@ -254,6 +254,11 @@ class Pipeline(PushToHubMixin):
             return self.single_result(inputs, next(run([inputs])), merged)
         if isinstance(inputs, (list, tuple)):
             return self.list_result(inputs, list(run(inputs)), merged)
+        if isinstance(inputs, (bytes, bytearray)):  # iterable, but not a stream of items
+            raise TypeError(
+                f"{self.task} pipeline cannot take inputs of type {type(inputs).__name__}: decode them to a str "
+                "first (inputs.decode('utf-8'))"
+            )
         if isinstance(inputs, Iterable):
             return run(inputs)
         if hasattr(inputs, "__getitem__") and hasattr(inputs, "__len__"):  # a map-style dataset (KeyDataset)

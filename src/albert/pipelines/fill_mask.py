@@ -107,11 +107,10 @@ class FillMaskPipeline(Pipeline):
         row, logits = rows[0], outputs[0]["logits"]  # logits: (masks, V)
         target_ids = params.get("target_ids")
         probs = logits.softmax(dim=-1)
-        top_k = params.get("top_k", 5)
         if target_ids is not None:
             probs = probs[:, target_ids]  # not renormalised, as upstream
-            top_k = min(top_k, len(target_ids))
-        values, indices = probs.topk(top_k)
+        # A top_k beyond the candidates gives them all (upstream: so with targets, a torch error without).
+        values, indices = probs.topk(min(params.get("top_k", 5), probs.shape[-1]))
         ids = row.features["input_ids"]
         positions = row.extras["mask_positions"]
         single = len(positions) == 1
