@@ -319,6 +319,17 @@ def test_a_run_is_continued_only_with_its_own_task_data_and_options(tmp_path, ba
     assert json.loads(capsys.readouterr().out)["steps"] == 4
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks a machine without CUDA")
+def test_a_gpu_this_machine_lacks_is_a_clear_error_before_the_data_is_read(tmp_path, base_model_dir, capsys):
+    from albert.cli import main
+
+    argv = ["finetune", "text-classification", "--train", str(tmp_path / "never-read.tsv"), "--model",
+            str(base_model_dir), "--output", str(tmp_path / "out"), "--max-steps", "2", "--device", "cuda:1"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "--device cuda:1 asks for a GPU but CUDA is not available here; use --device cpu" in err
+
+
 def test_help_lists_task_and_training_flags():
     text = add_finetune_arguments(argparse.ArgumentParser()).format_help()
     for flag in ("--train", "--eval", "--output", "--epochs", "--max-steps", "--lr", "--doc-stride", "--text-column",

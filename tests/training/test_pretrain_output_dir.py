@@ -74,3 +74,11 @@ def test_sentencepiece_failures_name_the_flag_and_leave_nothing_behind(pretrain_
     status, _, err = pretrain_cli("empty.txt", "--start-over")
     assert status == cli.EXIT_ERROR and "no text to train a vocabulary on" in err and "INTERNAL" not in err
     assert not (tmp_path / "out" / "tokenizer.tmp").exists() and not (tmp_path / "out" / "tokenizer").exists()
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks a machine without CUDA")
+def test_a_gpu_this_machine_lacks_is_a_clear_error_before_anything_is_built(pretrain_cli, tmp_path):
+    status, _, err = pretrain_cli("a.txt", "--device", "cuda")
+    assert status == cli.EXIT_ERROR
+    assert "--device cuda asks for a GPU but CUDA is not available here; use --device cpu" in err
+    assert not (tmp_path / "out").exists()

@@ -24,6 +24,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from albert.devices import resolve_device
+
 logger = logging.getLogger(__name__)
 
 
@@ -48,9 +50,7 @@ def setup(device: str | None = None, *, timeout_s: float = 1800) -> DistInfo:
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if device is None:
-        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
-    dev = torch.device(device)
+    dev = training_device(device, local_rank)
     if dev.type == "cuda":
         if dev.index is None:  # "cuda": this process's GPU (older torch refuses set_device without an index)
             dev = torch.device("cuda", local_rank)
@@ -60,6 +60,14 @@ def setup(device: str | None = None, *, timeout_s: float = 1800) -> DistInfo:
         dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
         logger.info("joined process group: rank %d of %d (%s)", dist.get_rank(), world_size, backend)
     return DistInfo(rank=get_rank(), world_size=get_world_size(), local_rank=local_rank, device=dev)
+
+
+def training_device(device: str | None, local_rank: int = 0) -> torch.device:
+    """`device` (`TrainArgs.device`; one that asks for a GPU this machine lacks is a clear error), or by
+    default this process's GPU when there is one, else the CPU."""
+    if device is None:
+        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    return resolve_device(device, argument="--device", cpu_hint="--device cpu")
 
 
 def is_distributed() -> bool:

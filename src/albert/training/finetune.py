@@ -28,7 +28,7 @@ from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
-from albert.training.distributed import broadcast_object, cleanup, is_main_process
+from albert.training.distributed import broadcast_object, cleanup, is_main_process, training_device
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
 from albert.training.output_dir import RESULTS_NAME, check_finetune_output, check_resumed_finetune
@@ -139,6 +139,7 @@ def finetune(
     )
     # Now, not after hours of training: a run must not replace an earlier one unasked.
     check_finetune_output(out, resume=args.resume, start_over=start_over)
+    training_device(args.device)  # a device this machine lacks: an error now, not after reading the data
     set_seed(args.seed)  # the new head's initialisation is part of the run
 
     train_examples = subset(spec.read(train_file, options), max_train_examples, args.seed)
