@@ -45,10 +45,12 @@ def _converter(annotation: Any) -> tuple[Any, dict[str, Any]]:
         return bool, {"action": argparse.BooleanOptionalAction}
     if origin is Literal:
         return str, {"choices": list(args)}
+    # Lists and KEY=VALUE pairs (parsed by the entry point, build_options): a flag given twice adds to
+    # what it gave before (`--model-config a=1 --model-config b=2`), instead of silently replacing it.
     if origin is list:
-        return str, {"nargs": "+"}
-    if origin is dict:  # KEY=VALUE pairs, parsed by the entry point (build_options)
-        return str, {"nargs": "+", "metavar": "KEY=VALUE", "type": str}
+        return str, {"nargs": "+", "action": "extend"}
+    if origin is dict:
+        return str, {"nargs": "+", "metavar": "KEY=VALUE", "type": str, "action": "extend"}
     if annotation in (int, float, str):
         return annotation, {"type": annotation}
     return str, {"type": str}

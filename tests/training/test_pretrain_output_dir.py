@@ -82,3 +82,14 @@ def test_a_gpu_this_machine_lacks_is_a_clear_error_before_anything_is_built(pret
     assert status == cli.EXIT_ERROR
     assert "--device cuda asks for a GPU but CUDA is not available here; use --device cpu" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_model_config_given_twice_adds_up_and_an_unknown_field_is_named(pretrain_cli, tmp_path):
+    status, _, err = pretrain_cli("a.txt", "--model-config", "num_hidden_layers=2", "inner_group_num=2")
+    assert status == 0, err
+    config = json.loads((tmp_path / "out" / "model" / "config.json").read_text())
+    assert (config["embedding_size"], config["num_hidden_layers"], config["inner_group_num"]) == (8, 2, 2)
+
+    status, _, err = pretrain_cli("a.txt", "--model-config", "hiden_size=32", "--start-over")
+    assert status == cli.EXIT_ERROR
+    assert "--model-config hiden_size=32: not a field of AlbertConfig" in err and "Traceback" not in err

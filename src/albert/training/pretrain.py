@@ -170,6 +170,13 @@ def check_init_from(args: PretrainArgs) -> PretrainArgs:
 def model_config(args: PretrainArgs, vocab_size: int) -> AlbertConfig:
     name = args.model.removeprefix("albert/")
     config = PRESETS[name] if name in PRESETS else AlbertConfig.from_pretrained(args.model)
+    fields = {f.name for f in dataclasses.fields(AlbertConfig)}
+    unknown = [f"{k}={v}" for k, v in args.model_config.items() if k not in fields]
+    if unknown:
+        raise ValueError(
+            f"--model-config {' '.join(unknown)}: not a field of AlbertConfig (e.g. hidden_size, "
+            "num_hidden_layers, embedding_size; see `albert info` of a model for them all)"
+        )
     overrides = {"vocab_size": vocab_size, **args.model_config}
     if args.max_seq_length > config.max_position_embeddings and "max_position_embeddings" not in overrides:
         overrides["max_position_embeddings"] = args.max_seq_length
