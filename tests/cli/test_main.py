@@ -74,7 +74,7 @@ def test_every_training_help_default_is_the_real_one(command, tmp_path):
 
     from albert.cli_options import build_options
     from albert.tasks import TASKS
-    from albert.training.finetune import finetune_train_args
+    from albert.training.finetune_args import finetune_train_args
     from albert.training.pretrain import PRETRAIN_DEFAULTS
     from albert.training.train_args import TrainArgs
 

@@ -330,6 +330,35 @@ def test_a_gpu_this_machine_lacks_is_a_clear_error_before_the_data_is_read(tmp_p
     assert "--device cuda:1 asks for a GPU but CUDA is not available here; use --device cpu" in err
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--max-length", "1"],
+            "--max-length: must be an integer >= 5, got 1",
+        ),  # was IndexError: pop from empty list
+        (["--doc-stride", "0"], "--doc-stride: must be an integer >= 1, got 0"),
+        (["--max-train-examples", "0"], "--max-train-examples: must be an integer >= 1, got 0"),
+        (["--dropout", "2"], "--dropout: must be a number in [0, 1), got 2.0"),
+        (
+            ["--eval", "{data}", "--metric-for-best", "bogus"],
+            "--metric-for-best bogus: not among the evaluation's metrics",
+        ),
+    ],
+)
+def test_bad_numbers_are_named_by_their_flag(tmp_path, base_model_dir, capsys, flags, message):
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    flags = [f.format(data=data) for f in flags]
+    argv = ["finetune", "text-classification", "--train", str(data), "--model", str(base_model_dir), "--output",
+            str(tmp_path / "out"), "--max-steps", "1", "--batch-size", "4", "--no-progress-bar", "--no-plot", *flags]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+
+
 def test_help_lists_task_and_training_flags():
     text = add_finetune_arguments(argparse.ArgumentParser()).format_help()
     for flag in ("--train", "--eval", "--output", "--epochs", "--max-steps", "--lr", "--doc-stride", "--text-column",

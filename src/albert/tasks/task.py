@@ -63,6 +63,22 @@ class DataOptions:
     max_qa_length: int = MAX_QA_LENGTH
     """multiple-choice: question + choice keep their last this many tokens."""
 
+    def __post_init__(self) -> None:
+        # 5 = [CLS] a [SEP] b [SEP] with one token of each text: anything shorter holds no input.
+        lows = {
+            "max_length": 5,
+            "doc_stride": 1,
+            "max_query_length": 1,
+            "max_answer_length": 1,
+            "max_qa_length": 1,
+        }
+        for name, low in lows.items():
+            value = getattr(self, name)
+            if value is None and name == "max_length":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"--{name.replace('_', '-')}: must be an integer >= {low}, got {value!r}")
+
 
 @dataclass
 class Encoded:

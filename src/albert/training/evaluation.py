@@ -42,7 +42,9 @@ def track_best(args: TrainArgs, st: LoopState, metrics: dict[str, float]) -> boo
     if key is None:
         return False
     if key not in metrics:
-        raise KeyError(f"{flag('metric_for_best')} {key}: the evaluation returned {sorted(metrics)}")
+        raise ValueError(
+            f"{flag('metric_for_best')} {key}: not among the evaluation's metrics {sorted(metrics)}; choose one"
+        )
     greater = args.greater_is_better if args.greater_is_better is not None else "loss" not in key
     value = metrics[key]
     if st.best_value is None or (value > st.best_value if greater else value < st.best_value):

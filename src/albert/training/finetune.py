@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from albert.cli_options import add_dataclass_arguments, given, overlay
+from albert.cli_options import add_dataclass_arguments, given
 from albert.hub import default_model_dir
 from albert.hub_push import check_push_target, push_run_directory
 from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
@@ -29,24 +29,18 @@ from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
 from albert.training.distributed import broadcast_object, cleanup, is_main_process, training_device
+from albert.training.finetune_args import (
+    check_counts_and_rates,
+    finetune_help_defaults,
+    finetune_train_args,
+)
 from albert.training.loop import set_seed, train
 from albert.training.model_card import finetune_card, write_model_card
 from albert.training.output_dir import RESULTS_NAME, check_finetune_output, check_resumed_finetune
 from albert.training.state import atomic_write_text, load_model_weights
-from albert.training.train_args import EXCLUSIVE, TrainArgs
+from albert.training.train_args import TrainArgs
 
 logger = logging.getLogger(__name__)
-
-# Defaults that differ from TrainArgs' (which suit pretraining): the paper's fine-tuning recipe (AdamW,
-# linear warmup then decay, Table 14's ~10% warmup, clip 1.0) at a batch size and length a CPU manages.
-FINETUNE_DEFAULTS: dict[str, Any] = {
-    "optimizer": "adamw",
-    "batch_size": 32,
-    "epochs": 3,
-    "warmup_ratio": 0.1,
-    "weight_decay": 0.01,
-    "keep_last": 1,
-}
 
 
 @dataclass
@@ -67,18 +61,6 @@ class FinetuneResult:
     pushed_to: str | None = None
     """The Hub commit that holds the saved model, with `push_to_hub`."""
     history: list[dict[str, Any]] = field(default_factory=list, repr=False)
-
-
-def finetune_train_args(
-    task: Task, overrides: dict[str, Any], *, output_dir: str, has_eval: bool
-) -> TrainArgs:
-    """TrainArgs of a fine-tuning run: task defaults (learning rate, best-checkpoint metric), then `overrides`."""
-    values = {**FINETUNE_DEFAULTS, "lr": task.default_lr, "output_dir": str(output_dir)}
-    if has_eval:
-        values["metric_for_best"] = task.metric_for_best
-    if "max_steps" in overrides and "epochs" not in overrides:
-        values.pop("epochs")  # --max-steps alone decides the length
-    return TrainArgs(**overlay(values, overrides, EXCLUSIVE))
 
 
 # Over 80 lines by its signature and documentation; the body (~80 lines) reads as the steps of a run.
@@ -140,6 +122,7 @@ def finetune(
     # Now, not after hours of training: a run must not replace an earlier one unasked.
     check_finetune_output(out, resume=args.resume, start_over=start_over)
     training_device(args.device)  # a device this machine lacks: an error now, not after reading the data
+    check_counts_and_rates(max_train_examples, max_eval_examples, dropout, classifier_dropout)
     set_seed(args.seed)  # the new head's initialisation is part of the run
 
     train_examples = subset(spec.read(train_file, options), max_train_examples, args.seed)
@@ -341,16 +324,6 @@ def add_finetune_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         defaults=finetune_help_defaults(),
     )
     return parser
-
-
-def finetune_help_defaults() -> dict[str, Any]:
-    """The defaults `--help` shows: the recipe's, and the task-dependent ones spelled out per task."""
-    by_lr: dict[float, list[str]] = {}
-    for name, task in TASKS.items():
-        by_lr.setdefault(task.default_lr, []).append(name)
-    lrs = "; ".join(f"{lr} for {', '.join(names)}" for lr, names in by_lr.items())
-    metrics = "; ".join(f"{task.metric_for_best} for {name}" for name, task in TASKS.items())
-    return {**FINETUNE_DEFAULTS, "lr": lrs, "metric_for_best": f"with --eval: {metrics}"}
 
 
 def run_finetune(args: argparse.Namespace) -> int:

@@ -1,0 +1,61 @@
+"""What a fine-tuning run is configured by: the recipe's defaults (`FINETUNE_DEFAULTS`), a task's
+`TrainArgs`, the defaults `albert finetune --help` shows, and the checks of `finetune`'s own numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from albert.cli_options import overlay
+from albert.tasks.task import TASKS, Task
+from albert.training.train_args import EXCLUSIVE, TrainArgs
+
+# Defaults that differ from TrainArgs' (which suit pretraining): the paper's fine-tuning recipe (AdamW,
+# linear warmup then decay, Table 14's ~10% warmup, clip 1.0) at a batch size and length a CPU manages.
+FINETUNE_DEFAULTS: dict[str, Any] = {
+    "optimizer": "adamw",
+    "batch_size": 32,
+    "epochs": 3,
+    "warmup_ratio": 0.1,
+    "weight_decay": 0.01,
+    "keep_last": 1,
+}
+
+
+def finetune_train_args(
+    task: Task, overrides: dict[str, Any], *, output_dir: str, has_eval: bool
+) -> TrainArgs:
+    """TrainArgs of a fine-tuning run: task defaults (learning rate, best-checkpoint metric), then `overrides`."""
+    values = {**FINETUNE_DEFAULTS, "lr": task.default_lr, "output_dir": str(output_dir)}
+    if has_eval:
+        values["metric_for_best"] = task.metric_for_best
+    if "max_steps" in overrides and "epochs" not in overrides:
+        values.pop("epochs")  # --max-steps alone decides the length
+    return TrainArgs(**overlay(values, overrides, EXCLUSIVE))
+
+
+def finetune_help_defaults() -> dict[str, Any]:
+    """The defaults `--help` shows: the recipe's, and the task-dependent ones spelled out per task."""
+    by_lr: dict[float, list[str]] = {}
+    for name, task in TASKS.items():
+        by_lr.setdefault(task.default_lr, []).append(name)
+    lrs = "; ".join(f"{lr} for {', '.join(names)}" for lr, names in by_lr.items())
+    metrics = "; ".join(f"{task.metric_for_best} for {name}" for name, task in TASKS.items())
+    return {**FINETUNE_DEFAULTS, "lr": lrs, "metric_for_best": f"with --eval: {metrics}"}
+
+
+def check_counts_and_rates(*values: Any) -> None:
+    """`max_train_examples`, `max_eval_examples` (None or >= 1), `dropout`, `classifier_dropout` (None or
+    in [0, 1)), named by their flags."""
+    names = ("max_train_examples", "max_eval_examples", "dropout", "classifier_dropout")
+    for name, value in zip(names, values):
+        if value is None:
+            continue
+        count = name.startswith("max_")
+        ok = (
+            (isinstance(value, int) and value >= 1)
+            if count
+            else (isinstance(value, (int, float)) and 0 <= value < 1)
+        )
+        if isinstance(value, bool) or not ok:
+            rule = "an integer >= 1" if count else "a number in [0, 1)"
+            raise ValueError(f"--{name.replace('_', '-')}: must be {rule}, got {value!r}")
