@@ -80,3 +80,18 @@ def test_a_model_that_cannot_load_ends_the_command_with_status_1(capsys):
         "could not load the model: task 'question-answering' needs a fine-tuned model"
         in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--port", "99999"], "--port 99999: must be in 0..65535"),  # was bind()'s own wording
+        (["--max-wait-ms", "-5"], "max_wait_ms must be >= 0, got -5.0"),
+        (["--timeout-s", "0"], "timeout_s must be > 0, got 0.0"),
+        (["--max-batch-size", "0"], "max_batch_size must be >= 1, got 0"),
+    ],
+)
+def test_bad_server_flags_are_one_clear_line_before_anything_loads(capsys, flags, message):
+    assert main(["serve", "--task", "fill-mask", *flags]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "serving" not in err, err

@@ -61,6 +61,8 @@ def serve(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     task = ALIASES.get(args.task, args.task)
     limits = Limits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Limits)})
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port {args.port}: must be in 0..65535 (0 = any free port)")
     args.batch_size = limits.max_batch_size
 
     def load() -> Any:
