@@ -359,6 +359,12 @@ def test_bad_numbers_are_named_by_their_flag(tmp_path, base_model_dir, capsys, f
     assert message in err and "Traceback" not in err, err
 
 
+def test_an_unknown_training_option_is_named(tmp_path, base_model_dir):
+    with pytest.raises(ValueError, match="unknown training option\\(s\\): --learning-rate"):
+        finetune("text-classification", tmp_path / "never-read.tsv", output_dir=tmp_path / "out",
+                 model=base_model_dir, train_args={"learning_rate": 1e-3})  # fmt: skip
+
+
 def test_help_lists_task_and_training_flags():
     text = add_finetune_arguments(argparse.ArgumentParser()).format_help()
     for flag in ("--train", "--eval", "--output", "--epochs", "--max-steps", "--lr", "--doc-stride", "--text-column",

@@ -30,7 +30,7 @@ def finetune_train_args(
         values["metric_for_best"] = task.metric_for_best
     if "max_steps" in overrides and "epochs" not in overrides:
         values.pop("epochs")  # --max-steps alone decides the length
-    return TrainArgs(**overlay(values, overrides, EXCLUSIVE))
+    return TrainArgs.from_dict(overlay(values, overrides, EXCLUSIVE))  # an unknown key is named
 
 
 def finetune_help_defaults() -> dict[str, Any]:
