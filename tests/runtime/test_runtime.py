@@ -113,3 +113,36 @@ def test_load_onnx_reports_a_missing_file(tmp_path) -> None:
 
     with pytest.raises(FileNotFoundError, match="export_onnx"):
         load_onnx(tmp_path)
+
+
+@pytest.mark.parametrize("cls", ["AlbertForMaskedLM", "AlbertForMultipleChoice"])
+def test_onnx_runner_checks_inputs_as_the_model_does(cls: str, tmp_path) -> None:
+    """Out-of-range ids, float ids, a mask of another shape, too many positions: the model's ValueErrors,
+    not ONNX Runtime's (or, for float ids, silently truncated ids). A directory is exported to model.onnx."""
+    from albert.runtime import export_onnx, load_onnx
+
+    assert export_onnx(build(cls), tmp_path) == tmp_path / "model.onnx"
+    runner = load_onnx(tmp_path)
+    good = inputs_for(cls, batch=2, seq=5)
+    ids, mask = good["input_ids"], good["attention_mask"]
+    bad = [
+        (dict(input_ids=ids.clone().index_fill_(-1, torch.tensor([0]), 300)), "input_ids contains 300"),
+        (dict(input_ids=ids.float()), "integer token ids"),
+        (dict(input_ids=ids, attention_mask=mask[..., :-1]), "attention_mask has shape"),
+        (
+            dict(input_ids=torch.ones(*ids.shape[:-1], 40, dtype=torch.long)),
+            "exceeds max_position_embeddings",
+        ),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ValueError, match=message):
+            runner(**kwargs)
+    assert runner(**good).logits.shape[0] == 2
+
+
+def test_load_onnx_names_a_file_that_is_not_onnx(tmp_path) -> None:
+    from albert.runtime import load_onnx
+
+    (tmp_path / "model.onnx").write_text("not a model")
+    with pytest.raises(ValueError, match="model.onnx is not an ONNX model ONNX Runtime can load"):
+        load_onnx(tmp_path)

@@ -27,9 +27,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from albert.config import AlbertConfig
 from albert.model import outputs as outputs_module
 from albert.model.base import AlbertPreTrainedModel
 from albert.model.fast import REFERENCE
+from albert.model.inputs import check_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,8 @@ def export_onnx(
     if precision not in ("fp32", "int8"):
         raise ValueError(f"precision must be 'fp32' or 'int8', got {precision!r}")
     path = Path(path)
+    if path.is_dir():  # as load_onnx reads it: <dir>/model.onnx
+        path = path / "model.onnx"
     path.parent.mkdir(parents=True, exist_ok=True)
     fields = OUTPUT_FIELDS[name]
     example = _example_inputs(model, choices=name == "AlbertForMultipleChoice")
@@ -188,7 +192,10 @@ def _write_metadata(path: Path, name: str, model: AlbertPreTrainedModel) -> None
     proto = onnx.load(str(path))
     entry = proto.metadata_props.add()
     entry.key = METADATA_KEY
-    entry.value = json.dumps({"class": name, "vocab_size": model.config.vocab_size})
+    # The config lets the runner check inputs as the model does (ids in range, shapes, length).
+    entry.value = json.dumps(
+        {"class": name, "vocab_size": model.config.vocab_size, "config": model.config.to_dict()}
+    )
     onnx.save(proto, str(path))
 
 
@@ -206,9 +213,14 @@ class OnnxModel:
         options.intra_op_num_threads = threads or torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # ORT raises its own exception types (InvalidProtobuf, Fail, ...)
+            raise ValueError(f"{self.path} is not an ONNX model ONNX Runtime can load: {e}") from None
         meta = json.loads(self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY, "{}"))
         self.model_class = meta.get("class", "AlbertModel")
+        # Exports older than the config in their metadata run unchecked (ONNX Runtime's own errors).
+        self.config = AlbertConfig.from_dict(meta["config"]) if "config" in meta else None
         self.fields = tuple(o.name for o in self.session.get_outputs())
         self.output_class = getattr(outputs_module, OUTPUT_CLASSES[self.model_class])
 
@@ -218,6 +230,17 @@ class OnnxModel:
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
     ):
+        if self.config is not None:  # the model's own checks and defaults, on (rows, T)
+            shape = tuple(input_ids.shape)
+            for name, given in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids)):
+                if given is not None and tuple(given.shape) != shape:
+                    raise ValueError(f"{name} has shape {tuple(given.shape)} but the input has shape {shape}")
+            rows = [
+                None if x is None else x.reshape(-1, shape[-1])
+                for x in (input_ids, attention_mask, token_type_ids)
+            ]
+            checked = check_inputs(self.config, rows[0], rows[1], rows[2], None, None)[:3]
+            input_ids, attention_mask, token_type_ids = (x.reshape(shape) for x in checked)
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         if token_type_ids is None:
