@@ -133,6 +133,7 @@ def test_onnx_runner_checks_inputs_as_the_model_does(cls: str, tmp_path) -> None
             dict(input_ids=torch.ones(*ids.shape[:-1], 40, dtype=torch.long)),
             "exceeds max_position_embeddings",
         ),
+        (dict(input_ids=ids[0]), "input_ids must have shape"),  # one rank short
     ]
     for kwargs, message in bad:
         with pytest.raises(ValueError, match=message):

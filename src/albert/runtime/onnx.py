@@ -232,6 +232,10 @@ class OnnxModel:
     ):
         if self.config is not None:  # the model's own checks and defaults, on (rows, T)
             shape = tuple(input_ids.shape)
+            rank = 3 if self.model_class == "AlbertForMultipleChoice" else 2
+            if len(shape) != rank:
+                axes = "(batch, choices, seq_len)" if rank == 3 else "(batch, seq_len)"
+                raise ValueError(f"input_ids must have shape {axes} for {self.model_class}, got {shape}")
             for name, given in (("attention_mask", attention_mask), ("token_type_ids", token_type_ids)):
                 if given is not None and tuple(given.shape) != shape:
                     raise ValueError(f"{name} has shape {tuple(given.shape)} but the input has shape {shape}")
