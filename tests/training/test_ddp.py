@@ -112,3 +112,26 @@ def test_torchrun_pretrain_reports_once(tmp_path: Path) -> None:
     assert proc.stderr.count("albert: INFO: done: 4 steps") == 1, proc.stderr[-4000:]
     assert "albert[rank 1]: INFO" not in proc.stderr  # rank 1 speaks only for warnings and errors
     assert proc.stdout.count(str(tmp_path / "out" / "model")) == 1, proc.stdout
+
+
+def test_the_rank_torchrun_gives_counts_before_the_group_is_joined(tmp_path: Path, monkeypatch) -> None:
+    """Work done before the process group exists (checking and clearing the output directory) is rank 0's
+    alone: `--start-over` on rank 1 deletes nothing (both ranks deleting at once raced). RANK alone, without
+    a WORLD_SIZE above 1, is not torchrun's and means nothing."""
+    from albert.training.distributed import get_rank, is_main_process
+    from albert.training.output_dir import check_finetune_output
+
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert get_rank() == 0 and is_main_process()
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert get_rank() == 1 and not is_main_process()
+    (tmp_path / "checkpoints" / "step-00000002").mkdir(parents=True)
+    (tmp_path / "eval_results.json").write_text("{}")
+    check_finetune_output(tmp_path, resume=None, start_over=True)
+    assert (tmp_path / "eval_results.json").is_file() and (
+        tmp_path / "checkpoints" / "step-00000002"
+    ).is_dir()
+    monkeypatch.setenv("RANK", "0")
+    check_finetune_output(tmp_path, resume=None, start_over=True)
+    assert not (tmp_path / "eval_results.json").exists() and not (tmp_path / "checkpoints").exists()

@@ -75,8 +75,12 @@ def is_distributed() -> bool:
 
 
 def get_rank() -> int:
-    """This process's global rank (0 without a process group)."""
-    return dist.get_rank() if is_distributed() else 0
+    """This process's global rank: the process group's; before it is joined (or after it is left),
+    the rank torchrun gave the process (RANK, with WORLD_SIZE > 1), so that work done before the group
+    exists is still done by rank 0 alone; 0 for a single process."""
+    if is_distributed():
+        return dist.get_rank()
+    return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
 
 
 def get_world_size() -> int:

@@ -348,10 +348,9 @@ def run_finetune(args: argparse.Namespace) -> int:
             hub_private=args.hub_private,
             start_over=args.start_over,
         )
-        main = is_main_process()  # asked before leaving the process group, which makes every rank rank 0
     finally:
         cleanup()  # leave torchrun's process group (nothing to do in one process)
-    if main:  # under torchrun, one summary
+    if is_main_process():  # under torchrun, one summary
         summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
         sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")
     return 0

@@ -348,10 +348,9 @@ def run_pretrain(ns: argparse.Namespace) -> int:
     args, train_args = pretrain_options(ns)
     try:
         result = pretrain(args, train_args)
-        main = dist_utils.is_main_process()  # asked before leaving the group, which makes every rank rank 0
     finally:
         dist_utils.cleanup()
-    if main:  # under torchrun, one report
+    if dist_utils.is_main_process():  # under torchrun, one report
         logger.info("done: %d steps, %d tokens, best %s at step %s", result.step, result.tokens,
                     result.best_value, result.best_step)  # fmt: skip
         sys.stdout.write(final_report(result, Path(train_args.output_dir) / "model") + "\n")
