@@ -261,6 +261,13 @@ def test_word_to_chars_of_a_word_the_row_lacks_is_none(small_fast):
     assert small_fast("the city").word_to_chars(7) is None
 
 
+def test_token_maps_past_the_row_are_none_as_in_transformers(small_fast, hf_small):
+    ours, theirs = small_fast("the city"), hf_small("the city")
+    for ask in ("token_to_word", "token_to_sequence", "token_to_chars"):
+        assert getattr(ours, ask)(99) is None and getattr(theirs, ask)(99) is None, ask
+    assert ours.token_to_word(1) == theirs.token_to_word(1) == 0
+
+
 def test_maps_need_the_fast_tokenizer_and_a_sequence_0_or_1(small_slow, small_fast):
     enc = small_slow("the city")
     for ask in (enc.tokens, lambda: enc.char_to_token(1), lambda: enc.word_to_tokens(0)):
@@ -287,6 +294,44 @@ def test_split_into_words(tok):
         assert enc.word_ids() == [None] + [w for w, n in enumerate(per_word) for _ in range(n)] + [None]
     batch = tok([words, ["city"]], is_split_into_words=True)
     assert batch["input_ids"][0] == enc["input_ids"]
+
+
+def test_encode_and_encode_plus_take_words_too(tok, hf_small):
+    words = ["The", "school", "was", "new"]
+    expected = hf_small.encode(words, is_split_into_words=True)
+    assert tok.encode(words, is_split_into_words=True) == expected
+    assert tok.encode_plus(words, is_split_into_words=True)["input_ids"] == expected
+    with pytest.raises(TypeError, match="with is_split_into_words=True, text must be a list of str"):
+        tok.encode_plus([words], is_split_into_words=True)
+
+
+@pytest.mark.parametrize("kind", ["pt", "np"])
+def test_overflow_mapping_and_lengths_come_as_tensors_too(tok, hf_small, kind):
+    # the sliding-window call of docs/tokenizers.md with return_tensors used to fail in our tensor maker
+    kwargs = dict(truncation="only_second", max_length=16, stride=4, padding=True, return_tensors=kind,
+                  return_overflowing_tokens=True)  # fmt: skip
+    question, context = PAIRS[1], " ".join(TEXTS[:2] * 2)
+    ours, theirs = tok(question, context, **kwargs), hf_small(question, context, **kwargs)
+    assert ours["input_ids"].shape[0] > 1
+    for key in ("input_ids", "overflow_to_sample_mapping"):
+        assert ours[key].tolist() == theirs[key].tolist(), key
+        assert ours[key].dtype == theirs[key].dtype, key
+    lengths = tok(["the school was new", "a"], padding=True, return_length=True, return_tensors=kind)[
+        "length"
+    ]
+    assert lengths.tolist() == [len(tok.encode("the school was new")), len(tok.encode("a"))]
+
+
+def test_a_pair_without_special_tokens_keeps_two_token_types(tok, hf, small_spm_dir, hf_small):
+    # transformers' two ALBERT tokenizers disagree here (docs/differences.md): both of ours give the fast
+    # one's token types; prepare_for_model (ids, no text) keeps transformers' single type.
+    a, b = "the city", "was new"
+    ours = tok(a, b, add_special_tokens=False)["token_type_ids"]
+    n_a = len(tok.encode(a, add_special_tokens=False))
+    assert ours == hf_small(a, b, add_special_tokens=False)["token_type_ids"]
+    assert ours == [0] * n_a + [1] * (len(ours) - n_a)
+    hf_slow = hf.AlbertTokenizer.from_pretrained(small_spm_dir)
+    assert hf_slow(a, b, add_special_tokens=False)["token_type_ids"] == [0] * len(ours)
 
 
 def test_decode_and_convert(tok):

@@ -155,3 +155,36 @@ def test_bad_paths(cls):
         cls.from_pretrained(None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         cls(123)  # type: ignore[arg-type]
+
+
+def test_padding_and_truncation_sides_survive_a_save(cls, small_spm_dir, hf, tmp_path):
+    tok = cls.from_pretrained(small_spm_dir, padding_side="left")
+    tok.truncation_side = "left"  # set after loading: transformers would not save this one
+    tok.save_pretrained(tmp_path)
+    for again in (cls.from_pretrained(tmp_path), hf.AutoTokenizer.from_pretrained(tmp_path)):
+        assert (again.padding_side, again.truncation_side) == ("left", "left")
+    config = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert (config["padding_side"], config["truncation_side"]) == ("left", "left")
+    cls.from_pretrained(small_spm_dir).save_pretrained(tmp_path / "plain")  # the defaults are not written
+    assert "padding_side" not in json.loads((tmp_path / "plain" / "tokenizer_config.json").read_text())
+
+
+@pytest.mark.parametrize("rule", ["nfkc", "identity"])
+def test_vocabularies_whose_normaliser_keeps_ascii_load_in_both_classes(rule, hf, tmp_path):
+    # AlbertTokenizerFast failed on these with "re.error: unterminated character set" (an empty
+    # character class for the ASCII characters its normaliser deletes: none).
+    import sentencepiece as spm
+
+    from tests.tokenizer.conftest import make_synthetic_corpus
+
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(make_synthetic_corpus(600)), model_prefix=str(tmp_path / "spiece"),
+        vocab_size=120, model_type="unigram", pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+        control_symbols=["[CLS]", "[SEP]", "[MASK]"], normalization_rule_name=rule, minloglevel=2,
+        num_threads=1,
+    )  # fmt: skip
+    model = tmp_path / "spiece.model"
+    texts = ["the city was new.", "the\tschool (was)  first\x07 in 1,200", "Café über"]
+    expected = hf.AlbertTokenizer(str(model))(texts)["input_ids"]
+    assert AlbertTokenizer(model)(texts)["input_ids"] == expected
+    assert AlbertTokenizerFast(model)(texts)["input_ids"] == expected

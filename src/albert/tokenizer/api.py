@@ -9,7 +9,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from albert.tokenizer.encoding import BatchEncoding, Encoded, RowLayout
-from albert.tokenizer.inputs import as_batch, as_id_list, check_text, is_one_row, plain_list, split_pairs
+from albert.tokenizer.inputs import (
+    as_batch,
+    as_id_list,
+    check_count,
+    check_text,
+    describe,
+    is_one_row,
+    plain_list,
+    split_pairs,
+)
 from albert.tokenizer.rows import (
     TOKEN_KEYS,
     VERY_LARGE_INTEGER,
@@ -79,10 +88,7 @@ class CallAPI:
                     f"text ({len(texts_a)} inputs) and text_pair ({len(texts_b)} inputs) must both be single "
                     "texts or lists of the same length"
                 )
-        if stride < 0:
-            raise ValueError(f"stride must be >= 0, got {stride}")
-        if max_length is not None and max_length < 0:
-            raise ValueError(f"max_length must be >= 0, got {max_length}")
+        _check_lengths(max_length, stride, pad_to_multiple_of)
         strategy = resolve_truncation(truncation, max_length, padding)
         if strategy is not None and max_length is None:
             max_length = self.model_max_length
@@ -136,8 +142,9 @@ class CallAPI:
             data["length"] = lengths
         if not batched and not return_overflowing_tokens and return_tensors is None:
             data = {k: v[0] for k, v in data.items()}
-        elif return_tensors is not None:
-            data = {k: to_tensor(v, return_tensors, k) for k, v in data.items()}
+        elif return_tensors is not None:  # (overflow_to_sample_mapping and length are flat: one per row)
+            data = {k: to_tensor(v, return_tensors, k) if k in TOKEN_KEYS else to_array(v, return_tensors)
+                    for k, v in data.items()}  # fmt: skip
         if not self.is_fast:
             return BatchEncoding(data, layouts=layouts)
         source = self._fast_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words, split)
@@ -220,15 +227,18 @@ class CallAPI:
         padding: bool | str = False,
         return_tensors: str | None = None,
         split_special_tokens: bool | None = None,
+        is_split_into_words: bool = False,
     ) -> list[int] | Any:
-        """One text (or pair) -> ids. With `add_special_tokens=False`: just the pieces' ids."""
-        check_text(text, "text")
+        """One text (or pair; or a list of words with `is_split_into_words=True`) -> ids. With
+        `add_special_tokens=False`: just the pieces' ids."""
+        _check_one_input(text, "text", is_split_into_words)
         if text_pair is not None:
-            check_text(text_pair, "text_pair")
+            _check_one_input(text_pair, "text_pair", is_split_into_words)
         enc = self(text, text_pair, add_special_tokens=add_special_tokens, truncation=truncation,
                    max_length=max_length, stride=stride, padding=padding, return_tensors=return_tensors,
                    return_token_type_ids=False, return_attention_mask=False,
-                   split_special_tokens=split_special_tokens)  # fmt: skip
+                   split_special_tokens=split_special_tokens,
+                   is_split_into_words=is_split_into_words)  # fmt: skip
         return enc["input_ids"]
 
     def batch_encode_plus(self, batch_text_or_text_pairs: Sequence, **kwargs: Any) -> BatchEncoding:
@@ -242,7 +252,9 @@ class CallAPI:
         return self(list(batch_text_or_text_pairs), **kwargs)
 
     def encode_plus(self, text: str, text_pair: str | None = None, **kwargs: Any) -> BatchEncoding:
-        return self(check_text(text, "text"), text_pair, **kwargs)
+        """One text or pair (a list of words each with `is_split_into_words=True`), as `tok(text, pair)`."""
+        _check_one_input(text, "text", kwargs.get("is_split_into_words", False))
+        return self(text, text_pair, **kwargs)
 
     def pad(
         self,
@@ -257,16 +269,8 @@ class CallAPI:
     ) -> BatchEncoding:
         """Pad already encoded rows (a list of dicts, a dict of lists of rows, or one example), e.g. in a
         collator. The token-aligned keys are padded; other keys (`labels`, ...) pass through, as upstream."""
-        single = isinstance(encoded_inputs, Mapping) and is_one_row(encoded_inputs.get("input_ids"))
-        if single:
-            encoded_inputs = [encoded_inputs]  # type: ignore[list-item]
-        if isinstance(encoded_inputs, (list, tuple)):
-            keys = list(encoded_inputs[0]) if encoded_inputs else ["input_ids"]
-            cols = {k: [plain_list(e[k]) for e in encoded_inputs] for k in keys}
-        else:
-            cols = {k: [plain_list(r) for r in v] for k, v in encoded_inputs.items()}
-        if "input_ids" not in cols:
-            raise ValueError("pad() needs input_ids")
+        _check_lengths(max_length, 0, pad_to_multiple_of)
+        cols, single = _pad_columns(encoded_inputs)
         if "attention_mask" not in cols and return_attention_mask is not False:
             cols["attention_mask"] = [[1] * len(r) for r in cols["input_ids"]]
         mode = resolve_padding(padding)
@@ -346,6 +350,7 @@ class CallAPI:
                 "return_offsets_mapping needs the text (ids carry no character offsets): call the tokenizer on it"
             )
         ids, pair = as_id_list(ids), None if pair_ids is None else as_id_list(pair_ids)
+        _check_lengths(max_length, stride, pad_to_multiple_of)
         strategy = resolve_truncation(truncation, max_length, padding)
         if strategy is not None and max_length is None and self.model_max_length < VERY_LARGE_INTEGER:
             max_length = self.model_max_length
@@ -385,6 +390,46 @@ class CallAPI:
         if return_tensors is not None:
             data = {k: _as_tensor(v, return_tensors, k, prepend_batch_axis) for k, v in data.items()}
         return BatchEncoding(data)
+
+
+def _check_lengths(max_length: Any, stride: Any, pad_to_multiple_of: Any) -> None:
+    check_count(max_length, "max_length", 0)
+    check_count(stride, "stride", 0, optional=False)
+    check_count(pad_to_multiple_of, "pad_to_multiple_of", 1)
+
+
+def _check_one_input(text: Any, name: str, split_words: bool) -> None:
+    """`encode` / `encode_plus` take one input: a str, or one list of words with is_split_into_words."""
+    if not split_words:
+        check_text(text, name)
+    elif not (isinstance(text, (list, tuple)) and all(isinstance(w, str) for w in text)):
+        raise TypeError(f"with is_split_into_words=True, {name} must be a list of str, got {describe(text)}")
+
+
+def _pad_columns(encoded: Any) -> tuple[dict[str, list], bool]:
+    """What `pad()` is given (a list of dicts, a dict of rows, or one example's dict) as columns of rows
+    of plain lists, and whether it was one example."""
+    single = isinstance(encoded, Mapping) and is_one_row(encoded.get("input_ids"))
+    if single:
+        encoded = [encoded]
+    if isinstance(encoded, (list, tuple)):
+        if not all(isinstance(e, Mapping) for e in encoded):
+            raise TypeError(
+                f"pad() takes encoded examples (dicts with input_ids, as the tokenizer returns them), got "
+                f"{describe(encoded)}; to pad rows of ids, pass {{'input_ids': rows}}"
+            )
+        keys = list(encoded[0]) if encoded else ["input_ids"]
+        cols = {k: [plain_list(e[k]) for e in encoded] for k in keys}
+    elif isinstance(encoded, Mapping):
+        cols = {k: [plain_list(r) for r in v] for k, v in encoded.items()}
+    else:
+        raise TypeError(f"pad() takes a dict or a list of dicts, got {describe(encoded)}")
+    if "input_ids" not in cols:
+        raise ValueError("pad() needs input_ids")
+    for r, row in enumerate(cols["input_ids"]):
+        if not isinstance(row, list):
+            raise TypeError(f"pad(): input_ids row {r} must be a list of ids, got {describe(row)}")
+    return cols, single
 
 
 def _as_tensor(value: list[int] | int, kind: str, key: str, batch_axis: bool) -> Any:

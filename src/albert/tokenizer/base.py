@@ -68,15 +68,17 @@ class AlbertTokenizerBase(TokenizerFilesMixin, AddedTokensMixin, CallAPI):
             if side not in ("right", "left"):
                 raise ValueError(f"{name} must be 'right' or 'left', got {side!r}")
         self.do_lower_case, self.remove_space, self.keep_accents = (
-            bool(do_lower_case),
-            bool(remove_space),
-            bool(keep_accents),
+            _flag("do_lower_case", do_lower_case),
+            _flag("remove_space", remove_space),
+            _flag("keep_accents", keep_accents),
         )
         self.model_max_length = int(model_max_length) if model_max_length is not None else VERY_LARGE_INTEGER
         self.padding_side, self.truncation_side = padding_side, truncation_side
-        self.clean_up_tokenization_spaces = bool(clean_up_tokenization_spaces)
+        self.clean_up_tokenization_spaces = _flag(
+            "clean_up_tokenization_spaces", clean_up_tokenization_spaces
+        )
         # True: special tokens written in the text are text (e.g. user input that must not inject a [SEP])
-        self.split_special_tokens = bool(split_special_tokens)
+        self.split_special_tokens = _flag("split_special_tokens", split_special_tokens)
         self.name_or_path = ""
         self._model = model
         self._pieces = model.pieces
@@ -346,6 +348,14 @@ class AlbertTokenizerBase(TokenizerFilesMixin, AddedTokensMixin, CallAPI):
         )
 
 
+def _flag(name: str, value: Any) -> bool:
+    """An on/off option; a string such as "false" (a hand-edited tokenizer_config.json) would otherwise be
+    true, silently."""
+    if value in (True, False) and not isinstance(value, str):  # bool, 0, 1, numpy bools
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
 def _special_property(name: str) -> tuple[property, property]:
     def token(self: AlbertTokenizerBase) -> str:
         return self._specials[name].content
@@ -356,8 +366,13 @@ def _special_property(name: str) -> tuple[property, property]:
     def set_token(self: AlbertTokenizerBase, value: Any) -> None:
         # transformers' `tok.pad_token = tok.eos_token`: a token the tokenizer already has. A new one
         # would get no id there (the unknown token's, silently); here it is an error saying how to add it.
-        content = SpecialToken.coerce(value, name=name).content if value is not None else None
-        if content is None or self._id_of(content) is None:
+        if value is None:  # every ALBERT special token has a role in the model's inputs or the pipelines
+            raise ValueError(
+                f"the {name} cannot be unset (None): AlbertTokenizer keeps all of its special tokens; set it "
+                f"to another token of the vocabulary instead (tokenizer.{name} = '...')"
+            )
+        content = SpecialToken.coerce(value, name=name).content
+        if self._id_of(content) is None:
             raise ValueError(
                 f"{value!r} cannot be the {name}: it is not in the vocabulary. Add it with "
                 f"tokenizer.add_special_tokens({{{name!r}: {value!r}}}), then resize the model "

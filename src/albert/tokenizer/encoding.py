@@ -75,7 +75,9 @@ class BatchEncoding(dict):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(f"BatchEncoding has no key {name!r}; keys: {list(self)}") from None
+            raise AttributeError(
+                f"BatchEncoding has no attribute or key {name!r}; keys: {list(self)}"
+            ) from None
 
     def __getstate__(self) -> dict:
         return {"data": dict(self), "layouts": self._layouts}
@@ -137,17 +139,17 @@ class BatchEncoding(dict):
     def token_to_sequence(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
         """The sequence (0 or 1) a token belongs to; None for special tokens and padding."""
         row, token = _indices(batch_or_token_index, token_index)
-        return self.sequence_ids(row)[token]
+        return _at(self.sequence_ids(row), token)
 
     def token_to_word(self, batch_or_token_index: int, token_index: int | None = None) -> int | None:
         """The word a token comes from (in its own sequence); None for special tokens and padding."""
         row, token = _indices(batch_or_token_index, token_index)
-        return self._fast_row(row, "words", "token_to_word")[token]
+        return _at(self._fast_row(row, "words", "token_to_word"), token)
 
     def token_to_chars(self, batch_or_token_index: int, token_index: int | None = None) -> CharSpan | None:
         """The characters of its text a token covers; None for special tokens and padding."""
         row, token = _indices(batch_or_token_index, token_index)
-        span = self._fast_row(row, "offsets", "token_to_chars")[token]
+        span = _at(self._fast_row(row, "offsets", "token_to_chars"), token)
         return None if span is None else CharSpan(*span)
 
     def word_to_tokens(
@@ -206,6 +208,11 @@ def _indices(first: int, second: int | None) -> tuple[int, int]:
     """(row, index) from transformers' `(batch_or_index, index=None)` convention: one number is an index
     into row 0."""
     return (0, first) if second is None else (first, second)
+
+
+def _at(per_token: list, token: int) -> Any:
+    """`per_token[token]`, None past either end of the row (as transformers' fast encodings answer)."""
+    return per_token[token] if -len(per_token) <= token < len(per_token) else None
 
 
 def _with_specials(lay: RowLayout, a: list, b: list | None) -> list:

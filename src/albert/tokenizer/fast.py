@@ -150,7 +150,9 @@ class AlbertTokenizerFast(RetrainMixin, AlbertTokenizerBase):
         self._ascii_map = {ord(c): out for c, out in ascii_map.items()}
         printable_changed = "".join(c for c in ascii_map if c.isprintable())
         self._ascii_changed = re.compile(f"[{re.escape(printable_changed)}]") if printable_changed else None
-        self._ascii_deleted = re.compile(f"[{re.escape(''.join(c for c, o in ascii_map.items() if not o))}]")
+        deleted = "".join(c for c, out in ascii_map.items() if not out)
+        # None when the normaliser deletes no ASCII character (nfkc, identity: "[]" is no pattern).
+        self._ascii_deleted = re.compile(f"[{re.escape(deleted)}]") if deleted else None
         self._hard = frozenset(hard)
         table = digit_comma_table(self._pieces, self._reencoder(), self.convert_tokens_to_ids)  # type: ignore[arg-type]
         self._fix = {i: (list(f.ids), list(f.pieces)) for i, f in table.items()}
@@ -187,7 +189,8 @@ class AlbertTokenizerFast(RetrainMixin, AlbertTokenizerBase):
             changed = self._ascii_changed is not None and self._ascii_changed.search(chunk) is not None
             if changed or not chunk.isprintable():
                 chunk = chunk.translate(self._ws_table)  # whitespace -> " " (1:1)
-                if self._ascii_deleted.search(chunk) is not None:  # characters the charsmap deletes
+                deleted = self._ascii_deleted
+                if deleted is not None and deleted.search(chunk) is not None:  # the charsmap deletes some
                     positions = [i for i, c in enumerate(chunk) if self._ascii_map.get(ord(c), c)]
                 chunk = chunk.translate(self._ascii_map)
             if not plain:

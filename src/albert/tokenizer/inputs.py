@@ -28,6 +28,18 @@ def check_unicode(text: str, name: str) -> str:
     return text
 
 
+def check_count(value: Any, name: str, minimum: int, *, optional: bool = True) -> None:
+    """A length option (`max_length`, `stride`, `pad_to_multiple_of`) must be an int >= `minimum` (or None
+    where `optional`): a float or a string would otherwise fail deep in slicing with no name."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        hint = f" (int({value!r}) if you meant it)" if isinstance(value, (float, str)) else ""
+        raise TypeError(f"{name} must be an int, got {value!r}{hint}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}" + (" or None" if optional else "") + f", got {value}")
+
+
 def describe(value: Any) -> str:
     """What a value is, for error messages ("a list of int")."""
     if isinstance(value, (list, tuple)) and value:

@@ -278,6 +278,8 @@ def pad_rows(
 
     Returns the left and right padding added to each row.
     """
+    if side not in ("right", "left"):  # (a misspelt side would otherwise pad on the left, silently)
+        raise ValueError(f"padding_side must be 'right' or 'left', got {side!r}")
     n_rows = len(columns["input_ids"])
     lefts, rights = [0] * n_rows, [0] * n_rows
     for r in range(n_rows):

@@ -44,6 +44,13 @@ class TokenizerFilesMixin(PushToHubMixin):
             "clean_up_tokenization_spaces": self.clean_up_tokenization_spaces,
             # written only when set, as transformers does
             **({"split_special_tokens": True} if self.split_special_tokens else {}),
+            # written when not the default, even when set as an attribute after loading (transformers
+            # writes them only when they were constructor arguments: docs/differences.md)
+            **{
+                side: getattr(self, side)
+                for side in ("padding_side", "truncation_side")
+                if getattr(self, side, "right") != "right"
+            },  # fmt: skip
             "sp_model_kwargs": {},
         }
 
