@@ -81,3 +81,49 @@ def test_tf_and_flax_classes_take_from_pt_and_refuse_what_they_cannot_read(tmp_p
         np.testing.assert_allclose(got[MASK == 1], expected[MASK == 1], atol=1e-5, rtol=0)
         with pytest.raises(ValueError, match=r"reads model.safetensors or flax_model.msgpack; from_tf=True"):
             albert.FlaxAlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True)
+
+
+@pytest.mark.parametrize("framework", ["flax", "tf"])
+def test_safetensors_in_the_flax_or_tf_layout_load_in_every_framework(framework, tmp_path):
+    # transformers' Flax and TF classes write model.safetensors in their own layout (metadata "format"
+    # "flax" / "tf"). Our loaders read every file as the torch layout: most weights came back random,
+    # with one warning.
+    pytest.importorskip("flax" if framework == "flax" else "tf_keras", reason=f"the {framework} extra")
+    from safetensors import safe_open
+
+    torch.manual_seed(0)
+    config = transformers.AlbertConfig(**tiny_kwargs(), attn_implementation="eager")
+    transformers.AlbertForPreTraining(config).save_pretrained(tmp_path / "pt")
+    prefix = "Flax" if framework == "flax" else "TF"
+    theirs_cls = getattr(transformers, f"{prefix}AlbertForPreTraining")
+    theirs_cls.from_pretrained(tmp_path / "pt", from_pt=True).save_pretrained(
+        tmp_path / "x", safe_serialization=True
+    )
+    with safe_open(str(tmp_path / "x" / "model.safetensors"), "np") as f:
+        assert f.metadata()["format"] == framework
+    theirs = theirs_cls.from_pretrained(tmp_path / "x")(IDS, attention_mask=MASK)
+    want = {k: np.asarray(getattr(theirs, k)) for k in ("prediction_logits", "sop_logits")}
+    ours_torch_model = albert.AlbertForPreTraining.from_pretrained(tmp_path / "x")
+    with torch.no_grad():
+        out = ours_torch_model(torch.tensor(IDS), attention_mask=torch.tensor(MASK))
+    got = {"torch": {k: getattr(out, k).numpy() for k in want}}
+    if pytest.importorskip(framework if framework == "flax" else "tensorflow"):
+        ours = getattr(albert, f"{prefix}AlbertForPreTraining").from_pretrained(tmp_path / "x")
+        out = ours(input_ids=IDS, attention_mask=MASK)
+        got[framework] = {k: np.asarray(getattr(out, k)) for k in want}
+    for where, logits in got.items():
+        for key, value in logits.items():
+            np.testing.assert_allclose(value[MASK == 1] if value.ndim == 3 else value,
+                                       want[key][MASK == 1] if value.ndim == 3 else want[key],
+                                       atol=1e-5, rtol=0, err_msg=f"{where} {key}")  # fmt: skip
+
+
+def test_a_safetensors_layout_we_do_not_read_is_named(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(2, np.float32)}, str(tmp_path / "model.safetensors"), metadata={"format": "mlx"})
+    reference(tmp_path)
+    (tmp_path / "pt" / "model.safetensors").unlink()
+    (tmp_path / "model.safetensors").rename(tmp_path / "pt" / "model.safetensors")
+    with pytest.raises(ValueError, match="in the 'mlx' layout .* reads the 'pt', 'flax' and 'tf' layouts"):
+        albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt")

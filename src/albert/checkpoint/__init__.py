@@ -18,6 +18,7 @@ import torch
 
 from albert.atomic_files import atomic_write_json, umask_mode
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
+from albert.checkpoint.layouts import stored_format, to_torch_layout
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.devices import warn_if_bf16_is_slow
 from albert.hub import resolve_file
@@ -38,9 +39,10 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     try:
-        return load_file(str(path))
+        state, fmt = load_file(str(path)), stored_format(path)
     except (SafetensorError, OSError, RuntimeError) as e:
         raise ValueError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from e
+    return to_torch_layout(state, fmt, path)  # (a file transformers' Flax or TF class saved)
 
 
 def _read_torch(path: Path) -> dict[str, torch.Tensor]:

@@ -27,6 +27,7 @@ from flax.traverse_util import flatten_dict, unflatten_dict
 from albert.atomic_files import atomic_write
 from albert.checkpoint import SAFETENSORS_INDEX_NAME, SAFETENSORS_NAME, TORCH_NAME
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
+from albert.checkpoint.layouts import flax_name_to_hf, stored_format, to_torch_layout
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.hub import resolve_file
 
@@ -90,12 +91,9 @@ def hf_flax_tree_to_hf(tree: dict) -> Arrays:
     """transformers' Flax params (nested) -> HF torch-layout names and arrays."""
     state: Arrays = {}
     for path, array in flatten_dict(tree).items():
-        *modules, leaf = (str(p) for p in path)
+        name, transpose = flax_name_to_hf([str(p) for p in path])
         array = np.asarray(array)
-        if leaf in ("kernel", "embedding", "scale"):
-            array = array.T if leaf == "kernel" else array
-            leaf = "weight"
-        state[".".join([*modules, leaf])] = np.ascontiguousarray(array)
+        state[name] = np.ascontiguousarray(array.T if transpose else array)
     return state
 
 
@@ -125,10 +123,11 @@ def read_safetensors(path: Path) -> Arrays:
     from safetensors.numpy import load_file
 
     try:
-        state = load_file(str(path))
+        state, fmt = load_file(str(path)), stored_format(path)
     except (SafetensorError, OSError) as e:
         raise ValueError(f"{path} is not a readable safetensors file (corrupt or truncated?): {e}") from e
-    return {k: v.astype(np.float32) if v.dtype.name == "bfloat16" else v for k, v in state.items()}
+    state = {k: v.astype(np.float32) if v.dtype.name == "bfloat16" else v for k, v in state.items()}
+    return to_torch_layout(state, fmt, path)  # (a file transformers' Flax or TF class saved)
 
 
 def read_msgpack(path: Path) -> dict:

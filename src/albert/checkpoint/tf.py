@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
+from albert.checkpoint.layouts import TF_LEAVES, stored_format, tf_mlm_bias, tf_name_to_hf, to_torch_layout
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.hub import resolve_file
 
@@ -31,7 +32,6 @@ TF_H5_NAME = "tf_model.h5"
 # Our parameters that are embedding tables ((rows, width), no transpose) rather than Dense kernels.
 _EMBEDDING_STEMS = ("embeddings.word", "embeddings.position", "embeddings.token_type", "distance_embedding",
                     "mlm_head.decoder")  # fmt: skip
-_TF_LEAVES = {"gamma": "weight", "beta": "bias", "embeddings": "weight", "kernel": "weight", "bias": "bias"}
 
 Arrays = dict[str, np.ndarray]
 
@@ -65,9 +65,9 @@ def tf_to_ours(tf_arrays: Arrays) -> Arrays:
     ours: Arrays = {}
     for key, array in tf_arrays.items():
         stem, leaf = key.rsplit(".", 1)
-        if leaf not in _TF_LEAVES:
+        if leaf not in TF_LEAVES:
             raise KeyError(f"unexpected TF variable {key!r} (leaf {leaf!r})")
-        ours[f"{stem}.{_TF_LEAVES[leaf]}"] = np.ascontiguousarray(array.T) if leaf == "kernel" else array
+        ours[f"{stem}.{TF_LEAVES[leaf]}"] = np.ascontiguousarray(array.T) if leaf == "kernel" else array
     return ours
 
 
@@ -89,16 +89,13 @@ def h5_name_to_hf(name: str) -> tuple[str, bool]:
 
     `tf_albert_for_masked_lm/albert/encoder/albert_layer_groups_._0/albert_layers_._0/ffn/kernel:0`
     -> `albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight`, transposed."""
-    path = name.split("/", 1)[1].removesuffix(":0").replace("_._", "/")  # drop the model's own scope
-    stem, _, leaf = path.rpartition("/")
-    return f"{stem.replace('/', '.')}.{_TF_LEAVES.get(leaf, leaf)}", leaf == "kernel"
+    return tf_name_to_hf(name.split("/", 1)[1])  # without the model's own scope
 
 
 def read_h5_weights(path: str | os.PathLike) -> Arrays:
     """All weights of a transformers `tf_model.h5`, with HF names and PyTorch layouts.
 
-    transformers' TF MLM head keeps two output biases and uses `predictions/decoder/bias` for the logits;
-    that one becomes `predictions.bias`."""
+    (The TF MLM head's two output biases: `layouts.tf_mlm_bias`.)"""
     import h5py
 
     hf: Arrays = {}
@@ -114,9 +111,7 @@ def read_h5_weights(path: str | os.PathLike) -> Arrays:
         raise ValueError(
             f"{path} is not a Keras weights file as transformers writes (tf_model.h5): {e}"
         ) from e
-    if "predictions.decoder.bias" in hf:
-        hf["predictions.bias"] = hf.pop("predictions.decoder.bias")
-    return hf
+    return tf_mlm_bias(hf)
 
 
 def _text(value: Any) -> str:
@@ -131,11 +126,12 @@ def _read_safetensors(path: Path) -> Arrays:
     from safetensors.numpy import load_file
 
     try:
-        return load_file(str(path))
+        state, fmt = load_file(str(path)), stored_format(path)
     except (SafetensorError, OSError, TypeError, ValueError) as e:
         raise ValueError(
             f"{path} is not a safetensors file NumPy can read (corrupt, or bfloat16?): {e}"
         ) from e
+    return to_torch_layout(state, fmt, path)  # (a file transformers' Flax or TF class saved)
 
 
 def read_weights(name_or_path: str | os.PathLike) -> Arrays:
