@@ -165,3 +165,14 @@ def test_the_command_line_converts_and_reports_bad_input(tmp_path, capsys):
     peft.get_peft_model(base, peft.LoraConfig(r=2, target_modules=["query"])).save_pretrained(tmp_path / "a")
     assert main(["convert-lora-adapter", str(tmp_path / "a"), "--output", str(tmp_path / "b")]) == 0
     assert "wrote" in capsys.readouterr().out and (tmp_path / "b" / "adapter_model.safetensors").is_file()
+    # an --output that holds files is refused (converting in place lost the transformers adapter);
+    # an adapter converted before is named as such
+    assert main(["convert-lora-adapter", str(tmp_path / "a"), "--output", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "already holds README.md, adapter_config.json" in err and "--overwrite" in err
+    assert main(["convert-lora-adapter", str(tmp_path / "b"), "--output", str(tmp_path / "c")]) == 1
+    assert "already albert-lite's (this adapter was converted before)" in capsys.readouterr().err
+    assert (
+        main(["convert-lora-adapter", str(tmp_path / "a"), "--output", str(tmp_path / "b"), "--overwrite"])
+        == 0
+    )

@@ -28,6 +28,9 @@ from albert.atomic_files import atomic_write_json
 from albert.checkpoint.hf import from_hf_state_dict, module_from_hf
 
 PREFIX = "base_model.model."
+# Module names of our own model (`encoder.groups.0.layers.0...`, `backbone.`, our heads): an adapter that
+# `convert_lora_adapter` already wrote.
+_OURS = re.compile(r"(^|\.)groups\.\d+\.layers\.\d+\.|^(backbone|mlm_head|sop_head)\.")
 _LORA_KEY = re.compile(r"^(?P<module>.+)\.lora_(?P<ab>[AB])(?:\.(?P<adapter>[^.]+))?\.weight$")
 _QKV_ROW = {"query": 0, "key": 1, "value": 2}
 # Options whose adapters this conversion cannot express (DoRA's magnitudes, LoRA biases, per-layer
@@ -70,6 +73,11 @@ def _read(source: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
 
 def _our_module(hf_module: str) -> tuple[str, str | None]:
     mapped = module_from_hf(hf_module)
+    if mapped is None and _OURS.search(hf_module):
+        raise ValueError(
+            f"the adapter's module {hf_module!r} is already albert-lite's (this adapter was converted "
+            "before): load it as it is with peft.PeftModel.from_pretrained(our_model, adapter_dir)"
+        )
     if mapped is None:
         raise ValueError(
             f"the adapter's module {hf_module!r} is not a module of transformers' ALBERT we know"

@@ -38,6 +38,34 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def add_output_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--output DIR` (new or empty) and `--overwrite`, for the commands that write a model directory."""
+    parser.add_argument("--output", required=True, help=f"directory to write {what} to (new or empty)")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="write into an --output that already holds files (files of the same names are replaced)",
+    )  # fmt: skip
+
+
+def check_output_is_free(output: str, overwrite: bool) -> None:
+    """Refuse an `--output` that already holds files, unless `--overwrite`: these commands replace files by
+    name, which would lose the model that was there or leave a mix of two (its config, another's weights)."""
+    from pathlib import Path
+
+    directory = Path(output)
+    if overwrite or not directory.exists():
+        return
+    if not directory.is_dir():
+        raise NotADirectoryError(f"--output {output} is a file; give a directory")
+    held = sorted(p.name for p in directory.iterdir())
+    if held:
+        shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+        raise FileExistsError(
+            f"--output {output} already holds {shown}; choose a new or empty directory, or pass --overwrite "
+            "to replace files of the same names"
+        )
+
+
 # The library's messages name Python arguments; on the command line they name the flags.
 CLI_WORDING = (
     ("pass model='path/to/checkpoint_dir' (or a hub id, or a loaded model with tokenizer=...)",

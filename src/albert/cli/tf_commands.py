@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from albert.cli.common import EXIT_OK
+from albert.cli.common import EXIT_OK, add_output_arguments, check_output_is_free
 
 
 def add_convert_tf_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,7 +13,7 @@ def add_convert_tf_checkpoint_arguments(parser: argparse.ArgumentParser) -> None
         "checkpoint", help="TF1 checkpoint prefix of google-research/albert, e.g. model.ckpt-best"
     )
     parser.add_argument("--config", required=True, help="its albert_config.json")
-    parser.add_argument("--output", required=True, help="directory to write config.json + model.safetensors")
+    add_output_arguments(parser, "config.json + model.safetensors")
     parser.add_argument(
         "--spm-model", help="its SentencePiece model (30k-clean.model), copied as spiece.model"
     )
@@ -24,6 +24,7 @@ def convert_tf_checkpoint(args: argparse.Namespace) -> int:
     TensorFlow classes) and transformers load."""
     from albert.checkpoint.original_tf import convert_original_checkpoint
 
+    check_output_is_free(args.output, args.overwrite)
     out = convert_original_checkpoint(args.checkpoint, args.config, args.output, spm_model=args.spm_model)
     print(f"wrote {out}")
     return EXIT_OK
@@ -37,7 +38,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", required=True, choices=EXPORT_FORMATS, help="saved_model: a TF SavedModel"
     )
-    parser.add_argument("--output", required=True, help="directory to write")
+    add_output_arguments(parser, "the export")
     parser.add_argument(
         "--class", dest="model_class",
         help="TF class to export, e.g. TFAlbertForSequenceClassification (default: from config.json's "
@@ -50,6 +51,7 @@ def export(args: argparse.Namespace) -> int:
     import albert.tf
     from albert.tf.export import export_saved_model
 
+    check_output_is_free(args.output, args.overwrite)
     name = args.model_class or _tf_class_from_config(args.model)
     if name not in albert.tf.__all__ or name == "TFAlbertPreTrainedModel":
         choices = ", ".join(n for n in albert.tf.__all__ if n != "TFAlbertPreTrainedModel")
