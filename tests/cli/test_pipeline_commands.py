@@ -194,8 +194,23 @@ def test_run_zero_shot_classification(run_main, dirs):
     assert all(
         sorted(r["labels"]) == ["person", "place"] and sum(r["scores"]) == pytest.approx(1) for r in rows
     )
-    status, _, err = run_main(*args, stdin="Paris\n")
-    assert status == cli.EXIT_SOME_LINES_FAILED and "needs candidate_labels" in err
+    # a missing --candidate-labels is one error before any line is read, not an error row per line
+    status, out, err = run_main(*args, stdin="Paris\nRome\n")
+    assert status == 1 and out == "" and err.count("needs candidate_labels") == 1
+    assert "--candidate-labels 'sports,politics'" in err
+    # {"text": ...} takes a text that starts with "{"
+    status, out, _ = run_main(*args, "--candidate-labels", "place, person", stdin='{"text": "{x} Paris"}\n')
+    assert status == 0 and json_lines(out)[0]["sequence"] == "{x} Paris"
+
+
+def test_run_ner_names_the_flags_that_split_a_long_text(run_main, dirs):
+    args = ("run", "--task", "ner", "--model", str(dirs["token-classification"]))
+    status, _, err = run_main(*args, stdin="x " * 600 + "\n")
+    assert status == cli.EXIT_SOME_LINES_FAILED
+    assert "pass -p stride=N --aggregation-strategy simple to split it into windows" in err
+    assert "--truncation" not in err
+    status, out, err = run_main(*args, "-p", "stride=16", stdin="a\nb\n")  # one error, not one per line
+    assert status == 1 and out == "" and "e.g. --aggregation-strategy simple" in err
 
 
 @pytest.mark.parametrize(("flag", "expected"), [((), 16), (("--batch-size", "3"), 3)])

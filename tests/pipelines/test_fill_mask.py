@@ -54,6 +54,27 @@ def test_errors(make_pipelines):
         ours(b"a [MASK]")
 
 
+def test_parameter_mistakes_name_the_parameter(make_pipelines):
+    # these reached torch or Python internals ("topk(): argument 'k' must be int, not bool",
+    # "'int' object is not iterable", "dictionary update sequence element #0 ...")
+    theirs, ours = make_pipelines("fill-mask")
+    for params, message in (
+        ({"top_k": True}, "top_k must be an int >= 1, got True"),
+        ({"top_k": 2.0}, "top_k must be an int >= 1, got 2.0"),
+        ({"targets": 5}, "targets must be a str or a list of str, got 5"),
+        ({"targets": ["paris", 5]}, "targets must be a str or a list of str"),
+        ({"tokenizer_kwargs": "x"}, "tokenizer_kwargs must be a dict of tokenizer arguments"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            ours("a [MASK]", **params)
+    with pytest.raises(PipelineError, match="unexpected keys: text_pair"):  # not silently dropped
+        ours({"text": "a [MASK]", "text_pair": "b"})
+    with pytest.raises(PipelineError, match='"text" must be a string, got int'):
+        ours({"text": 5})
+    # top_k=None is the default, as upstream
+    assert_same(ours("The [MASK] sat.", top_k=None), theirs("The [MASK] sat.", top_k=None))
+
+
 def test_a_top_k_beyond_the_vocabulary_gives_all_of_it(make_pipelines):
     """transformers raises torch's "selected index k out of range" there (with targets it clamps)."""
     _, ours = make_pipelines("fill-mask")

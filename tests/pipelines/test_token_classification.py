@@ -61,3 +61,20 @@ def test_stride_windows_match_transformers(model_dirs, tokenizer):
         assert_same(ours(text, **kwargs), theirs(text, **kwargs))
     with pytest.raises(ValueError, match="stride=N"):
         ours(text)
+
+
+def test_ignore_labels_must_be_label_names(make_pipelines):
+    _, ours = make_pipelines("token-classification")
+    with pytest.raises(ValueError, match=r"ignore_labels must be a list of label names, e.g. \['O'\], got 5"):
+        ours("Paris is a city", ignore_labels=5)
+    # one name alone is a list of it (it was a substring test: "O" in "O")
+    assert ours("Paris is a city", ignore_labels="O") == ours("Paris is a city", ignore_labels=["O"])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
+@pytest.mark.parametrize(
+    "old", [{"grouped_entities": True}, {"grouped_entities": True, "ignore_subwords": True}]
+)
+def test_upstreams_deprecated_grouping_arguments_still_work(make_pipelines, old):
+    theirs, ours = make_pipelines("token-classification")
+    assert_same(ours(TEXTS[0], **old), theirs(TEXTS[0], **old))

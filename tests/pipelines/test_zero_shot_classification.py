@@ -73,9 +73,12 @@ def test_bad_arguments_are_clear_errors(make_pipelines):
         ours(TEXT, candidate_labels=" , ")
     with pytest.raises(TypeError, match="candidate_labels must be a list of strings"):
         ours(TEXT, candidate_labels=[1, 2])
-    with pytest.raises(ValueError, match="has no place for the label"):
-        ours(TEXT, candidate_labels=LABELS, hypothesis_template="This example is about it.")
-    with pytest.raises(ValueError, match="takes a string, got dict"):
-        ours({"text": TEXT}, candidate_labels=LABELS)
+    for template in ("This example is about it.", "This example is about {x}.", "{} and {}"):
+        with pytest.raises(ValueError, match="needs one {} where the label goes"):
+            ours(TEXT, candidate_labels=LABELS, hypothesis_template=template)
+    with pytest.raises(ValueError, match='"text" must be a string, got int'):
+        ours({"text": 5}, candidate_labels=LABELS)
+    # {"text": ...}: how albert run / albert serve take a text that starts with "{"
+    assert ours({"text": TEXT}, candidate_labels=LABELS) == ours(TEXT, candidate_labels=LABELS)
     with pytest.raises(TypeError, match="at most one more positional argument"):
         ours(TEXT, LABELS, "extra")

@@ -72,6 +72,11 @@ CLI_WORDING = (
      "pass --model DIR (a fine-tuned checkpoint directory or hub id)"),
     ("use device='cpu'", "use --device cpu"),
     ("pass truncation=True (CLI: --truncation)", "pass --truncation"),
+    ("classifier(text, candidate_labels=['sports', 'politics'])", "--candidate-labels 'sports,politics'"),
+    ('pass stride=N with aggregation_strategy="simple" to split it into windows '
+     "(CLI: -p stride=N --aggregation-strategy simple)",
+     "pass -p stride=N --aggregation-strategy simple to split it into windows"),
+    ('e.g. aggregation_strategy="simple" (CLI: --aggregation-strategy simple)', "e.g. --aggregation-strategy simple"),
 )  # fmt: skip
 
 

@@ -32,13 +32,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--top-k",
         type=int,
-        help="how many predictions per input (fill-mask, classification, QA, multiple-choice)",
+        help="how many predictions per input (fill-mask, text-classification, QA, multiple-choice)",
     )
     parser.add_argument("--batch-size", type=int, help="inputs per forward pass (default 16)")
     parser.add_argument(
         "--truncation",
         action="store_true",
-        help="cut inputs longer than the model accepts instead of failing",
+        help="cut inputs longer than the model accepts instead of failing (token-classification splits "
+        "them into windows instead: -p stride=N with --aggregation-strategy)",
     )
     parser.add_argument(
         "--aggregation-strategy",

@@ -124,10 +124,16 @@ TOKENIZER_OPTIONS = ("truncation", "max_length", "padding")
 TRUNCATIONS = (True, False, "longest_first", "only_first", "only_second", "do_not_truncate")
 
 
-def checked_batch_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {value!r}")
+def checked_count(name: str, value: Any, minimum: int = 1) -> int:
+    """A count parameter (`top_k`, `batch_size`, `doc_stride`, ...): an int >= `minimum`; True (an int to
+    Python) or 2.0 would otherwise reach torch and fail there without the parameter's name."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     return value
+
+
+def checked_batch_size(value: Any) -> int:
+    return checked_count("batch_size", value)
 
 
 def length_sorted_batches(rows: list[Row], batch_size: int) -> list[list[int]]:
@@ -233,7 +239,14 @@ class Pipeline(PushToHubMixin):
     # ----- the driver -----
 
     def params(self, overrides: dict[str, Any]) -> dict[str, Any]:
-        return {**self.defaults, **self.check_params(overrides)}
+        merged = {**self.defaults, **self.check_params(overrides)}
+        self.check_call(merged)
+        return merged
+
+    def check_call(self, params: dict[str, Any]) -> None:
+        """Checks of a call's parameters taken together (the pipeline's defaults and the call's own), made
+        before any input is read: a missing or contradictory parameter fails the call once, not each input.
+        The tasks override it where they have such a rule."""
 
     def __call__(
         self, inputs: Any, *, batch_size: int | None = None, num_workers: int | None = None, **params: Any
@@ -247,8 +260,8 @@ class Pipeline(PushToHubMixin):
         """
         merged = self.params(params)
         size = self.batch_size if batch_size is None else checked_batch_size(batch_size)
-        if num_workers is not None and (not isinstance(num_workers, int) or num_workers < 0):
-            raise ValueError(f"num_workers must be an int >= 0, got {num_workers!r}")
+        if num_workers is not None:
+            checked_count("num_workers", num_workers, 0)
         run = functools.partial(self.iter_results, params=merged, batch_size=size)
         if self.is_single(inputs, merged):
             return self.single_result(inputs, next(run([inputs])), merged)
@@ -296,6 +309,7 @@ class Pipeline(PushToHubMixin):
         the exception propagates.
         """
         params = self.defaults if params is None else params
+        self.check_call(params)
         batch_size = batch_size or self.batch_size
         iterator = iter(items)
         window = window or batch_size * WINDOW_BATCHES
@@ -337,11 +351,29 @@ class Pipeline(PushToHubMixin):
 
     # ----- helpers for the tasks -----
 
-    def check_length(self, n_tokens: int, what: str = "input") -> None:
+    def text_of(self, item: Any) -> str:
+        """A text input: a str, or `{"text": str}` (how `albert run` and `albert serve` take a text that
+        starts with "{"). Other keys are an error rather than ignored (fill-mask has no text_pair)."""
+        if isinstance(item, Mapping):
+            if unknown := sorted(set(item) - {"text"}):
+                raise PipelineError(
+                    f'{self.task} takes {{"text": ...}} only; unexpected keys: {", ".join(unknown)}'
+                )
+            text = item.get("text")
+            if not isinstance(text, str):
+                raise PipelineError(f'{self.task}: "text" must be a string, got {type(text).__name__}')
+            return text
+        if not isinstance(item, str):
+            raise PipelineError(f"{self.task} takes a string (or {{'text': ...}}), got {type(item).__name__}")
+        return item
+
+    def check_length(
+        self, n_tokens: int, what: str = "input", fix: str = "pass truncation=True (CLI: --truncation)"
+    ) -> None:
         if n_tokens > self.max_length:
             raise PipelineError(
                 f"{what} is {n_tokens} tokens long but the model accepts at most {self.max_length}; "
-                "shorten it or pass truncation=True (CLI: --truncation)"
+                f"shorten it or {fix}"
             )
 
     def truncation_kwargs(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -358,7 +390,12 @@ class Pipeline(PushToHubMixin):
         inside `params[nested]`, e.g. fill-mask's `tokenizer_kwargs={...}`) and return them as this pipeline's
         `truncation` (True or a strategy) and `max_length`. `padding` changes no answer (batches are padded
         here); it is read only for upstream's rule that `max_length` alone truncates when no padding is asked."""
-        options = dict(params.pop(nested, None) or {}) if nested else {}
+        given = params.pop(nested, None) if nested else None
+        if given is not None and not isinstance(given, Mapping):
+            raise ValueError(
+                f"{nested} must be a dict of tokenizer arguments, e.g. {{'truncation': True}}, got {given!r}"
+            )
+        options = dict(given or {})
         options.update({k: params.pop(k) for k in TOKENIZER_OPTIONS if k in params})
         if unknown := sorted(set(options) - set(TOKENIZER_OPTIONS)):
             raise TypeError(f"{self.task} pipeline: unsupported tokenizer arguments {unknown}; it takes "

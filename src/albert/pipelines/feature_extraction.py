@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from albert.model import AlbertModel
-from albert.pipelines.base import Pipeline, PipelineError, Row, make_row
+from albert.pipelines.base import Pipeline, Row, make_row
 
 POOLINGS = ("mean", "cls", "pooler")
 
@@ -48,9 +48,7 @@ class FeatureExtractionPipeline(Pipeline):
         return out
 
     def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
-        text = item.get("text") if isinstance(item, dict) else item
-        if not isinstance(text, str):
-            raise PipelineError(f"feature-extraction takes a string, got {type(item).__name__}")
+        text = self.text_of(item)
         enc = self.tokenizer(text, **self.truncation_kwargs(params))
         self.check_length(len(enc["input_ids"]))
         return [make_row(enc)]

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from albert.model import AlbertForMaskedLM
-from albert.pipelines.base import Pipeline, PipelineError, Row, make_row
+from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count, make_row
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,9 @@ class FillMaskPipeline(Pipeline):
     def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         params = dict(params)
         out: dict[str, Any] = {}
-        if "top_k" in params:
-            top_k = params.pop("top_k")
-            if not isinstance(top_k, int) or top_k < 1:
-                raise ValueError(f"top_k must be an int >= 1, got {top_k!r}")
-            out["top_k"] = top_k
+        if params.get("top_k") is not None:  # (None: the default, as upstream)
+            out["top_k"] = checked_count("top_k", params.pop("top_k"))
+        params.pop("top_k", None)
         if "targets" in params:
             targets = params.pop("targets")
             out["target_ids"] = None if targets is None else self.target_ids(targets)
@@ -51,6 +49,8 @@ class FillMaskPipeline(Pipeline):
         its first piece used, with a warning (as upstream)."""
         if isinstance(targets, str):
             targets = [targets]
+        if not isinstance(targets, (list, tuple)) or not all(isinstance(t, str) for t in targets):
+            raise ValueError(f"targets must be a str or a list of str, got {targets!r}")
         vocab = self.tokenizer.get_vocab()
         ids: list[int] = []
         for target in targets:
@@ -72,9 +72,7 @@ class FillMaskPipeline(Pipeline):
         return list(dict.fromkeys(ids))  # de-duplicated, first occurrence order
 
     def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
-        text = item.get("text") if isinstance(item, dict) else item
-        if not isinstance(text, str):
-            raise PipelineError(f"fill-mask takes a string (or {{'text': ...}}), got {type(item).__name__}")
+        text = self.text_of(item)
         enc = self.tokenizer(text, **self.truncation_kwargs(params))
         ids = list(enc["input_ids"])
         self.check_length(len(ids))

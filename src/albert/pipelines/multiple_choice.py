@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from albert.model import AlbertForMultipleChoice
-from albert.pipelines.base import Pipeline, PipelineError, Row
+from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count
 from albert.tasks.preprocess import MAX_QA_LENGTH, choice_texts, pack_choices, tokenize
 
 
@@ -37,10 +37,7 @@ class MultipleChoicePipeline(Pipeline):
         params = dict(params)
         out: dict[str, Any] = {}
         if params.get("top_k") is not None:
-            top_k = params.pop("top_k")
-            if not isinstance(top_k, int) or top_k < 1:
-                raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
-            out["top_k"] = top_k
+            out["top_k"] = checked_count("top_k", params.pop("top_k"))
         params.pop("top_k", None)
         if "truncation" in params:
             out["truncation"] = bool(params.pop("truncation"))

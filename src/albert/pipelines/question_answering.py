@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from albert.model import AlbertForQuestionAnswering
-from albert.pipelines.base import Pipeline, PipelineError, Row
+from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count
 from albert.tasks.preprocess import tokenize
 from albert.tasks.qa_spans import (
     DOC_STRIDE,
@@ -67,20 +67,14 @@ class QuestionAnsweringPipeline(Pipeline):
             params.setdefault("top_k", params.pop("topk"))
         for name in ("top_k", "max_answer_len", "max_seq_len"):
             if name in params:
-                value = params.pop(name)
-                if not isinstance(value, int) or value < 1:
-                    raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-                out[name] = value
+                out[name] = checked_count(name, params.pop(name))
         if "max_seq_len" in out and out["max_seq_len"] > self.model.config.max_position_embeddings:
             raise ValueError(
                 f"max_seq_len {out['max_seq_len']} exceeds the model's limit of "
                 f"{self.model.config.max_position_embeddings} positions"
             )
         if "doc_stride" in params:
-            stride = params.pop("doc_stride")
-            if not isinstance(stride, int) or stride < 0:
-                raise ValueError(f"doc_stride must be an int >= 0, got {stride!r}")
-            out["doc_stride"] = stride
+            out["doc_stride"] = checked_count("doc_stride", params.pop("doc_stride"), 0)
         for name in ("handle_impossible_answer", "align_to_words"):
             if name in params:
                 out[name] = bool(params.pop(name))

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from albert.model import AlbertForSequenceClassification
-from albert.pipelines.base import Pipeline, PipelineError, Row, make_row
+from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count, make_row
 
 FUNCTIONS = ("softmax", "sigmoid", "none")
 
@@ -38,8 +38,8 @@ class TextClassificationPipeline(Pipeline):
         out: dict[str, Any] = {}
         if "top_k" in params:  # None is meaningful ("all labels"), so presence is what counts
             top_k = params.pop("top_k")
-            if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
-                raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
+            if top_k is not None:
+                checked_count("top_k", top_k)
             out["top_k"] = top_k
         if params.get("function_to_apply") is not None:
             name = str(params.pop("function_to_apply")).lower()

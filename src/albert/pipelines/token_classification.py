@@ -18,6 +18,7 @@ its own and `start`/`end` point into the words joined by `delimiter` (" "), as u
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,15 @@ from albert.pipelines.base import Pipeline, PipelineError, Row, make_row, tokens
 from albert.tokenizer.offsets import with_leading_space
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
+
+
+logger = logging.getLogger(__name__)
+
+# A too-long text is split into windows here, not cut: truncation would drop the entities past the cut.
+STRIDE_FIX = (
+    'pass stride=N with aggregation_strategy="simple" to split it into windows '
+    "(CLI: -p stride=N --aggregation-strategy simple)"
+)
 
 
 class TokenClassificationPipeline(Pipeline):
@@ -40,6 +50,12 @@ class TokenClassificationPipeline(Pipeline):
     def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         params = dict(params)
         out: dict[str, Any] = {}
+        if "grouped_entities" in params or "ignore_subwords" in params:  # upstream's deprecated spelling
+            logger.warning(
+                "grouped_entities / ignore_subwords are deprecated (as upstream): use aggregation_strategy"
+            )
+            grouped, first = params.pop("grouped_entities", None), params.pop("ignore_subwords", None)
+            params["aggregation_strategy"] = ("first" if first else "simple") if grouped else "none"
         if params.get("aggregation_strategy") is not None:
             strategy = str(params.pop("aggregation_strategy")).lower()
             if strategy not in STRATEGIES:
@@ -49,11 +65,15 @@ class TokenClassificationPipeline(Pipeline):
             out["aggregation_strategy"] = strategy
         params.pop("aggregation_strategy", None)
         if params.get("ignore_labels") is not None:
-            out["ignore_labels"] = list(params.pop("ignore_labels"))
+            out["ignore_labels"] = _labels_list(params.pop("ignore_labels"))
         params.pop("ignore_labels", None)
         if params.get("stride") is not None:
             stride = params.pop("stride")
-            if not isinstance(stride, int) or not 0 <= stride < self.max_length - 2:
+            if (
+                isinstance(stride, bool)
+                or not isinstance(stride, int)
+                or not 0 <= stride < self.max_length - 2
+            ):
                 raise ValueError(f"stride must be an int in [0, {self.max_length - 2}), got {stride!r}")
             out["stride"] = stride
         params.pop("stride", None)
@@ -82,10 +102,7 @@ class TokenClassificationPipeline(Pipeline):
     def _text(self, item: Any, params: dict[str, Any]) -> tuple[str, list[int] | None]:
         """The text an input stands for, and with pre-split words, where each word starts in it."""
         if not params.get("is_split_into_words"):
-            text = item.get("text") if isinstance(item, dict) else item
-            if not isinstance(text, str):
-                raise PipelineError(f"token-classification takes a string, got {type(item).__name__}")
-            return text, None
+            return self.text_of(item), None
         if not (isinstance(item, list) and item and all(isinstance(w, str) for w in item)):
             raise PipelineError(
                 f"with is_split_into_words=True an input is a non-empty list of words, got {item!r:.80}"
@@ -94,18 +111,23 @@ class TokenClassificationPipeline(Pipeline):
         starts = np.cumsum([0] + [len(w) + len(delimiter) for w in item[:-1]]).tolist()
         return delimiter.join(item), starts
 
+    def check_call(self, params: dict[str, Any]) -> None:
+        if params.get("stride") is not None and params.get("aggregation_strategy", "none") == "none":
+            raise ValueError(
+                'stride needs an aggregation_strategy other than "none" to merge the windows, e.g. '
+                'aggregation_strategy="simple" (CLI: --aggregation-strategy simple)'
+            )
+
     def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
         text, word_starts = self._text(item, params)
         stride = params.get("stride")
-        if stride is not None and params.get("aggregation_strategy", "none") == "none":
-            raise PipelineError('stride needs an aggregation_strategy other than "none" to merge windows')
         kwargs: dict[str, Any] = {"return_offsets_mapping": True, "return_special_tokens_mask": True}
         if word_starts is not None:
             kwargs["is_split_into_words"] = True
         source = text if word_starts is None else item
         if stride is None:
             enc = self.tokenizer(source, **kwargs)
-            self.check_length(len(enc["input_ids"]), "input (pass stride=N to split it into windows)")
+            self.check_length(len(enc["input_ids"]), "input", fix=STRIDE_FIX)
             windows = [(enc, None)]
         else:
             enc = self.tokenizer(
@@ -260,3 +282,11 @@ def _resolve_overlaps(entities: list[dict]) -> list[dict]:
             current = e
     kept.append(current)
     return kept
+
+
+def _labels_list(value: Any) -> list[str]:
+    """`ignore_labels`: a list of label names (one name alone counts as a list of it)."""
+    labels = [value] if isinstance(value, str) else value
+    if not isinstance(labels, (list, tuple, set)) or not all(isinstance(x, str) for x in labels):
+        raise ValueError(f"ignore_labels must be a list of label names, e.g. ['O'], got {value!r}")
+    return list(labels)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from albert.model import AlbertForSequenceClassification
-from albert.pipelines.base import Pipeline, PipelineError, Row, make_row
+from albert.pipelines.base import Pipeline, Row, make_row
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +95,7 @@ class ZeroShotClassificationPipeline(Pipeline):
             out["candidate_labels"] = parse_labels(params.pop("candidate_labels"))
         params.pop("candidate_labels", None)
         if "hypothesis_template" in params:
-            template = params.pop("hypothesis_template")
-            if not isinstance(template, str) or template.format("x") == template:
-                raise ValueError(
-                    f"hypothesis_template {template!r} has no place for the label: include {{}} where the "
-                    'label goes, e.g. "This example is {}."'
-                )
-            out["hypothesis_template"] = template
+            out["hypothesis_template"] = checked_template(params.pop("hypothesis_template"))
         if "multi_label" in params:
             out["multi_label"] = bool(params.pop("multi_label"))
         if "truncation" in params:
@@ -110,14 +104,15 @@ class ZeroShotClassificationPipeline(Pipeline):
             raise TypeError(f"zero-shot-classification got unexpected arguments: {', '.join(params)}")
         return out
 
-    def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
-        if not isinstance(item, str):
-            raise PipelineError(f"zero-shot-classification takes a string, got {type(item).__name__}")
+    def check_call(self, params: dict[str, Any]) -> None:
         if "candidate_labels" not in params:
-            raise PipelineError(
+            raise ValueError(
                 "zero-shot-classification needs candidate_labels, e.g. "
                 "classifier(text, candidate_labels=['sports', 'politics'])"
             )
+
+    def preprocess(self, item: Any, params: dict[str, Any]) -> list[Row]:
+        item = self.text_of(item)
         template = params.get("hypothesis_template", DEFAULT_TEMPLATE)
         rows = []
         for label in params["candidate_labels"]:
@@ -147,4 +142,22 @@ class ZeroShotClassificationPipeline(Pipeline):
         else:
             scores = _softmax(logits[:, entailment])
         order = list(reversed(scores.argsort()))  # upstream's order, ties included
-        return {"sequence": item, "labels": [labels[i] for i in order], "scores": scores[order].tolist()}
+        return {
+            "sequence": self.text_of(item),
+            "labels": [labels[i] for i in order],
+            "scores": scores[order].tolist(),
+        }
+
+
+def checked_template(template: Any) -> str:
+    """`hypothesis_template` with exactly one `{}` for the label (`{x}` or `{} {}` fail in `str.format`)."""
+    try:
+        filled = template.format("x") if isinstance(template, str) else None
+    except (KeyError, IndexError, ValueError):
+        filled = None
+    if filled is None or filled == template:
+        raise ValueError(
+            f"hypothesis_template {template!r} needs one {{}} where the label goes (and no other braces), "
+            'e.g. "This example is {}."'
+        )
+    return template
