@@ -33,12 +33,14 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(fill_mask_pipe):
     try:
         line = process.stderr.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, line
+        assert match and line.startswith("albert: loading the model"), line
         url = f"http://127.0.0.1:{match.group(1)}"
         deadline = 60
         while http.get(f"{url}/healthz").status_code != 200 and deadline > 0:
             threading.Event().wait(0.1)
             deadline -= 0.1
+        line = process.stderr.readline()  # said once the model is loaded, not before
+        assert line.startswith(f"albert: serving fill-mask on {url}/"), line
         answers: list = []
         text = "The capital of France is [MASK]."
         # One request long enough (24 inputs of ~45 tokens: seconds on a CPU) to be in the model when
@@ -76,10 +78,23 @@ def test_sigterm_drains_in_flight_requests_and_exits_0(fill_mask_pipe):
 def test_a_model_that_cannot_load_ends_the_command_with_status_1(capsys):
     status = main(["serve", "--task", "question-answering", "--port", "0"])
     assert status == 1
-    assert (
-        "could not load the model: task 'question-answering' needs a fine-tuned model"
-        in capsys.readouterr().err
+    err = capsys.readouterr().err
+    reason = "could not load the model: task 'question-answering' needs a fine-tuned model"
+    assert reason in err
+    # said once (it was logged, then printed again), and no "serving" line for a server that never served
+    assert err.count(reason) == 1 and "serving" not in err, err
+    assert err.startswith("albert: loading the model (built-in) for question-answering; http://127.0.0.1:"), (
+        err
     )
+
+
+def test_a_non_local_host_gets_a_whole_note_about_authentication(capsys):
+    assert main(["serve", "--task", "question-answering", "--host", "0.0.0.0", "--port", "0"]) == 1
+    note = (
+        "albert: note: the server has no authentication; expose it only through a proxy that "
+        "authenticates clients (and terminates TLS)\n"
+    )
+    assert note in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

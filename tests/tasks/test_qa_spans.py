@@ -4,11 +4,23 @@ pipeline is tested in tests/pipelines/test_question_answering.py and test_transf
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 import pytest
 import torch
 
 from albert.tasks.examples import Answer, QAExample
-from albert.tasks.qa_spans import char_span, decode, decode_answers, encode_qa, window_spans, word_ids
+from albert.tasks.qa_spans import (
+    Window,
+    char_span,
+    decode,
+    decode_answers,
+    encode_qa,
+    window_count,
+    window_spans,
+    word_ids,
+)
 
 SENTENCES = [
     "John visited Paris in the spring.",
@@ -114,3 +126,54 @@ def test_decode_answers_max_answer_len_order_and_null(tokenizer):
     assert [a for a in answers if a["answer"] == ""] == [
         {"score": pytest.approx(answers[-1]["score"]), "start": 0, "end": 0, "answer": ""}
     ]
+
+
+def word_windows(words: list[str], length: int) -> tuple[str, list[Window]]:
+    """A context of one token per word and its disjoint windows of `length` tokens (lead 2: a question
+    of no tokens), without a tokenizer."""
+    offsets = _offsets(words)
+    windows = [Window(0, 2, k, min(length, len(words) - k), offsets, list(range(len(words))))
+               for k in range(0, len(words), length)]  # fmt: skip
+    return " ".join(words), windows
+
+
+def _offsets(words: list[str]) -> list[tuple[int, int]]:
+    out, at = [], 0
+    for word in words:
+        out.append((at, at + len(word)))
+        at += len(word) + 1
+    return out
+
+
+def test_decode_answers_is_not_quadratic_in_the_candidates():
+    """75 k distinct candidate spans (2,500 windows x 30): a scan of the answers so far for each
+    candidate, as before, took tens of minutes; merging is a lookup now (about a second)."""
+    context, windows = word_windows([f"w{i}" for i in range(25_000)], 10)
+    rng = np.random.default_rng(0)
+    logits = [rng.normal(size=w.size).astype(np.float32) for w in windows]
+    began = time.monotonic()
+    answers = decode_answers(context, windows, logits, logits[::-1], top_k=10)
+    assert time.monotonic() - began < 20
+    assert len(answers) == 10 and answers == sorted(answers, key=lambda a: -a["score"])
+
+
+def test_decode_answers_merges_equal_texts_case_insensitively_into_the_first():
+    context, windows = word_windows(["Paris", "x", "PARIS", "y", "paris", "z"], 2)
+    best = np.array([0, 0, 5, 0, 0], np.float32)  # [CLS] ? [SEP] word word [SEP]: the first word
+    answers = decode_answers(context, windows, [best] * 3, [best] * 3, top_k=3, max_answer_len=1)
+    assert (answers[0]["answer"], answers[0]["start"], answers[0]["end"]) == ("Paris", 0, 5)
+    alone = decode_answers(context, windows[:1], [best], [best], top_k=1, max_answer_len=1)[0]["score"]
+    assert answers[0]["score"] == pytest.approx(3 * alone)  # the three windows' scores added
+
+
+@pytest.mark.parametrize("room", [1, 2, 5, 8])
+def test_window_count_counts_window_spans(room):
+    for tokens in range(0, 40):
+        for stride in range(0, 10):
+            try:
+                expected = len(window_spans(tokens, room, stride))
+            except ValueError:
+                with pytest.raises(ValueError, match="doc_stride"):
+                    window_count(tokens, room, stride)
+                continue
+            assert window_count(tokens, room, stride) == expected, (tokens, room, stride)

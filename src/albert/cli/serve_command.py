@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 from typing import Any
 
@@ -37,6 +38,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
             " own limit applies: 422 past it, unless the request asks for truncation)",
         ),
         ("timeout_s", float, "seconds from a request's arrival to its answer; beyond, 503"),
+        ("max_top_k", int, "top_k of fill-mask and question-answering; beyond, 413"),
+        ("max_predictions", int, "fill-mask predictions per request ([MASK] tokens x top_k); beyond, 413"),
+        (
+            "max_sequences",
+            int,
+            "model sequences per request for question-answering (context windows), zero-shot (labels),"
+            " multiple-choice (choices) and ner with stride (windows); beyond, 413",
+        ),
     )
     for name, kind, text in limits:
         default = getattr(defaults, name)
@@ -71,21 +80,31 @@ def serve(args: argparse.Namespace) -> int:
             pipe.model.enable_fast_paths()
         return pipe
 
-    app = create_app(task, load, parse_input=parse_line, limits=limits, model=args.model or "built-in")
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
+    url = f"http://{host}:{port}/"
+    on_loaded = functools.partial(report_loaded, task, url)
+    model = args.model or "built-in"
+    app = create_app(task, load, parse_input=parse_line, limits=limits, model=model, on_loaded=on_loaded)
+    # The address first (port 0 picks one), but "serving" only once the model has loaded.
     print(
-        f"albert: serving {task} on http://{host}:{port}/ (POST /v1/{task}; docs at /docs)", file=sys.stderr
+        f"albert: loading the model ({model}) for {task}; {url} answers 503 until it is ready",
+        file=sys.stderr,
     )
     if host not in ("127.0.0.1", "::1", "localhost"):
         print(
-            "albert: note: the server has no authentication; expose it through a proxy that has",
+            "albert: note: the server has no authentication; expose it only through a proxy that "
+            "authenticates clients (and terminates TLS)",
             file=sys.stderr,
         )
     verbose = getattr(args, "verbose", False)
     make_server(app, log_level="info" if verbose else "warning", access_log=verbose).run(sockets=[sock])
-    state = app.state.serve
-    if state.status == "failed":
-        print(f"albert: error: could not load the model: {state.error}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+    return EXIT_ERROR if app.state.serve.status == "failed" else EXIT_OK
+
+
+def report_loaded(task: str, url: str, error: str | None) -> None:
+    """Say once whether the model loaded: where it is served, or why not (the server then stops)."""
+    if error is None:
+        print(f"albert: serving {task} on {url} (POST /v1/{task}; docs at /docs)", file=sys.stderr)
+    else:
+        print(f"albert: error: could not load the model: {error}", file=sys.stderr)

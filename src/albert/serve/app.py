@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from albert.serve.batching import BatchWorker, Job, QueueFull, params_key
 from albert.serve.limits import Limits, ParsedRequest, RequestError, check_tokens, parse_request
 from albert.serve.metrics import Metrics
+from albert.serve.work import check_work
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +49,13 @@ REQUEST_SCHEMA = {
     },
     "example": {"inputs": "The capital of France is [MASK].", "parameters": {"top_k": 3}},
 }
+# Seconds the model worker gets at shutdown to finish the pipeline call it is in (see lifespan).
+SHUTDOWN_GRACE_S = 5.0
 ERROR_SCHEMA = {"type": "object", "properties": {"error": {"type": "string"}}}
 ERROR_STATUSES = {
-    400: "malformed JSON",
+    400: "malformed JSON, or JSON nested too deeply",
     404: "another task than the server's",
-    413: "body, input or number of inputs over the server's limits",
+    413: "body, input, number of inputs or the work asked of the model over the server's limits",
     422: "missing or wrong-typed fields, bad parameters, or an input the pipeline rejects",
     429: "the queue is full; retry later",
     503: "loading, shutting down, or the request timed out",
@@ -62,8 +65,16 @@ ERROR_STATUSES = {
 class ServeState:
     """What the routes share: the pipeline (once loaded), its worker, the status shown by /healthz."""
 
-    def __init__(self, task: str, model: str, limits: Limits, parse_input: Callable[[str, str], Any]) -> None:
+    def __init__(
+        self,
+        task: str,
+        model: str,
+        limits: Limits,
+        parse_input: Callable[[str, str], Any],
+        on_loaded: Callable[[str | None], None] | None = None,
+    ) -> None:
         self.task, self.model, self.limits, self.parse_input = task, model, limits, parse_input
+        self.on_loaded = on_loaded
         self.metrics = Metrics()
         self.pipe: Any = None
         self.worker: BatchWorker | None = None
@@ -76,8 +87,11 @@ class ServeState:
         try:
             pipe = load()
         except Exception as e:
-            logger.error("could not load the model: %s", e)
             self.error, self.status = str(e), "failed"
+            if self.on_loaded is not None:  # the caller reports it (the CLI: once, as its error)
+                self.on_loaded(self.error)
+            else:
+                logger.error("could not load the model: %s", e)
             return
         self.pipe = pipe
         self.worker = BatchWorker(
@@ -91,6 +105,8 @@ class ServeState:
         self.worker.start()
         if self.status == "loading":
             self.status = "ready"
+        if self.on_loaded is not None:
+            self.on_loaded(None)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` by the pipeline's tokenizer, special tokens not counted."""
@@ -109,20 +125,28 @@ def create_app(
     parse_input: Callable[[str, str], Any],
     limits: Limits | None = None,
     model: str = "",
+    on_loaded: Callable[[str | None], None] | None = None,
 ) -> FastAPI:
     """The app for one pipeline. `task` is its canonical name; `load()` returns the pipeline (built with
-    `batch_size=limits.max_batch_size`); `parse_input(text, task)` reads a string input."""
+    `batch_size=limits.max_batch_size`); `parse_input(text, task)` reads a string input. `on_loaded(error)`
+    is called once loading ended: error None when the model is ready, else why it failed (which is then
+    not logged: the caller reports it)."""
     from albert.pipelines import ALIASES
 
-    state = ServeState(task, model, limits or Limits(), parse_input)
+    state = ServeState(task, model, limits or Limits(), parse_input, on_loaded)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=state.load, args=(load,), name="albert-model-loader", daemon=True).start()
         yield
         state.drain()
-        if state.worker is not None:
-            await asyncio.to_thread(state.worker.stop)
+        # uvicorn has answered every request by now (each within timeout_s: 200, or 503 once timed out),
+        # so a pipeline call still running computes for nobody: it gets a short grace, not hours.
+        grace = min(state.limits.timeout_s, SHUTDOWN_GRACE_S)
+        if state.worker is not None and not await asyncio.to_thread(state.worker.stop, grace):
+            logger.warning(
+                "the model worker is still in a pipeline call whose requests timed out; exiting without it"
+            )
 
     app = FastAPI(title=f"albert serve: {task}", lifespan=lifespan, version="1")
     app.state.serve = state
@@ -223,6 +247,8 @@ async def admit(state: ServeState, task: str, request: Request) -> tuple[ParsedR
             params = state.pipe.params(parsed.parameters)
         except (ValueError, TypeError) as e:
             raise RequestError(422, f'"parameters": {e}') from None
+        # priced off the event loop: it may tokenise ~1 MB of text
+        await asyncio.to_thread(check_work, state.pipe, task, parsed, params, state.limits)
     finally:
         state.arriving -= 1
     try:

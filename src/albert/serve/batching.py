@@ -85,13 +85,15 @@ class BatchWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout: float | None = None) -> None:
-        """Finish the queued jobs, then end the thread."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Finish the queued jobs, then end the thread; False if it is still running after `timeout`
+        seconds (a pipeline call cannot be interrupted; the daemon thread ends with the process)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        return not self._thread.is_alive()
 
     def submit(self, items: list[Any], params: dict[str, Any], key: str) -> Job:
         """Queue one request's inputs; raises QueueFull when they do not fit."""
@@ -160,9 +162,13 @@ class BatchWorker:
         """One pipeline call per parameter set over all its jobs' inputs; results back to each job."""
         groups: dict[str, list[Job]] = {}
         for job in jobs:
-            if job.future.set_running_or_notify_cancel():
-                groups.setdefault(job.key, []).append(job)
+            groups.setdefault(job.key, []).append(job)
         for group in groups.values():
+            # Marked running only now: a job that timed out while an earlier group ran is cancelled, and
+            # skipped, instead of computed for nobody.
+            group = [job for job in group if job.future.set_running_or_notify_cancel()]
+            if not group:
+                continue
             items = [item for job in group for item in job.items]
             self.metrics.batch_size.observe(len(items))
             results = list(

@@ -18,6 +18,11 @@ from typing import Any
 # Parameters that would make an answer that is not JSON (feature-extraction's torch tensors).
 NOT_OVER_HTTP = ("return_tensors",)
 
+# Arrays/objects inside each other in a body. A request needs 4 (body, inputs, a list of words, ...);
+# a deeper one is refused before anything recurses over it (json.loads and our checks would hit
+# Python's recursion limit, a RecursionError, at about 1000).
+MAX_JSON_DEPTH = 32
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -33,9 +38,14 @@ class Limits:
         None  # tokens of all the texts of one input; beyond: 413 (None: the model's)
     )
     timeout_s: float = 30.0  # from arrival to answer; beyond: 503 and the input leaves the queue
+    # The work a request asks of the model (albert.serve.work), which its size does not bound:
+    max_top_k: int = 100  # top_k of fill-mask and question-answering; beyond: 413
+    max_predictions: int = 2000  # fill-mask: [MASK] tokens x top_k, all inputs together; beyond: 413
+    max_sequences: int = 512  # QA windows, zero-shot labels, choices, ner windows per request; beyond: 413
 
     def __post_init__(self) -> None:
-        for name in ("max_batch_size", "max_queue", "max_items", "max_body_bytes", "max_input_chars"):
+        positive = ("max_batch_size", "max_queue", "max_items", "max_body_bytes", "max_input_chars")
+        for name in (*positive, "max_top_k", "max_predictions", "max_sequences"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.max_input_tokens is not None and self.max_input_tokens < 1:
@@ -70,6 +80,10 @@ def parse_request(
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise RequestError(400, f"malformed JSON body: {e}") from None
+    except RecursionError:  # arrays or objects nested ~1000 deep: Python's parser gives up
+        raise _too_deep() from None
+    if _nested_deeper(data, MAX_JSON_DEPTH):
+        raise _too_deep()
     if not isinstance(data, dict):
         raise RequestError(
             422, f'the body must be a JSON object {{"inputs": ..., "parameters": {{...}}}}, got {_kind(data)}'
@@ -106,6 +120,26 @@ def parse_request(
     read = _read_words if words else _read_item
     items = [read(x, i, single, task, limits, parse_input) for i, x in enumerate(raw_items)]
     return ParsedRequest(items, single, parameters)
+
+
+def _too_deep() -> RequestError:
+    return RequestError(
+        400,
+        f"JSON nested too deeply: this server takes at most {MAX_JSON_DEPTH} levels of arrays and objects",
+    )
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether arrays/objects nest more than `limit` levels deep in a JSON value (without recursion,
+    which such a value would exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((x, depth + 1) for x in (item.values() if isinstance(item, dict) else item))
+    return False
 
 
 def _holds_words(value: Any) -> bool:

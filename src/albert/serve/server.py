@@ -2,8 +2,10 @@
 
 On the first SIGTERM/SIGINT the app stops taking requests (`/healthz` 503 "draining", new inference
 requests 503), uvicorn stops accepting connections and waits for the in-flight requests to be
-answered, then the model worker finishes and `serve` returns normally (exit status 0). A second
-Ctrl+C forces the exit.
+answered (each within the app's `timeout_s`: 200, or 503 once timed out; uvicorn gives up on its
+connections after `timeout_s` + 5 s), then the model worker gets a few seconds to end its pipeline call,
+whose requests have all been answered, and `serve` returns normally (exit status 0). A second Ctrl+C
+forces the exit.
 """
 
 from __future__ import annotations
@@ -76,5 +78,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 def make_server(app: Any, *, log_level: str = "warning", access_log: bool = False) -> DrainingServer:
     """A DrainingServer for `app` (one made by `create_app`); run it with `server.run(sockets=[sock])`."""
-    config = uvicorn.Config(app, log_level=log_level, access_log=access_log, lifespan="on")
+    # A request ends within timeout_s (answered or 503); the margin covers reading and writing it. A client
+    # that trickles its body in keeps its connection, and so the shutdown, no longer than that.
+    grace = app.state.serve.limits.timeout_s + 5
+    config = uvicorn.Config(
+        app, log_level=log_level, access_log=access_log, lifespan="on", timeout_graceful_shutdown=grace
+    )
     return DrainingServer(config, app.state.serve)
