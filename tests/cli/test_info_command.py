@@ -63,3 +63,10 @@ def test_info_warns_when_config_and_weights_disagree(capsys, dirs, tmp_path):
     assert "config.json and the weights disagree" in captured.err
     assert f"embeddings.word.weight: shape ({config['vocab_size']}, 16) in the weights" in captured.err
     assert "encoder.groups.1." in captured.err and "the weights lack it" in captured.err
+
+
+def test_an_unknown_name_lists_the_presets(capsys):
+    assert cli.main(["info", "albert-base-v9"]) == 1
+    assert "no such directory: albert-base-v9 (albert info also takes a preset name: albert-base-v1" in (
+        capsys.readouterr().err
+    )

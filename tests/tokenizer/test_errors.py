@@ -172,3 +172,12 @@ def test_on_off_options_must_be_booleans(small_spm_dir, option):
         with pytest.raises(TypeError, match=f"{option} must be True or False, got 'false'"):
             cls.from_pretrained(small_spm_dir, **{option: "false"})
         assert getattr(cls.from_pretrained(small_spm_dir, **{option: 0}), option) is False
+
+
+def test_a_directory_without_tokenizer_files_is_listed_briefly(tmp_path):
+    from albert.tokenizer import AlbertTokenizer
+
+    for k in range(40):
+        (tmp_path / f"file{k:02d}.txt").write_text("x")
+    with pytest.raises(FileNotFoundError, match=r"found: file00.txt, .* file11.txt, \.\.\. \(28 more\)"):
+        AlbertTokenizer.from_pretrained(tmp_path)

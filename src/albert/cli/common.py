@@ -52,16 +52,16 @@ def check_output_is_free(output: str, overwrite: bool) -> None:
     name, which would lose the model that was there or leave a mix of two (its config, another's weights)."""
     from pathlib import Path
 
+    from albert.hub import listing
+
     directory = Path(output)
     if overwrite or not directory.exists():
         return
     if not directory.is_dir():
         raise NotADirectoryError(f"--output {output} is a file; give a directory")
-    held = sorted(p.name for p in directory.iterdir())
-    if held:
-        shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+    if any(directory.iterdir()):
         raise FileExistsError(
-            f"--output {output} already holds {shown}; choose a new or empty directory, or pass --overwrite "
+            f"--output {output} already holds {listing(directory, shown=5)}; choose a new or empty directory, or pass --overwrite "
             "to replace files of the same names"
         )
 

@@ -47,7 +47,10 @@ def info(args: argparse.Namespace) -> int:
     """Print a model's config and where its parameters are (and are saved, compared with BERT)."""
     from albert.config import PRESETS, AlbertConfig
 
-    config = AlbertConfig.from_pretrained(args.model)
+    try:
+        config = AlbertConfig.from_pretrained(args.model)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"{e} (albert info also takes a preset name: {', '.join(PRESETS)})") from None
     counts = parameter_report(config)
     stored = None
     disagreements: list[str] = []

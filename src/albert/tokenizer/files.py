@@ -149,12 +149,12 @@ def find_tokenizer_files(
         found = {f: _hub_file(str(name_or_path), f) for f in names}
     vocab, tok_json = found[VOCAB_FILE], found[TOKENIZER_FILE]
     if vocab is None and (need_vocab or tok_json is None):
-        present = sorted(p.name for p in path.iterdir()) if path.is_dir() else []
+        from albert.hub import listing
+
+        present = listing(path) if path.is_dir() else "nothing"
         wanted = VOCAB_FILE if need_vocab else f"{VOCAB_FILE} or {TOKENIZER_FILE}"
         hint = " (it has tokenizer.json: load it with AlbertTokenizerFast)" if tok_json is not None else ""
-        raise FileNotFoundError(
-            f"{class_name} needs {wanted} in {name_or_path}{hint}; found: {', '.join(present) or 'nothing'}"
-        )
+        raise FileNotFoundError(f"{class_name} needs {wanted} in {name_or_path}{hint}; found: {present}")
     config: dict[str, Any] = {}
     special_map = found[SPECIAL_TOKENS_MAP_FILE]
     if special_map is not None and Path(special_map).is_file():
