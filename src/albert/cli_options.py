@@ -63,8 +63,10 @@ def add_dataclass_arguments(
     skip: Iterable[str] = (),
     defaults: dict[str, Any] | None = None,
     renames: dict[str, str] | None = None,
+    show_defaults: bool = True,
 ) -> None:
-    """Add one `--field-name` flag per field of `cls` (minus `skip`); `defaults` only feed the help text,
+    """Add one `--field-name` flag per field of `cls` (minus `skip`); `defaults` only feed the help text
+    (none with `show_defaults=False`, where the defaults come from elsewhere, e.g. a saved model),
     `renames` maps a field to a different flag (e.g. `output_dir` -> `--output`)."""
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
@@ -76,7 +78,7 @@ def add_dataclass_arguments(
         _, kwargs = _converter(hints[f.name])
         default = defaults.get(f.name, f.default if f.default is not dataclasses.MISSING else None)
         help_text = docs.get(f.name, "").replace("%", "%%")  # argparse %-formats help strings
-        help_text += f" (default: {default})" if default is not None else ""
+        help_text += f" (default: {default})" if default is not None and show_defaults else ""
         flags = [renames.get(f.name, "--" + f.name.replace("_", "-"))]
         if f.name in renames:
             flags.append("--" + f.name.replace("_", "-"))

@@ -420,3 +420,15 @@ def test_a_stopped_run_says_so_in_its_results(tmp_path, base_model_dir, tokenize
     saved = load_file(str(tmp_path / "out2" / "model.safetensors"))
     best = load_file(str(tmp_path / "out2" / "checkpoints" / "step-00000002" / "model.safetensors"))
     assert saved.keys() <= best.keys() and all(torch.equal(saved[k], best[k]) for k in saved)
+
+
+def test_evaluate_help_shows_no_defaults_for_the_saved_data_options():
+    # the saved model's options apply there; "(default: False)" beside --multi-label misled
+    import argparse
+
+    from albert.tasks.evaluation import add_evaluate_arguments
+
+    text = add_evaluate_arguments(argparse.ArgumentParser(prog="albert evaluate")).format_help()
+    data = text.split("data (default: as saved with the model):")[1]
+    assert "--multi-label" in data and "(default:" not in data
+    assert "(default: 32)" in text  # --batch-size's own default is still shown

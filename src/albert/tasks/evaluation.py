@@ -152,7 +152,7 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument("--seed", type=int, default=42, help="seed of --max-examples (default: 42)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cpu)")
     group = parser.add_argument_group("data (default: as saved with the model)")
-    add_dataclass_arguments(group, DataOptions)
+    add_dataclass_arguments(group, DataOptions, show_defaults=False)  # the saved ones apply
     return parser
 
 
