@@ -108,3 +108,73 @@ def test_question_answering_positions_past_the_end_are_ignored(tmp_path):
     theirs_tf = transformers.TFAlbertForQuestionAnswering.from_pretrained(tmp_path, from_pt=True)
     with pytest.raises(tf.errors.InvalidArgumentError, match="outside the valid range"):
         theirs_tf(x, **y)
+
+
+def ten_times_cross_entropy(module):
+    """A loss the model's own never equals: 10 x sparse softmax cross-entropy (Keras 3 or tf_keras)."""
+    cross_entropy = module.losses.SparseCategoricalCrossentropy(from_logits=True)
+    return lambda y_true, y_pred: 10.0 * cross_entropy(y_true, y_pred)
+
+
+@pytest.mark.parametrize("cls_name", ["AlbertForSequenceClassification", "AlbertForQuestionAnswering"])
+def test_a_compiled_loss_is_trained_on_as_in_transformers(cls_name, tmp_path):
+    """compile(loss=...) replaces the model's loss (transformers' TF train_step does the same): labels
+    as a tensor go with `logits`, a dict of labels with the outputs named for them (start/end_logits)."""
+    torch.manual_seed(0)
+    getattr(transformers, cls_name)(transformers.AlbertConfig(**tiny_kwargs(**NO_DROPOUT))).save_pretrained(
+        tmp_path
+    )
+    data = batches(cls_name)
+    ours = getattr(albert, "TF" + cls_name).from_pretrained(tmp_path)
+    theirs = getattr(transformers, "TF" + cls_name).from_pretrained(tmp_path, from_pt=True)
+    ours.compile(optimizer=keras.optimizers.SGD(0.1), loss=ten_times_cross_entropy(keras))
+    theirs.compile(optimizer=tf_keras.optimizers.SGD(0.1), loss=ten_times_cross_entropy(tf_keras))
+    got = ours.fit(as_dataset(data, labels_as_y=True), epochs=2, verbose=0, shuffle=False).history["loss"]
+    want = theirs.fit(as_dataset(data, labels_as_y=True), epochs=2, verbose=0, shuffle=False).history["loss"]
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    model_loss = np.mean([float(ours(**x, **y).loss) for x, y in data])
+    evaluated = ours.evaluate(as_dataset(data, labels_as_y=True), verbose=0, return_dict=True)["loss"]
+    assert evaluated > 5 * model_loss  # the compiled loss, not the model's
+
+
+def test_compile_without_a_loss_or_with_auto_trains_on_the_models_loss():
+    """Also after an earlier compile(loss=...): Keras alone would keep that loss."""
+    model = albert.TFAlbertForSequenceClassification(albert.AlbertConfig(**tiny_kwargs(**NO_DROPOUT)))
+    data = batches("AlbertForSequenceClassification", 2)
+    model_loss = np.mean([float(model(**x, **y).loss) for x, y in data])
+    model.compile(optimizer="sgd", loss=ten_times_cross_entropy(keras))
+    assert not model.trains_on_model_loss
+    for loss in ({}, {"loss": "auto"}, {"loss": "passthrough"}):
+        model.compile(optimizer="sgd", **loss)
+        assert model.trains_on_model_loss
+        logs = model.evaluate(as_dataset(data, labels_as_y=True), verbose=0, return_dict=True)
+        assert logs["loss"] == pytest.approx(model_loss, rel=1e-5)
+
+
+def test_a_compiled_loss_takes_sample_weights_labels_in_x_and_feeds_the_metrics():
+    model = albert.TFAlbertForSequenceClassification(albert.AlbertConfig(**tiny_kwargs(**NO_DROPOUT)))
+    model.compile(
+        optimizer="sgd",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    (x, y), _ = batches("AlbertForSequenceClassification", 2)
+    per_example = keras.losses.sparse_categorical_crossentropy(
+        y["labels"], model(**x).logits, from_logits=True
+    )
+    weights = np.array([1.0, 0.0], np.float32)
+    logs = model.evaluate(x, y["labels"], sample_weight=weights, verbose=0, return_dict=True)
+    assert logs["loss"] == pytest.approx(float(per_example[0]) / 2, rel=1e-5)  # Keras: sum / batch size
+    logs = model.evaluate({**x, "labels": y["labels"]}, verbose=0, return_dict=True)  # labels in x
+    assert logs["loss"] == pytest.approx(float(np.mean(per_example)), rel=1e-5)
+    expected = np.mean(np.argmax(model(**x).logits, -1) == y["labels"])
+    assert logs["accuracy"] == pytest.approx(expected)
+
+
+def test_compiled_loss_labels_that_match_no_output_are_named():
+    model = albert.TFAlbertForQuestionAnswering(albert.AlbertConfig(**tiny_kwargs()))
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = {"input_ids": np.full((2, 4), 5, np.int32)}
+    y = {"start_positions": np.array([1, 2]), "span_end": np.array([2, 3])}
+    with pytest.raises(ValueError, match=r"labels \['span_end'\] match no output"):
+        model.fit(x, y, epochs=1, verbose=0)

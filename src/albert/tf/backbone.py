@@ -12,6 +12,8 @@ Notation: B batch, T tokens, E embedding size, H hidden size, N heads, D head si
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -73,6 +75,15 @@ class SelfAttention(Layer):
                 self, 2 * config.max_position_embeddings - 1, config.head_size, config
             )
             self.distance_embedding.build((None,))
+
+    # Keras' `model.save` / `load_model` walk sub-layers by attribute name but skip the names of Layer
+    # properties, `output` among them: the output projection is saved as this layer's own variables
+    # (it has none besides).
+    def save_own_variables(self, store: Any) -> None:
+        self.output.save_own_variables(store)
+
+    def load_own_variables(self, store: Any) -> None:
+        self.output.load_own_variables(store)
 
     def call(
         self, x, additive_mask=None, head_mask=None, training: bool = False
@@ -179,8 +190,11 @@ class Pooler(Layer):
         return tf.tanh(self.dense(h[:, 0]))  # (B, H)
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertModel(TFAlbertPreTrainedModel):
     """The bare ALBERT encoder: token ids -> hidden states (B, T, H) and, optionally, the pooled (B, H)."""
+
+    keras_args = (*TFAlbertPreTrainedModel.keras_args, "add_pooling_layer")
 
     def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True, create_variables: bool = True,
                  **kwargs) -> None:  # fmt: skip
@@ -228,6 +242,9 @@ class TFAlbertModel(TFAlbertPreTrainedModel):
 
     def dummy_inputs(self) -> dict[str, tf.Tensor]:
         return {"input_ids": tf.constant([[1, 2]], dtype=tf.int32)}
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "add_pooling_layer": self.pooler is not None}
 
 
 def _tuple(items: list | None) -> tuple | None:

@@ -146,14 +146,14 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
     def dummy_inputs(self) -> dict[str, tf.Tensor]:
         return {"input_ids": tf.constant([[1, 2]], dtype=tf.int32)}
 
-    @property
-    def backbone_model(self) -> TFAlbertPreTrainedModel:
-        """The `TFAlbertModel` inside (the model itself for `TFAlbertModel`)."""
+    def _backbone(self) -> TFAlbertPreTrainedModel:
+        """The `TFAlbertModel` inside (the model itself for `TFAlbertModel`). A method, not a property:
+        Keras' `load_model` follows every property that returns a layer, and loops on one returning self."""
         return getattr(self, "backbone", self)
 
     def get_input_embeddings(self) -> keras.layers.Layer:
         """The embeddings layer, as transformers' TF classes: `.weight` is the (V, E) word table."""
-        return self.backbone_model.embeddings
+        return self._backbone().embeddings
 
     def num_parameters(self, only_trainable: bool = False) -> int:
         """Number of parameters (the tied MLM decoder once; Keras' dropout seed states are not counted)."""
@@ -163,7 +163,7 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
     @property
     def word_embeddings(self) -> keras.Variable:
         """The (V, E) word-embedding table (also the tied MLM decoder)."""
-        return self.backbone_model.embeddings.word.embeddings
+        return self._backbone().embeddings.word.embeddings
 
     def named_variables(self) -> dict[str, keras.Variable]:
         """Variables by name (the PyTorch state-dict names with Keras leaf names: kernel/gamma/beta/...)."""
@@ -225,6 +225,26 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
         return save_then_push(
             save, directory, push_options, push=push_to_hub, what="model", replaces=WEIGHT_FILES
         )
+
+    # ----- Keras serialisation: model.save, ModelCheckpoint, keras.models.load_model -----
+
+    #: constructor arguments that `get_config` adds to the AlbertConfig fields
+    keras_args = ("name", "dtype", "trainable")
+
+    def get_config(self) -> dict[str, Any]:
+        """The AlbertConfig as a dict (config.json's keys, as transformers' TF classes) plus the Keras
+        `name` and `dtype` policy: what Keras' `model.save("m.keras")` stores to rebuild the model."""
+        return {**self.config.to_dict(), "name": self.name, "dtype": self.dtype_policy.name}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | AlbertConfig) -> TFAlbertPreTrainedModel:
+        """A model (fresh weights) from `get_config()`, a config.json dict or an AlbertConfig;
+        `keras.models.load_model` then assigns the saved weights."""
+        if isinstance(config, AlbertConfig):
+            return cls(config)
+        fields = dict(config)
+        kwargs = {name: fields.pop(name) for name in cls.keras_args if name in fields}
+        return cls(AlbertConfig.from_dict(fields), **kwargs)
 
     # ----- compiled inference -----
 

@@ -58,10 +58,12 @@ class _MaskedLM(_TaskModel):
         return self.mlm_head(h, self.word_embeddings), labels
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertForPreTraining(_MaskedLM):
     """MLM + sentence-order prediction (loss = MLM CE + SOP CE, when both label tensors are given)."""
 
     torch_class_name = "AlbertForPreTraining"
+    label_outputs = {"labels": "prediction_logits", "sentence_order_label": "sop_logits"}
 
     def __init__(self, config: AlbertConfig, **kwargs) -> None:
         super().__init__(config, pooler=True, **kwargs)
@@ -86,6 +88,7 @@ class TFAlbertForPreTraining(_MaskedLM):
         )
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertForMaskedLM(_MaskedLM):
     """Masked language modelling (fill-mask). No pooler."""
 
@@ -106,6 +109,7 @@ class TFAlbertForMaskedLM(_MaskedLM):
         return MaskedLMOutput(loss, logits, out.hidden_states, out.attentions)
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertForSequenceClassification(_TaskModel):
     """Classification or regression on the pooled [CLS] vector; `config.problem_type` picks the loss
     (inferred from the first labels when None, and kept in `self.config`)."""
@@ -135,6 +139,7 @@ class TFAlbertForSequenceClassification(_TaskModel):
         return SequenceClassifierOutput(loss, logits, out.hidden_states, out.attentions)
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertForMultipleChoice(_TaskModel):
     """Scores each of C candidates (B, C, T) with Dense(1) on its pooled vector -> (B, C)."""
 
@@ -184,6 +189,7 @@ class TFAlbertForMultipleChoice(_TaskModel):
         return [tf.TensorSpec((None, None, None), tf.int32, name=n) for n in names]
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertForTokenClassification(_TaskModel):
     """Per-token labels (e.g. NER): Dense(num_labels) on every position. No pooler."""
 
@@ -205,10 +211,12 @@ class TFAlbertForTokenClassification(_TaskModel):
         return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
 
 
+@keras.saving.register_keras_serializable(package="albert")
 class TFAlbertForQuestionAnswering(_TaskModel):
     """Extractive QA: start and end logits over the tokens from Dense(2). No pooler, no dropout."""
 
     torch_class_name = "AlbertForQuestionAnswering"
+    label_outputs = {"start_positions": "start_logits", "end_positions": "end_logits"}
 
     def __init__(self, config: AlbertConfig, **kwargs) -> None:
         if config.num_labels != 2:
