@@ -112,3 +112,43 @@ def test_attributes_tools_read_equal_transformers(name, tmp_path):
     assert ours.config_class is albert.AlbertConfig and ours.name_or_path == str(tmp_path)
     assert tree_shapes(ours.params_shape_tree) == tree_shapes(ours.params)
     assert ours.num_parameters() == sum(int(np.prod(s)) for s in tree_shapes(theirs.params).values())
+
+
+def test_call_and_constructor_take_transformers_positional_order():
+    """Positional arguments mean what they mean upstream (`params` is the 5th of a call)."""
+    import inspect
+
+    for ours, theirs, skip in (
+        (albert.flax.FlaxAlbertModel.__call__, transformers.FlaxAlbertModel.__call__, 1),
+        (albert.flax.FlaxAlbertModel.__init__, transformers.FlaxAlbertModel.__init__, 1),
+    ):
+        upstream = [
+            p for p in inspect.signature(theirs).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD
+        ]
+        names = [p.name for p in upstream][skip:]
+        assert list(inspect.signature(ours).parameters)[skip : skip + len(names)] == names
+
+
+@pytest.mark.parametrize("name", ["AlbertModel", "AlbertForSequenceClassification"])
+def test_transformers_params_tree_is_named_and_converts(name, tmp_path):
+    reference_checkpoint(name, tmp_path)
+    ours = getattr(albert.flax, "Flax" + name).from_pretrained(tmp_path)
+    theirs = getattr(transformers, "Flax" + name).from_pretrained(tmp_path, from_pt=True)
+    inputs = to_numpy(make_inputs(name))
+    message = "transformers' FlaxAlbert parameter tree .* model.params_from_transformers\\(params\\)"
+    with pytest.raises(ValueError, match=message):  # was flax's ScopeParamNotFoundError
+        ours(**inputs, params=theirs.params)
+    with pytest.raises(ValueError, match=message):
+        jax.jit(lambda p: ours(**inputs, params=p))(theirs.params)
+    converted = ours.params_from_transformers(theirs.params)
+    for path, value in flatten_dict(dict(ours.params)).items():
+        np.testing.assert_array_equal(flatten_dict(converted)[path], value, err_msg=str(path))
+
+
+def test_half_precision_mlm_logits_have_transformers_dtype(tmp_path):
+    reference_checkpoint("AlbertForMaskedLM", tmp_path)
+    inputs = to_numpy(make_inputs("AlbertForMaskedLM"))
+    for dtype in ("bfloat16", "float16"):
+        ours = albert.flax.FlaxAlbertForMaskedLM.from_pretrained(tmp_path, dtype=dtype)(**inputs).logits
+        theirs = transformers.FlaxAlbertForMaskedLM.from_pretrained(tmp_path, from_pt=True, dtype=dtype)
+        assert ours.dtype == theirs(**inputs).logits.dtype == np.float32, dtype

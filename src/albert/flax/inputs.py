@@ -36,7 +36,7 @@ def check_inputs(
         if not jnp.issubdtype(input_ids.dtype, jnp.integer):
             raise ValueError(f"input_ids must be integer token ids, got dtype {input_ids.dtype}")
         b, t = input_ids.shape
-        _check_range("input_ids", input_ids, config.vocab_size, "vocab_size")
+        check_range("input_ids", input_ids, config.vocab_size, "config.vocab_size")
     else:
         inputs_embeds = jnp.asarray(inputs_embeds)
         if inputs_embeds.ndim != 3 or inputs_embeds.shape[-1] != config.embedding_size:
@@ -65,14 +65,16 @@ def check_inputs(
             raise ValueError(
                 f"token_type_ids has shape {tuple(jnp.shape(token_type_ids))} but the input has shape {(b, t)}"
             )
-        _check_range("token_type_ids", token_type_ids, config.type_vocab_size, "type_vocab_size")
+        check_range("token_type_ids", token_type_ids, config.type_vocab_size, "config.type_vocab_size")
     if position_ids is None:
         position_ids = jnp.arange(t)[None, :]  # (1, T), broadcast over B
     else:
         shape = tuple(jnp.shape(position_ids))
         if len(shape) != 2 or shape[-1] != t or shape[0] not in (1, b):
             raise ValueError(f"position_ids must have shape (batch or 1, {t}), got {shape}")
-        _check_range("position_ids", position_ids, config.max_position_embeddings, "max_position_embeddings")
+        check_range(
+            "position_ids", position_ids, config.max_position_embeddings, "config.max_position_embeddings"
+        )
     return input_ids, jnp.asarray(attention_mask), jnp.asarray(token_type_ids), jnp.asarray(position_ids)
 
 
@@ -94,14 +96,28 @@ def expand_head_mask(config: AlbertConfig, head_mask: jax.Array | None, dtype: j
     return head_mask.astype(dtype)[:, None, :, None, None]
 
 
-def _check_range(name: str, ids: jax.Array, size: int, field: str) -> None:
+def check_range(
+    name: str,
+    ids: jax.Array,
+    size: int,
+    what: str,
+    *,
+    ignore: int | None = None,
+    fix: str = "check that the tokenizer matches the model",
+) -> None:
+    """Raise if the integer array `ids` (any shape) has a value outside [0, size) other than `ignore`.
+
+    Only concrete arrays are checked: under `jax.jit` the values do not exist yet (the caller's shape
+    checks still run). `what` names where `size` comes from (e.g. "config.vocab_size").
+    """
     if isinstance(ids, jax.core.Tracer) or np.size(ids) == 0:
         return  # traced: no values to check
     values = np.asarray(ids)
+    if ignore is not None:
+        values = values[values != ignore]
+        if values.size == 0:
+            return
     low, high = int(values.min()), int(values.max())
     if low < 0 or high >= size:
         bad = high if high >= size else low
-        raise ValueError(
-            f"{name} contains {bad}, outside [0, {size - 1}] (config.{field} = {size}); "
-            "check that the tokenizer matches the model"
-        )
+        raise ValueError(f"{name} contains {bad}, outside [0, {size - 1}] ({what} = {size}); {fix}")

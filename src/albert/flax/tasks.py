@@ -210,7 +210,7 @@ class FlaxAlbertForMultipleChoice(FlaxAlbertPreTrainedModel):
     dummy_shape = (1, 1, 1)
 
     def compute_loss(self, out, labels=None) -> Array:
-        return None if labels is None else cross_entropy(out.logits, labels)
+        return None if labels is None else cross_entropy(out.logits, labels, classes="num_choices")
 
 
 class FlaxAlbertForTokenClassification(FlaxAlbertPreTrainedModel):
@@ -220,7 +220,7 @@ class FlaxAlbertForTokenClassification(FlaxAlbertPreTrainedModel):
     label_names = ("labels",)
 
     def compute_loss(self, out, labels=None) -> Array:
-        return None if labels is None else cross_entropy(out.logits, labels)
+        return None if labels is None else cross_entropy(out.logits, labels, classes="config.num_labels")
 
 
 class FlaxAlbertForQuestionAnswering(FlaxAlbertPreTrainedModel):
@@ -230,12 +230,12 @@ class FlaxAlbertForQuestionAnswering(FlaxAlbertPreTrainedModel):
     module_class = QuestionAnsweringModule
     label_names = ("start_positions", "end_positions")
 
-    def __init__(self, config: AlbertConfig, **kwargs) -> None:
+    def __init__(self, config: AlbertConfig, *args, **kwargs) -> None:
         if config.num_labels != 2:
             raise ValueError(
                 f"FlaxAlbertForQuestionAnswering needs num_labels=2 (start, end), got {config.num_labels}"
             )
-        super().__init__(config, **kwargs)
+        super().__init__(config, *args, **kwargs)
 
     def compute_loss(self, out, start_positions=None, end_positions=None) -> Array:
         if start_positions is None or end_positions is None:
