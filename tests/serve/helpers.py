@@ -43,17 +43,23 @@ class Gate:
         return self.pipe.iter_results(items, params, **kwargs)
 
 
+def start_server(app: Any) -> tuple[str, Any, threading.Thread, Any]:
+    """(base URL, uvicorn server, its thread, its socket) of `app` served on a free loopback port."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = make_server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    return url, server, thread, sock
+
+
 @contextlib.contextmanager
 def running_server(
     task: str, load: Callable[[], Any], wait_ready: bool = True, **limits: Any
 ) -> Iterator[tuple[str, Any]]:
     """(base URL, the app's ServeState) of a real server; drained and stopped on exit."""
     app = create_app(task, load, parse_input=parse_line, limits=Limits(**limits), model="test")
-    sock = bind("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = make_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    url, server, thread, sock = start_server(app)
     try:
         if wait_ready:
             wait_until(lambda: http.get(f"{url}/healthz").status_code == 200)

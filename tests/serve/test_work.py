@@ -11,14 +11,13 @@ import pytest
 
 pytest.importorskip("fastapi", reason="albert serve needs the serve extra: pip install 'albert-lite[serve]'")
 
-import threading  # noqa: E402
 import time  # noqa: E402
 
 from albert.cli import parse_line  # noqa: E402
-from albert.serve import Limits, bind, create_app, make_server  # noqa: E402
+from albert.serve import Limits, create_app  # noqa: E402
 from albert.serve.limits import ParsedRequest, RequestError  # noqa: E402
 from albert.serve.work import check_work  # noqa: E402
-from tests.serve.helpers import Gate, http, running_server, wait_until  # noqa: E402
+from tests.serve.helpers import Gate, http, running_server, start_server, wait_until  # noqa: E402
 
 
 def post(url: str, task: str, body: object, timeout: float = 60) -> object:
@@ -155,11 +154,7 @@ def test_shutdown_does_not_wait_for_a_call_whose_requests_timed_out(fill_mask_pi
     still stops within seconds (it waited for the call, i.e. for hours in the audit)."""
     gate = Gate(fill_mask_pipe)
     app = create_app("fill-mask", lambda: gate, parse_input=parse_line, limits=Limits(timeout_s=1))
-    sock = bind("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = make_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
+    url, server, thread, sock = start_server(app)
     try:
         wait_until(lambda: http.get(f"{url}/healthz").status_code == 200)
         gate.open.clear()
