@@ -286,6 +286,42 @@ def test_an_earlier_run_is_replaced_only_with_start_over(tmp_path, base_model_di
     assert json.loads(capsys.readouterr().out)["steps"] == 4
 
 
+def test_start_over_never_deletes_the_model_the_run_starts_from_and_auto_without_checkpoints_refuses(
+    tmp_path, base_model_dir, capsys
+):
+    """`--model X --output X --start-over` deleted X's weights, then failed to load them; `--resume auto`
+    into a finished run whose checkpoints/ was removed replaced its model and results without a word."""
+    import shutil
+
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    out = tmp_path / "out"
+
+    def albert_finetune(model: Path, steps: int, *extra: str) -> int:
+        return main(["finetune", "text-classification", "--train", str(data), "--eval", str(data), "--model",
+                     str(model), "--output", str(out), "--max-steps", str(steps), "--batch-size", "4",
+                     "--no-progress-bar", "--no-plot", *extra])  # fmt: skip
+
+    assert albert_finetune(base_model_dir, 2) == 0
+    weights = (out / "model.safetensors").read_bytes()
+    for extra in ((), ("--start-over",)):
+        assert albert_finetune(out, 2, *extra) == 1
+        message = capsys.readouterr().err
+        assert (
+            f"--model {out} is what this run starts from" in message and "choose another --output" in message
+        )
+        assert (out / "model.safetensors").read_bytes() == weights
+    shutil.rmtree(out / "checkpoints")  # to save disk, once the run is done
+    assert albert_finetune(base_model_dir, 3, "--resume", "auto") == 1
+    assert (
+        f"--output {out} holds an earlier run (eval_results.json, model.safetensors)"
+        in capsys.readouterr().err
+    )
+    assert (out / "model.safetensors").read_bytes() == weights
+
+
 def test_a_run_is_continued_only_with_its_own_task_data_and_options(tmp_path, base_model_dir, capsys):
     """`--resume` with other labels, other training examples or other data options is refused before
     training, naming what changed (the head and the data position would not fit them); moving the

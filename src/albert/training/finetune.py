@@ -120,7 +120,9 @@ def finetune(
         spec, dict(train_args or {}), output_dir=str(out), has_eval=eval_file is not None
     )
     # Now, not after hours of training: a run must not replace an earlier one unasked.
-    check_finetune_output(out, resume=args.resume, start_over=start_over)
+    check_finetune_output(
+        out, resume=args.resume, start_over=start_over, inputs={"--model": model, "--tokenizer": tokenizer}
+    )
     training_device(args.device)  # a device this machine lacks: an error now, not after reading the data
     check_counts_and_rates(max_train_examples, max_eval_examples, dropout, classifier_dropout)
     set_seed(args.seed)  # the new head's initialisation is part of the run

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from albert.tasks.evaluation import FINETUNE_CONFIG
 from albert.training.distributed import is_main_process
+from albert.training.state import latest_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,45 @@ def delete_outputs(out: Path, names: list[str]) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def check_finetune_output(out: Path, *, resume: str | None, start_over: bool) -> None:
+def check_inputs_outside(out: Path, names: Iterable[str], inputs: dict[str, object]) -> None:
+    """Refuse (ValueError) when one of a run's inputs (`{"--model": path, ...}`) is, holds or lies inside one
+    of `names` in `out`: replacing those would delete what the run starts from."""
+    for flag, value in inputs.items():
+        if not isinstance(value, (str, Path)) or not Path(value).exists():
+            continue  # a hub id, a loaded object or nothing
+        given = Path(value).resolve()
+        for name in names:
+            target = (out / name).resolve()
+            if given == target or target in given.parents or given in target.parents:
+                raise ValueError(
+                    f"{flag} {value} is what this run starts from, and {out / name} (an earlier run's output "
+                    "that this run would replace) is part of it: copy it elsewhere first, or choose another "
+                    "--output"
+                )
+
+
+def _continues_a_run_in(out: Path, resume: str | None) -> bool:
+    """Whether `resume` continues the run in `out`: `latest`, `auto` that finds a checkpoint there, or a
+    checkpoint of `out/checkpoints` (`auto` with none starts afresh; another run's checkpoint starts from
+    that run)."""
+    root = out / "checkpoints"
+    if resume == "latest":
+        return True  # (without a checkpoint, resolve_resume says so)
+    if resume == "auto":
+        return latest_checkpoint(root) is not None
+    return resume is not None and Path(resume).resolve().parent == root.resolve()
+
+
+def check_finetune_output(
+    out: Path, *, resume: str | None, start_over: bool, inputs: dict[str, object] | None = None
+) -> None:
     """Refuse (ValueError) to fine-tune into `out` over an earlier run unless resuming it or `start_over`
-    (then rank 0 deletes that run's results, model and checkpoints before anything is trained)."""
-    if resume is not None:
+    (then rank 0 deletes that run's results, model and checkpoints before anything is trained). An earlier
+    run that this run starts from (`inputs`, e.g. `{"--model": path}`) is never deleted."""
+    if _continues_a_run_in(out, resume):
         return
     earlier = earlier_outputs(out, FINETUNE_OUTPUTS)
+    check_inputs_outside(out, earlier, inputs or {})
     if earlier and not start_over:
         raise ValueError(
             f"--output {out} holds an earlier run ({', '.join(earlier)}) that this one would replace: pass "

@@ -31,9 +31,10 @@ from albert.cli_options import (
 from albert.config import PRESETS, AlbertConfig
 from albert.hub_push import check_push_target, push_run_directory
 from albert.training import distributed as dist_utils
-from albert.training.fingerprint import check_output_dir, record_run
+from albert.training.fingerprint import RUN_OUTPUTS, check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
 from albert.training.model_card import pretrain_card, write_model_card
+from albert.training.output_dir import check_inputs_outside, earlier_outputs
 from albert.training.pretrain_args import PretrainArgs
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -229,7 +230,10 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
             "--hub-private is for --push-to-hub: name the repository too (--push-to-hub REPO_ID)"
         )
     args = check_init_from(args)
-    if not args.start_over:
+    if args.start_over:  # every rank, before rank 0 deletes: never what the run starts from
+        starts_from = {"--init-from": args.init_from, "--tokenizer": args.tokenizer}
+        check_inputs_outside(out, earlier_outputs(out, RUN_OUTPUTS), starts_from)
+    else:
         check_output_dir(out, args, resuming=train_args.resume is not None)
     dist_utils.setup(train_args.device)
     if dist_utils.is_main_process():
