@@ -468,3 +468,20 @@ def test_evaluate_help_shows_no_defaults_for_the_saved_data_options():
     data = text.split("data (default: as saved with the model):")[1]
     assert "--multi-label" in data and "(default:" not in data
     assert "(default: 32)" in text  # --batch-size's own default is still shown
+
+
+def test_a_mistyped_metric_for_best_is_refused_before_training(tmp_path, base_model_dir, capsys):
+    """It was found at the first evaluation: after an epoch, or at the end of a --max-steps run, with
+    nothing saved."""
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    argv = ["finetune", "text-classification", "--train", str(data), "--eval", str(data), "--model",
+            str(base_model_dir), "--output", str(tmp_path / "out"), "--max-steps", "2", "--batch-size", "4",
+            "--no-progress-bar", "--no-plot"]  # fmt: skip
+    assert main([*argv, "--metric-for-best", "acc"]) == 1
+    message = capsys.readouterr().err
+    assert "--metric-for-best acc: the evaluation gives accuracy, f1, matthews_correlation, loss" in message
+    assert not (tmp_path / "out" / "metrics.jsonl").exists()  # refused before training
+    assert main([*argv, "--metric-for-best", "matthews_correlation"]) == 0

@@ -94,3 +94,17 @@ def test_a_classifier_that_predicts_one_class_is_named_in_the_log(caplog):
         classification_metrics([1, 0, 1, 1], [1, 0, 0, 1], num_labels=2)
         classification_metrics([1, 1], [1, 1], num_labels=2)  # one class in the data: nothing to say
     assert caplog.text == ""
+
+
+def test_the_declared_metric_names_are_the_keys_the_metrics_give():
+    # --metric-for-best is checked against these before training: they must not drift from the functions
+    from albert.tasks import metrics
+
+    assert tuple(metrics.classification_metrics([0, 1], [0, 1], 2)) == metrics.CLASSIFICATION
+    assert (
+        tuple(metrics.multi_label_metrics(np.eye(2, dtype=int), np.eye(2, dtype=int))) == metrics.MULTI_LABEL
+    )
+    assert tuple(metrics.regression_metrics([0.1, 0.5], [0.2, 0.4])) == metrics.REGRESSION
+    assert tuple(metrics.ner_metrics([["B-X", "O"]], [["B-X", "O"]])) == metrics.NER
+    assert tuple(metrics.multiple_choice_metrics([1], [1])) == metrics.MULTIPLE_CHOICE
+    assert tuple(metrics.squad_metrics(["a"], [["a"]])) == metrics.SQUAD

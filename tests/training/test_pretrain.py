@@ -161,6 +161,10 @@ def test_warm_restart_takes_the_models_tokenizer_and_refuses_what_does_not_fit(r
     (bare / "config.json").write_text(json.dumps({**config, "vocab_size": config["vocab_size"] + 3}))
     with pytest.raises(ValueError, match=r"token ids but the tokenizer .* has"):
         check_init_from(PretrainArgs(init_from=str(bare), tokenizer=str(model_dir), max_seq_length=32))
+    with pytest.raises(ValueError, match=r"--metric-for-best mlm_acc: the evaluation gives mlm_accuracy, "):
+        pretrain(PretrainArgs(corpus=["unused.txt"], init_from=str(model_dir), max_seq_length=32),
+                 TrainArgs(output_dir=str(tmp_path / "b"), max_steps=1, metric_for_best="mlm_acc"))  # fmt: skip
+    assert not (tmp_path / "b").exists()  # found before anything is built, not at the first evaluation
     # --start-over deleted the model it was about to start from (then failed to read it)
     with pytest.raises(ValueError, match=r"--init-from .* is what this run starts from.*choose another"):
         pretrain(PretrainArgs(corpus=["unused.txt"], init_from=str(model_dir), max_seq_length=32, start_over=True),

@@ -16,6 +16,15 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 
+# The keys each metric function returns (tests check that they do): what `--metric-for-best` may name.
+CLASSIFICATION = ("accuracy", "f1", "matthews_correlation")
+MULTI_LABEL = ("accuracy", "f1", "f1_macro")
+REGRESSION = ("pearson", "spearman", "mse")
+NER = ("precision", "recall", "f1", "accuracy")
+MULTIPLE_CHOICE = ("accuracy",)
+SQUAD = ("exact_match", "f1")
+
+
 def classification_metrics(
     predictions: Sequence[int], labels: Sequence[int], num_labels: int
 ) -> dict[str, float]:

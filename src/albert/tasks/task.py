@@ -123,6 +123,11 @@ class Task:
     def max_length(self, options: DataOptions) -> int:
         return options.max_length or self.default_max_length
 
+    def metric_names(self, options: DataOptions) -> tuple[str, ...]:
+        """The keys `score` returns (a fine-tune's evaluation adds `loss`): what `--metric-for-best` may
+        name, checked before training rather than at the first evaluation."""
+        raise NotImplementedError
+
 
 class TextClassification(Task):
     """Sentence(-pair) classification (single- or multi-label) and regression on the pooled vector."""
@@ -167,6 +172,11 @@ class TextClassification(Task):
         )  # fmt: skip
         return Encoded(examples, features)
 
+    def metric_names(self, options):
+        return {"regression": metrics.REGRESSION, "multi_label": metrics.MULTI_LABEL}.get(
+            self.problem(options), metrics.CLASSIFICATION
+        )
+
     def score(self, encoded, outputs, config, options):
         logits = torch.stack([o["logits"] for o in outputs]).float()  # (N, num_labels)
         labels = [f["labels"] for f in encoded.features]
@@ -202,6 +212,9 @@ class TokenClassification(Task):
             examples, tokenizer, label2id=label2id, max_length=self.max_length(options)
         )
         return Encoded(examples, features, words)
+
+    def metric_names(self, options):
+        return metrics.NER
 
     def score(self, encoded, outputs, config, options):
         id2label = config.id2label
@@ -241,6 +254,9 @@ class QuestionAnswering(Task):
         )  # fmt: skip
         return Encoded(examples, features, windows)
 
+    def metric_names(self, options):
+        return metrics.SQUAD
+
     def score(self, encoded, outputs, config, options):
         predictions = decode(
             encoded.examples, encoded.alignment,
@@ -271,6 +287,9 @@ class MultipleChoice(Task):
             examples, tokenizer, max_length=self.max_length(options), max_qa_length=options.max_qa_length
         )
         return Encoded(examples, features)
+
+    def metric_names(self, options):
+        return metrics.MULTIPLE_CHOICE
 
     def score(self, encoded, outputs, config, options):
         predictions = [int(o["logits"].argmax()) for o in outputs]

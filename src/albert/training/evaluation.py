@@ -36,6 +36,16 @@ def evaluate(
     return dist_utils.broadcast_object(metrics)
 
 
+def check_metric_for_best(name: str | None, task_metrics: tuple[str, ...]) -> None:
+    """`--metric-for-best` must be one of the evaluation's metrics (the task's, or pretraining's, and `loss`): found now, not
+    at the first evaluation, after an epoch of training."""
+    if name is None or not task_metrics:
+        return
+    choices = (*task_metrics, "loss")
+    if name not in choices:
+        raise ValueError(f"--metric-for-best {name}: the evaluation gives {', '.join(choices)}; choose one")
+
+
 def track_best(args: TrainArgs, st: LoopState, metrics: dict[str, float]) -> bool:
     """Update the best value / patience counters; True if this evaluation is a new best."""
     key = args.metric_for_best

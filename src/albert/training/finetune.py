@@ -29,6 +29,7 @@ from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
 from albert.training.distributed import broadcast_object, cleanup, is_main_process, training_device
+from albert.training.evaluation import check_metric_for_best
 from albert.training.finetune_args import (
     check_counts_and_rates,
     finetune_help_defaults,
@@ -125,6 +126,7 @@ def finetune(
     )
     training_device(args.device)  # a device this machine lacks: an error now, not after reading the data
     check_counts_and_rates(max_train_examples, max_eval_examples, dropout, classifier_dropout)
+    check_metric_for_best(args.metric_for_best, spec.metric_names(options) if eval_file else ())
     set_seed(args.seed)  # the new head's initialisation is part of the run
 
     train_examples = subset(spec.read(train_file, options), max_train_examples, args.seed)

@@ -31,6 +31,7 @@ from albert.cli_options import (
 from albert.config import PRESETS, AlbertConfig
 from albert.hub_push import check_push_target, push_run_directory
 from albert.training import distributed as dist_utils
+from albert.training.evaluation import check_metric_for_best
 from albert.training.fingerprint import RUN_OUTPUTS, check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
 from albert.training.model_card import pretrain_card, write_model_card
@@ -202,13 +203,16 @@ def evaluate_pretraining(model: torch.nn.Module, batches: list[dict[str, torch.T
         sop_correct += int((out.sop_logits.argmax(-1) == sop).sum())
         sop_total += len(sop)
         sop_loss += float(torch.nn.functional.cross_entropy(out.sop_logits.float(), sop, reduction="sum"))
-    return {
+    return {  # the keys of PRETRAIN_METRICS
         "mlm_accuracy": mlm_correct / max(mlm_total, 1),
         "sop_accuracy": sop_correct / max(sop_total, 1),
         "mlm_loss": mlm_loss / max(mlm_total, 1),
         "sop_loss": sop_loss / max(sop_total, 1),
         "loss": mlm_loss / max(mlm_total, 1) + sop_loss / max(sop_total, 1),
     }
+
+
+PRETRAIN_METRICS = ("mlm_accuracy", "sop_accuracy", "mlm_loss", "sop_loss")  # and "loss"
 
 
 def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
@@ -230,6 +234,7 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
             "--hub-private is for --push-to-hub: name the repository too (--push-to-hub REPO_ID)"
         )
     args = check_init_from(args)
+    check_metric_for_best(train_args.metric_for_best, PRETRAIN_METRICS)
     if args.start_over:  # every rank, before rank 0 deletes: never what the run starts from
         starts_from = {"--init-from": args.init_from, "--tokenizer": args.tokenizer}
         check_inputs_outside(out, earlier_outputs(out, RUN_OUTPUTS), starts_from)
