@@ -378,7 +378,7 @@ def test_a_gpu_this_machine_lacks_is_a_clear_error_before_the_data_is_read(tmp_p
         (["--dropout", "2"], "--dropout: must be a number in [0, 1), got 2.0"),
         (
             ["--eval", "{data}", "--metric-for-best", "bogus"],
-            "--metric-for-best bogus: not among the evaluation's metrics",
+            "--metric-for-best bogus: the evaluation gives accuracy, f1",
         ),
     ],
 )
@@ -485,3 +485,22 @@ def test_a_mistyped_metric_for_best_is_refused_before_training(tmp_path, base_mo
     assert "--metric-for-best acc: the evaluation gives accuracy, f1, matthews_correlation, loss" in message
     assert not (tmp_path / "out" / "metrics.jsonl").exists()  # refused before training
     assert main([*argv, "--metric-for-best", "matthews_correlation"]) == 0
+
+
+def test_bad_batch_sizes_and_counts_are_named_before_any_work(tmp_path, base_model_dir, capsys):
+    """--eval-batch-size -1 failed with "'logits'" after the whole training; evaluate's --batch-size 0
+    with "range() arg 3 must not be zero", --max-examples 0 inside torch.stack."""
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    argv = ["finetune", "text-classification", "--train", str(data), "--eval", str(data), "--model",
+            str(base_model_dir), "--output", str(tmp_path / "out"), "--max-steps", "1", "--batch-size", "4",
+            "--no-progress-bar", "--no-plot"]  # fmt: skip
+    assert main([*argv, "--eval-batch-size", "-1"]) == 1
+    assert "--eval-batch-size: must be an integer >= 1, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "metrics.jsonl").exists()
+    for flag, value in (("--batch-size", "0"), ("--max-examples", "0"), ("--max-examples", "-3")):
+        assert main(["evaluate", "text-classification", "--model", str(base_model_dir), "--eval", str(data),
+                     flag, value]) == 1  # fmt: skip
+        assert f"{flag}: must be an integer >= 1, got {value}" in capsys.readouterr().err

@@ -69,3 +69,61 @@ def test_second_signal_interrupts_at_once() -> None:
             os.kill(os.getpid(), signal.SIGINT)
     finally:
         request.restore()
+
+
+class _Killed(Exception):
+    """Stands for SIGKILL: the process ends where it is, nothing after runs."""
+
+
+def test_a_stop_during_an_evaluation_loses_only_that_evaluation(tmp_path: Path) -> None:
+    """A scheduler's SIGTERM, then SIGKILL after its grace period, during a long pass over the dev set:
+    the step was checkpointed before the pass (marked eval_pending), so the resumed run evaluates it
+    first and ends as an uninterrupted run does (before: the checkpoint came after the pass, and the
+    epoch was lost)."""
+
+    def eval_fn(model):
+        return {"loss": float(sum(p.detach().abs().sum() for p in model.parameters()))}
+
+    args = dict(eval_every=4, save_every=4, metric_for_best="loss")
+    straight = train(make_model(0), ShiftDataset(40), args=_args(output_dir=str(tmp_path / "a"), **args),
+                     eval_fn=eval_fn)  # fmt: skip
+    calls = []
+
+    def killed_in_the_second_evaluation(model):
+        calls.append(1)
+        if len(calls) == 2:
+            raise _Killed
+        return eval_fn(model)
+
+    out = tmp_path / "b"
+    with pytest.raises(_Killed):
+        train(make_model(0), ShiftDataset(40), args=_args(output_dir=str(out), **args),
+              eval_fn=killed_in_the_second_evaluation)  # fmt: skip
+    saved = load_training_state(latest_checkpoint(out / "checkpoints"))["loop"]
+    assert saved["step"] == 8 and saved["eval_pending"]
+    resumed = train(make_model(1), ShiftDataset(40), args=_args(output_dir=str(out), resume="latest", **args),
+                    eval_fn=eval_fn)  # fmt: skip
+    evals = {r["step"]: r["loss"] for r in straight.history if r["split"] == "eval"}
+    assert {r["step"]: r["loss"] for r in resumed.history if r["split"] == "eval"} == {8: evals[8]}
+    assert resumed.best_step == straight.best_step
+    assert not load_training_state(latest_checkpoint(out / "checkpoints"))["loop"]["eval_pending"]
+
+
+def test_a_stop_request_at_an_evaluation_step_checkpoints_without_the_pass(tmp_path: Path) -> None:
+    calls = []
+
+    def loss_signalling_in_step_4(model, batch):
+        calls.append(1)
+        if len(calls) == 4:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return model(**batch).loss
+
+    evaluated = []
+    out = tmp_path / "d"
+    stopped = train(make_model(0), ShiftDataset(40), args=_args(output_dir=str(out), eval_every=4),
+                    loss_fn=loss_signalling_in_step_4, eval_fn=lambda m: evaluated.append(1) or {"loss": 1.0})  # fmt: skip
+    assert stopped.step == 4 and evaluated == []  # exits without a pass over the dev set, as documented
+    assert load_training_state(out / "checkpoints" / "step-00000004")["loop"]["eval_pending"]
+    train(make_model(1), ShiftDataset(40), args=_args(output_dir=str(out), eval_every=4, resume="latest"),
+          eval_fn=lambda m: evaluated.append(1) or {"loss": 1.0})  # fmt: skip
+    assert len(evaluated) == 2  # step 4's, on resuming, then step 8's

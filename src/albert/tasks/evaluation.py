@@ -123,6 +123,8 @@ def evaluate(
         max_examples: score a seeded random subset of this many examples.
     """
     spec = get_task(task)
+    check_count("batch_size", batch_size, optional=False)  # (0 and -1 failed deep inside, after loading)
+    check_count("max_examples", max_examples)
     if isinstance(model, (str, os.PathLike)):
         options = options or saved_options(model)
         tokenizer = tokenizer if tokenizer is not None else load_tokenizer(model)
@@ -137,6 +139,15 @@ def evaluate(
         return score(
             spec, model, encoded, options, pad_token_id=tokenizer.pad_token_id, batch_size=batch_size
         )
+
+
+def check_count(name: str, value: Any, *, optional: bool = True) -> None:
+    """A count option (`batch_size`, `max_examples`, ...): an integer >= 1, or None where `optional`;
+    named by its flag."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"--{name.replace('_', '-')}: must be an integer >= 1, got {value!r}")
 
 
 # ----- command line ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import torch
 from albert.cli_options import add_dataclass_arguments, given
 from albert.hub import default_model_dir
 from albert.hub_push import check_push_target, push_run_directory
-from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
+from albert.tasks.evaluation import FINETUNE_CONFIG, check_count, make_eval_fn, score, subset
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer
@@ -126,6 +126,7 @@ def finetune(
     )
     training_device(args.device)  # a device this machine lacks: an error now, not after reading the data
     check_counts_and_rates(max_train_examples, max_eval_examples, dropout, classifier_dropout)
+    check_count("eval_batch_size", eval_batch_size)  # (it failed only at the first evaluation)
     check_metric_for_best(args.metric_for_best, spec.metric_names(options) if eval_file else ())
     set_seed(args.seed)  # the new head's initialisation is part of the run
 

@@ -287,6 +287,9 @@ class _Run:
         window = self._first_window()
         if self.saved_rng is not None:
             restore_rng_state(self.saved_rng)  # last, so nothing above shifts the restored streams
+        if st.eval_pending and eval_fn is not None:  # the evaluation the saved step did not get to
+            self._evaluate_and_save(eval_fn)  # (evaluating leaves the RNG streams as they were)
+            window = [] if self.stop else window
         self.ddp_model.train()
         self.interval = IntervalStats()
         self.started = time.perf_counter() - st.elapsed_s
@@ -313,12 +316,15 @@ class _Run:
             st.elapsed_s = time.perf_counter() - self.started
             if st.step % args.log_every == 0 or eval_due or save_due:
                 self._log(lr)
-            improved = self._evaluate(eval_fn) if eval_due else False
-            if requested:
-                self.stop = True
+            if requested:  # checkpoint now, evaluate on resume: a dev pass can outlast a grace period
+                st.eval_pending, eval_due, self.stop = eval_due, False, True
                 logger.info("stopped on request at step %d", st.step)
-            if self.root is not None and (save_due or improved or self.stop):
-                self.save(improved)
+            if eval_due and save_due and self.root is not None:
+                self._evaluate_and_save(eval_fn)  # type: ignore[arg-type]
+            else:
+                improved = self._evaluate(eval_fn) if eval_due else False  # type: ignore[arg-type]
+                if self.root is not None and (save_due or improved or self.stop):
+                    self.save(improved)
             if eval_due or save_due:
                 self.interval.since = time.perf_counter()  # keep evaluation/saving time out of tokens/s
             if finished or self.stop:
@@ -372,6 +378,19 @@ class _Run:
                         record["tokens_per_s"])  # fmt: skip
         if not math.isfinite(record["loss"]):
             raise FloatingPointError(f"training loss is {record['loss']} at step {st.step}")
+
+    def _evaluate_and_save(self, eval_fn: EvalFn) -> None:
+        """Checkpoint this step marked `eval_pending`, evaluate, checkpoint it again with the result: a
+        preemption (SIGTERM, then SIGKILL after its grace period) during a long pass over the dev set
+        loses that pass, not the training before it; the resumed run evaluates first."""
+        st = self.st
+        if self.root is not None:
+            st.eval_pending = True
+            self.save(False)
+        improved = self._evaluate(eval_fn)
+        st.eval_pending = False
+        if self.root is not None:
+            self.save(improved)
 
     def _evaluate(self, eval_fn: EvalFn) -> bool:
         """Evaluate, record, track the best metric and early stopping; returns whether it improved."""

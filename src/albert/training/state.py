@@ -53,6 +53,8 @@ class LoopState:
     best_value: float | None = None
     best_step: int | None = None
     bad_evals: int = 0
+    eval_pending: bool = False
+    """Saved before this step's evaluation (or instead of it, on a stop request): a resume evaluates first."""
 
 
 _STEP_DIR = re.compile(r"^step-(\d+)$")
