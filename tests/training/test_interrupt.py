@@ -127,3 +127,29 @@ def test_a_stop_request_at_an_evaluation_step_checkpoints_without_the_pass(tmp_p
     train(make_model(1), ShiftDataset(40), args=_args(output_dir=str(out), eval_every=4, resume="latest"),
           eval_fn=lambda m: evaluated.append(1) or {"loss": 1.0})  # fmt: skip
     assert len(evaluated) == 2  # step 4's, on resuming, then step 8's
+
+
+def test_resuming_with_other_data_order_or_optimizer_settings_is_refused(tmp_path: Path) -> None:
+    """--optimizer lamb on an AdamW checkpoint crashed with KeyError 'bias_correction'; another batch size
+    or seed was accepted and silently skipped or repeated examples; a new weight decay was ignored."""
+    out = str(tmp_path / "r")
+    train(make_model(0), ShiftDataset(40), args=_args(output_dir=out, max_steps=4, save_every=2))
+    for changed, message in (
+        ({"optimizer": "lamb"}, "--optimizer 'adamw' -> 'lamb'"),
+        ({"batch_size": 8}, "--batch-size 4 -> 8"),
+        ({"seed": 3}, "--seed 42 -> 3"),
+        ({"weight_decay": 0.1}, "--weight-decay 0.01 -> 0.1"),
+    ):
+        with pytest.raises(ValueError, match=f"that run was trained with other settings \\({message}\\)"):
+            train(make_model(0), ShiftDataset(40), args=_args(output_dir=out, resume="latest", **changed))
+    # what may change: the number of steps (and the learning rate, evaluation, saving)
+    assert train(make_model(0), ShiftDataset(40), args=_args(output_dir=out, resume="latest")).step == 8
+
+
+def test_a_corrupt_checkpoint_is_named_with_the_one_before_it(tmp_path: Path) -> None:
+    out = tmp_path / "c"
+    train(make_model(0), ShiftDataset(40), args=_args(output_dir=str(out), max_steps=4, save_every=2))
+    (out / "checkpoints" / "step-00000004" / "training_state.pt").write_bytes(b"")  # a partial copy
+    with pytest.raises(ValueError, match=r"training_state.pt cannot be read \(EOFError: empty file\).*truncated "
+                       r"or corrupt; resume from the one before it instead: --resume .*step-00000002"):  # fmt: skip
+        train(make_model(0), ShiftDataset(40), args=_args(output_dir=str(out), resume="latest"))

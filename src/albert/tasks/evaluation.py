@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from albert.cli_options import add_dataclass_arguments, given
-from albert.tasks.preprocess import Collator, Feature
+from albert.tasks.preprocess import IGNORE_INDEX, Collator, Feature
 from albert.tasks.task import TASKS, DataOptions, Encoded, Task, get_task
 from albert.tokenizer import load_tokenizer
 
@@ -48,7 +48,9 @@ def run_model(
     model: nn.Module, features: Sequence[Feature], collator: Collator, *, batch_size: int = 32
 ) -> tuple[list[dict[str, torch.Tensor]], float | None]:
     """Per-feature outputs (`logits` or `start_logits`/`end_logits`, float32 on the CPU, still padded to
-    their batch's length) and the mean loss over batches that have labels (None if none do).
+    their batch's length) and the loss over the batches that have labels (None if none do): each batch's
+    mean weighted by the labels it averaged (tokens for token classification), so that it is the mean over
+    the whole file whatever the batch size.
 
     Features are batched in order of length so that little compute goes to padding.
     """
@@ -61,13 +63,24 @@ def run_model(
         batch = {k: v.to(device) for k, v in collator([features[j] for j in index]).items()}
         out = model(**batch)
         if out.loss is not None:
-            loss_sum += float(out.loss) * len(index)
-            counted += len(index)
+            weight = _labels_counted(batch, len(index))
+            loss_sum += float(out.loss) * weight
+            counted += weight
         fields = {name: getattr(out, name, None) for name in ("logits", "start_logits", "end_logits")}
         fields = {k: v.detach().float().cpu() for k, v in fields.items() if v is not None}
         for row, j in enumerate(index):
             outputs[j] = {k: v[row] for k, v in fields.items()}
     return outputs, (loss_sum / counted if counted else None)
+
+
+def _labels_counted(batch: dict[str, torch.Tensor], rows: int) -> int:
+    """How many labels a batch's mean loss averaged: the labelled tokens of token classification (-100
+    is ignored), every entry of multi-label targets, else one per row (classification, regression,
+    multiple choice, question answering's start/end pair)."""
+    labels = batch.get("labels")
+    if labels is None or labels.dim() < 2:
+        return rows
+    return labels.numel() if labels.is_floating_point() else int((labels != IGNORE_INDEX).sum())
 
 
 def score(
@@ -101,6 +114,15 @@ def saved_options(model_dir: str | os.PathLike[str]) -> DataOptions:
     return DataOptions(**{k: v for k, v in saved.items() if k in names})
 
 
+def check_saved_task(model_dir: str | os.PathLike[str], task: str) -> None:
+    """A model fine-tuned for another task (its `finetune_config.json` says which) is named as such: its
+    head would otherwise fail somewhere inside, differently for each task, or score nonsense."""
+    path = Path(model_dir) / FINETUNE_CONFIG
+    saved = json.loads(path.read_text(encoding="utf-8")).get("task") if path.is_file() else None
+    if saved is not None and saved != task:
+        raise ValueError(f"{model_dir} was fine-tuned for {saved}, not {task}: albert evaluate {saved} ...")
+
+
 def evaluate(
     task: str,
     model: str | os.PathLike[str] | nn.Module,
@@ -126,6 +148,7 @@ def evaluate(
     check_count("batch_size", batch_size, optional=False)  # (0 and -1 failed deep inside, after loading)
     check_count("max_examples", max_examples)
     if isinstance(model, (str, os.PathLike)):
+        check_saved_task(model, spec.name)
         options = options or saved_options(model)
         tokenizer = tokenizer if tokenizer is not None else load_tokenizer(model)
         model = spec.model_class.from_pretrained(model, device=device)

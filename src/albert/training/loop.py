@@ -57,7 +57,7 @@ from albert.training.state import (
     save_checkpoint,
 )
 from albert.training.step import LossFn, accumulate, autocast_for
-from albert.training.train_args import TrainArgs, flag
+from albert.training.train_args import TrainArgs, check_resumed_args, flag
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +191,7 @@ class _Run:
         """Weights, optimizer, scaler and counters from `resume_from`; returns the counters and this
         process's saved RNG states (restored last, just before the first step)."""
         saved = load_training_state(self.resume_from)
+        check_resumed_args(saved.get("args", {}), self.args, self.resume_from)
         load_model_weights(self.model, self.resume_from)
         self.optimizer.load_state_dict(saved["optimizer"])
         if saved.get("scaler") and self.scaler.is_enabled():

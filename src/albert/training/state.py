@@ -203,10 +203,30 @@ def load_training_state(checkpoint: Path) -> dict[str, Any]:
     path = Path(checkpoint) / STATE_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not a training checkpoint (no {STATE_NAME})")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported training state format {state.get('format_version')!r}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # EOFError (empty), RuntimeError (truncated zip), UnpicklingError, ...
+        raise ValueError(
+            f"{path} cannot be read ({type(e).__name__}: {str(e)[:120] or 'empty file'}): it is truncated or "
+            f"corrupt{_earlier_checkpoint_hint(Path(checkpoint))}"
+        ) from None
+    version = state.get("format_version") if isinstance(state, dict) else type(state).__name__
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{path}: unsupported training state format {version!r}")
     return state
+
+
+def _earlier_checkpoint_hint(checkpoint: Path) -> str:
+    """A hint naming the run's checkpoint before `checkpoint` (to resume from), or "" if it has none."""
+    earlier = sorted(
+        (
+            p
+            for p in checkpoint.parent.glob("step-*")
+            if p.name < checkpoint.name and (p / STATE_NAME).is_file()
+        ),
+        key=lambda p: p.name,
+    )
+    return f"; resume from the one before it instead: --resume {earlier[-1]}" if earlier else ""
 
 
 def resolve_resume(resume: str | None, output_dir: str | None) -> Path | None:

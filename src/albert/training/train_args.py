@@ -207,3 +207,25 @@ def _is_int(value: Any) -> bool:
 
 def _is_num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# What a resumed run must share with its checkpoint: the data order (seed, batch size, ...: the saved
+# position counts batches of the saved size in the saved permutation) and the optimizer, whose saved
+# state carries its own settings. The number of steps, the learning rate, evaluation and saving may change.
+RESUME_FIXED = ("seed", "batch_size", "grad_accum_steps", "shuffle", "drop_last", "optimizer", "weight_decay",
+                "adam_beta1", "adam_beta2", "adam_epsilon", "bias_correction")  # fmt: skip
+
+
+def check_resumed_args(saved: dict[str, Any], args: TrainArgs, checkpoint: Any) -> None:
+    """Refuse (ValueError) to continue `checkpoint` with other RESUME_FIXED options than it was trained
+    with: some crashed deep inside the optimizer, others silently skipped or repeated examples."""
+    changed = [
+        f"{flag(name)} {saved[name]!r} -> {getattr(args, name)!r}"
+        for name in RESUME_FIXED
+        if name in saved and saved[name] != getattr(args, name)
+    ]
+    if changed:
+        raise ValueError(
+            f"--resume {checkpoint}: that run was trained with other settings ({'; '.join(changed)}); resume "
+            "with the same ones, or start a new run (it may start from the checkpoint's weights)"
+        )
