@@ -519,3 +519,19 @@ def test_bad_batch_sizes_and_counts_are_named_before_any_work(tmp_path, base_mod
         assert main(["evaluate", "text-classification", "--model", str(base_model_dir), "--eval", str(data),
                      flag, value]) == 1  # fmt: skip
         assert f"{flag}: must be an integer >= 1, got {value}" in capsys.readouterr().err
+
+
+def test_early_stopping_is_a_finished_run(tmp_path, base_model_dir):
+    """Early stopping was reported as a run stopped on request: not pushed, "continue it with --resume
+    latest", which trained on for nothing and emptied eval_results.json's metrics."""
+    data = write(tmp_path, "ner.txt", CONLL)
+    out = tmp_path / "out"
+    args = {**fast_args(12), "eval_every": 2, "metric_for_best": "loss", "greater_is_better": True,
+            "early_stopping_patience": 1, "lr": 1e-12}  # fmt: skip
+    result = finetune(
+        "token-classification", data, data, output_dir=out, model=base_model_dir, train_args=args
+    )
+    assert not result.stopped_early and result.steps == 4  # (almost) no learning: no improvement at step 4
+    saved = json.loads((out / "eval_results.json").read_text())
+    assert saved["stopped_early"] is False and saved["metrics"]["loss"] == result.metrics["loss"]
+    assert saved["best_step"] == 2

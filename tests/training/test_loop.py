@@ -133,7 +133,8 @@ def test_best_checkpoint_and_early_stopping(tmp_path: Path) -> None:
         ),
         eval_fn=lambda model: {"loss": next(scores), "accuracy": 0.5},
     )
-    assert result.stopped_early and result.step == 8
+    # early stopping ends the run: finished (pushed, reported), not stopped to be resumed
+    assert result.early_stopped and not result.stopped_early and result.step == 8
     assert (result.best_value, result.best_step) == (2.0, 4)
     assert result.best_checkpoint == tmp_path / "checkpoints" / "step-00000004"
     assert (tmp_path / "checkpoints" / "best").read_text().strip() == "step-00000004"

@@ -36,6 +36,7 @@ from albert.training.finetune_args import (
     finetune_train_args,
 )
 from albert.training.loop import set_seed, train
+from albert.training.metrics_log import METRICS_NAME
 from albert.training.model_card import finetune_card, write_model_card
 from albert.training.output_dir import RESULTS_NAME, check_finetune_output, check_resumed_finetune
 from albert.training.state import atomic_write_text, load_model_weights
@@ -189,7 +190,7 @@ def finetune(
         net.save_pretrained(out)
         tokenizer.save_pretrained(str(out))
         outcome.metrics = (
-            _best_metrics(spec, net, evaluation, result, options, pad, eval_bs) if evaluation else {}
+            _best_metrics(spec, net, evaluation, result, options, pad, eval_bs, out) if evaluation else {}
         )
         outcome.wall_time_s = round(time.perf_counter() - started, 1)
         _report(outcome, push_to_hub, hub_private, spec, source, args, (train_file, eval_file))
@@ -263,14 +264,25 @@ def _pretrained_model(
     return net, options
 
 
+def _earlier_eval_record(out: Path, step: int | None) -> list[dict[str, Any]]:
+    """The evaluation record of `step` in the run's metrics.jsonl (written by every leg), if there."""
+    path = out / METRICS_NAME
+    if step is None or not path.is_file():
+        return []
+    records = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return [r for r in records if r.get("split") == "eval" and r.get("step") == step]
+
+
 def _best_metrics(
-    spec: Any, net: Any, evaluation: Any, result: Any, options: DataOptions, pad: int, batch_size: int
-) -> dict[str, float]:
+    spec: Any, net: Any, evaluation: Any, result: Any, options: DataOptions, pad: int, batch_size: int,
+    out: Path,
+) -> dict[str, float]:  # fmt: skip
     """The metrics of the kept (best) model: its evaluation record, or a new evaluation when that record
-    is not in this call's history (resumed after it, or no `metric_for_best`). Nothing for a run stopped on
+    is not in the run's records (no `metric_for_best`). Nothing for a run stopped on
     request: whoever stopped it wants it to end now, not after a pass over the dev set (the run's own
     evaluations are in metrics.jsonl, and its next leg evaluates)."""
     best = [r for r in result.history if r.get("split") == "eval" and r["step"] == result.best_step]
+    best = best or _earlier_eval_record(out, result.best_step)  # an earlier leg's (a resumed run)
     if best:
         return {k: v for k, v in best[-1].items() if k not in ("split", "step", "epoch")}
     if result.stopped_early:

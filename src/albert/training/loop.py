@@ -70,12 +70,16 @@ class TrainResult:
     epoch: int
     tokens: int
     stopped_early: bool
+    """Stopped on request (SIGTERM, Ctrl-C) before the planned steps; a resume continues it. (Early
+    stopping ends a run: `early_stopped`.)"""
     best_value: float | None
     best_step: int | None
     best_checkpoint: Path | None
     last_checkpoint: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)
     """Records logged by this call (train and eval), the same on every process."""
+    early_stopped: bool = False
+    """Ended by `early_stopping_patience`: a finished run (reported, pushed), not one to resume."""
 
 
 def set_seed(seed: int) -> None:
@@ -130,7 +134,8 @@ def train(
         step=st.step,
         epoch=st.epoch,
         tokens=st.tokens,
-        stopped_early=run.stop,
+        stopped_early=run.requested,
+        early_stopped=run.stop and not run.requested,
         best_value=st.best_value,
         best_step=st.best_step,
         best_checkpoint=run.best_path,
@@ -185,7 +190,8 @@ class _Run:
         self._open_outputs()
         self.best_path = read_pointer(self.root, "best") if self.root is not None else None
         self.last_path: Path | None = self.resume_from
-        self.stop = False
+        self.stop = False  # a stop request or early stopping ends the loop
+        self.requested = False  # a stop request (SIGTERM, Ctrl-C): the run is to be continued
 
     def _resume(self) -> tuple[LoopState, Any]:
         """Weights, optimizer, scaler and counters from `resume_from`; returns the counters and this
@@ -318,7 +324,7 @@ class _Run:
             if st.step % args.log_every == 0 or eval_due or save_due:
                 self._log(lr)
             if requested:  # checkpoint now, evaluate on resume: a dev pass can outlast a grace period
-                st.eval_pending, eval_due, self.stop = eval_due, False, True
+                st.eval_pending, eval_due, self.stop, self.requested = eval_due, False, True, True
                 logger.info("stopped on request at step %d", st.step)
             if eval_due and save_due and self.root is not None:
                 self._evaluate_and_save(eval_fn)  # type: ignore[arg-type]
