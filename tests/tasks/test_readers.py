@@ -83,6 +83,13 @@ def test_label_vocabulary_order():
     assert label_vocabulary(["B-PER", "O", "I-PER"], first="O") == ["O", "B-PER", "I-PER"]
 
 
+def test_one_number_written_two_ways_is_refused():
+    # pandas exports write 0 / 1 and 0.0 / 1.0 in one column: that made a 4-class head for a binary task
+    with pytest.raises(ValueError, match=r"the labels '0' and '0.0' are one number written two ways"):
+        label_vocabulary(["0", "1", "0.0", "1.0"])
+    assert label_vocabulary(["0.0", "1.0", "pos"]) == ["0.0", "1.0", "pos"]  # one spelling each: fine
+
+
 # ----- token classification, QA, multiple choice -----------------------------------------------------
 
 

@@ -87,11 +87,29 @@ def _natural_key(label: str) -> tuple[int, float | str]:
 
 def label_vocabulary(labels: Iterable[str], *, first: str | None = None) -> list[str]:
     """The sorted distinct labels (numbers numerically); `first` (e.g. NER's "O") goes first if present."""
-    names = sorted(set(labels), key=_natural_key)
+    names = sorted(set(labels), key=lambda name: (*_natural_key(name), name))  # (ties: "1" / "1.0")
+    _check_one_spelling_per_number(names)
     if first is not None and first in names:
         names.remove(first)
         names.insert(0, first)
     return names
+
+
+def _check_one_spelling_per_number(names: list[str]) -> None:
+    """ "1" and "1.0" in one file (a spreadsheet or pandas export) would be two classes of the head, and its
+    metrics would count them apart: refused, naming both."""
+    by_number: dict[float, str] = {}
+    for name in names:
+        try:
+            number = float(name)
+        except ValueError:
+            continue
+        if number in by_number:
+            raise ValueError(
+                f"the labels {by_number[number]!r} and {name!r} are one number written two ways, which would "
+                f"make two classes; write every label the same way (e.g. all {by_number[number]!r})"
+            )
+        by_number[number] = name
 
 
 def check_label(label: str, label2id: dict[str, int], source: str) -> int:
