@@ -535,3 +535,20 @@ def test_early_stopping_is_a_finished_run(tmp_path, base_model_dir):
     saved = json.loads((out / "eval_results.json").read_text())
     assert saved["stopped_early"] is False and saved["metrics"]["loss"] == result.metrics["loss"]
     assert saved["best_step"] == 2
+
+
+def test_an_output_holding_another_tools_weights_is_refused(tmp_path, base_model_dir, capsys):
+    """A transformers directory saved with pytorch_model.bin counted as empty: its config.json was replaced."""
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    out = tmp_path / "theirs"
+    out.mkdir()
+    (out / "pytorch_model.bin").write_bytes(b"weights")
+    (out / "config.json").write_text("{}")
+    argv = ["finetune", "text-classification", "--train", str(data), "--model", str(base_model_dir),
+            "--output", str(out), "--max-steps", "1", "--batch-size", "4", "--no-progress-bar", "--no-plot"]  # fmt: skip
+    assert main(argv) == 1
+    assert f"--output {out} holds an earlier run (pytorch_model.bin)" in capsys.readouterr().err
+    assert (out / "config.json").read_text() == "{}"

@@ -22,7 +22,9 @@ logger = logging.getLogger(__name__)
 RESULTS_NAME = "eval_results.json"  # a fine-tuning run's summary
 # What a fine-tuning run leaves in its directory once it has trained. (Not finetune_config.json: under
 # torchrun rank 0 writes it before training, possibly before the other ranks have looked.)
-FINETUNE_OUTPUTS = (RESULTS_NAME, "model.safetensors", "checkpoints")
+# Weights that another tool saved count too: a fine-tune would write its config.json over theirs.
+FINETUNE_OUTPUTS = (RESULTS_NAME, "model.safetensors", "checkpoints", "model.safetensors.index.json",
+                    "pytorch_model.bin", "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack")  # fmt: skip
 
 
 def earlier_outputs(out: Path, names: Iterable[str]) -> list[str]:
