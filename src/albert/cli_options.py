@@ -15,7 +15,7 @@ import dataclasses
 import inspect
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,12 +35,28 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
+def _number_or_none(kind: type) -> Callable[[str], Any]:
+    """argparse `type` for an optional number: "none" (any case) -> None, else `kind(text)`."""
+
+    def parse(text: str) -> Any:
+        return None if text.strip().lower() == "none" else kind(text)
+
+    parse.__name__ = kind.__name__  # argparse names it in "invalid float value: 'x'"
+    return parse
+
+
 def _converter(annotation: Any) -> tuple[Any, dict[str, Any]]:
     """(kind, extra add_argument kwargs) for a field type: bool flags, choices for Literal, int/float/str."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType) and len(args) == 1:
-        return _converter(args[0])
+        kind, kwargs = _converter(args[0])
+        if args[0] in (
+            int,
+            float,
+        ):  # an optional number: "None" on the command line is None, as its help says
+            kwargs["type"] = _number_or_none(args[0])
+        return kind, kwargs
     if annotation is bool:
         return bool, {"action": argparse.BooleanOptionalAction}
     if origin is Literal:

@@ -552,3 +552,20 @@ def test_an_output_holding_another_tools_weights_is_refused(tmp_path, base_model
     assert main(argv) == 1
     assert f"--output {out} holds an earlier run (pytorch_model.bin)" in capsys.readouterr().err
     assert (out / "config.json").read_text() == "{}"
+
+
+def test_an_output_that_is_a_file_is_named_before_any_work(tmp_path, base_model_dir, capsys):
+    from albert.cli import main
+
+    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
+    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    (tmp_path / "afile.txt").write_text("mine")
+    for output, message in (
+        (tmp_path / "afile.txt", "is a file"),
+        (tmp_path / "afile.txt" / "sub", "lies under a file"),
+    ):
+        argv = ["finetune", "text-classification", "--train", str(data), "--model", str(base_model_dir),
+                "--output", str(output), "--max-steps", "1", "--no-progress-bar", "--no-plot"]  # fmt: skip
+        assert main(argv) == 1
+        assert f"--output {output} {message}; give a directory" in capsys.readouterr().err
+    assert (tmp_path / "afile.txt").read_text() == "mine"

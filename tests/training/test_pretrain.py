@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -201,3 +202,18 @@ def test_warmup_given_in_one_form_replaces_the_other_from_below(config, flags, e
     assert (train_args.warmup_steps, train_args.warmup_ratio) == expected
     with pytest.raises(ValueError, match="not both"):  # both on one command line: still a mistake
         pretrain_options(parser.parse_args([*argv, "--warmup-steps", "5", "--warmup-ratio", "0.1"]))
+
+
+def test_the_final_line_of_a_stopped_run_says_so(tmp_path):
+    # a Ctrl-C'd pretraining run ended with exit 0 and "model written to ..." as if finished
+    from albert.training.loop import TrainResult
+    from albert.training.pretrain import final_report
+
+    (tmp_path / "config.json").write_text("{}")
+    result = TrainResult(step=5, epoch=0, tokens=100, stopped_early=True, best_value=None, best_step=None,
+                         best_checkpoint=None, last_checkpoint=None)  # fmt: skip
+    assert final_report(result, tmp_path).endswith(
+        "stopped before its planned end: continue it with --resume auto (same command)"
+    )
+    finished = dataclasses.replace(result, stopped_early=False)
+    assert final_report(finished, tmp_path) == f"model written to {tmp_path} (5 steps, 100 tokens)"

@@ -56,3 +56,18 @@ def test_dict_round_trip_and_unknown_keys() -> None:
     assert TrainArgs.from_dict(args.to_dict()) == args
     with pytest.raises(ValueError, match="--learning-rate"):
         TrainArgs.from_dict({"max_steps": 5, "learning_rate": 1e-3})
+
+
+def test_an_optional_number_takes_none_on_the_command_line():
+    # --max-grad-norm's help says "None disables clipping"; argparse refused "None" as a float
+    import argparse
+
+    from albert.cli_options import add_dataclass_arguments
+
+    parser = argparse.ArgumentParser()
+    add_dataclass_arguments(parser, TrainArgs)
+    assert parser.parse_args(["--max-grad-norm", "None"]).max_grad_norm is None
+    assert parser.parse_args(["--max-grad-norm", "0.5"]).max_grad_norm == 0.5
+    assert parser.parse_args(["--max-steps", "none"]).max_steps is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--max-grad-norm", "big"])

@@ -384,7 +384,10 @@ class _Run:
             logger.info("step %d/%d  loss %.4f  lr %.3e  %.0f tok/s", st.step, self.total_steps, record["loss"], lr,
                         record["tokens_per_s"])  # fmt: skip
         if not math.isfinite(record["loss"]):
-            raise FloatingPointError(f"training loss is {record['loss']} at step {st.step}")
+            raise FloatingPointError(
+                f"training loss is {record['loss']} at step {st.step}: lower --lr (or raise --warmup-steps), "
+                "or use fp32 if --mixed-precision fp16 overflowed"
+            )
 
     def _evaluate_and_save(self, eval_fn: EvalFn) -> None:
         """Checkpoint this step marked `eval_pending`, evaluate, checkpoint it again with the result: a

@@ -41,6 +41,14 @@ def delete_outputs(out: Path, names: list[str]) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
+def check_is_a_directory(out: Path, flag: str) -> None:
+    """An output path that exists must be a directory: found now, not when the first file is written."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{flag} {out} is a file; give a directory (new, or an earlier run's)")
+    if any(parent.exists() and not parent.is_dir() for parent in out.parents):
+        raise NotADirectoryError(f"{flag} {out} lies under a file; give a directory")
+
+
 def check_inputs_outside(out: Path, names: Iterable[str], inputs: dict[str, object]) -> None:
     """Refuse (ValueError) when one of a run's inputs (`{"--model": path, ...}`) is, holds or lies inside one
     of `names` in `out`: replacing those would delete what the run starts from."""
@@ -76,6 +84,7 @@ def check_finetune_output(
     """Refuse (ValueError) to fine-tune into `out` over an earlier run unless resuming it or `start_over`
     (then rank 0 deletes that run's results, model and checkpoints before anything is trained). An earlier
     run that this run starts from (`inputs`, e.g. `{"--model": path}`) is never deleted."""
+    check_is_a_directory(out, "--output")
     if _continues_a_run_in(out, resume):
         return
     earlier = earlier_outputs(out, FINETUNE_OUTPUTS)

@@ -35,7 +35,7 @@ from albert.training.evaluation import check_metric_for_best
 from albert.training.fingerprint import RUN_OUTPUTS, check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
 from albert.training.model_card import pretrain_card, write_model_card
-from albert.training.output_dir import check_inputs_outside, earlier_outputs
+from albert.training.output_dir import check_inputs_outside, check_is_a_directory, earlier_outputs
 from albert.training.pretrain_args import PretrainArgs
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -233,6 +233,7 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
         raise ValueError(
             "--hub-private is for --push-to-hub: name the repository too (--push-to-hub REPO_ID)"
         )
+    check_is_a_directory(out, "--output-dir")
     args = check_init_from(args)
     check_metric_for_best(train_args.metric_for_best, PRETRAIN_METRICS)
     if args.start_over:  # every rank, before rank 0 deletes: never what the run starts from
@@ -373,4 +374,7 @@ def final_report(result: TrainResult, model_dir: Path) -> str:
     best = (
         f", best {result.best_value:.4g} at step {result.best_step}" if result.best_step is not None else ""
     )
-    return f"model written to {model_dir} ({result.step} steps, {result.tokens:,} tokens{best})"
+    written = f"model written to {model_dir} ({result.step} steps, {result.tokens:,} tokens{best})"
+    if result.stopped_early:  # (it looked like a finished run, exit 0 and all)
+        return f"{written}; the run was stopped before its planned end: continue it with --resume auto (same command)"
+    return written
