@@ -42,9 +42,14 @@ SENTENCES = [
 ]
 
 
-def test_text_classification_overfits_and_saves_a_loadable_model(tmp_path, base_model_dir, tokenizer):
+def pairs_file(directory: Path) -> Path:
+    """SENTENCES as a sentence-pair TSV with a header (train.tsv)."""
     rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    return write(directory, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+
+
+def test_text_classification_overfits_and_saves_a_loadable_model(tmp_path, base_model_dir, tokenizer):
+    data = pairs_file(tmp_path)
     out = tmp_path / "out"
     result = finetune("text-classification", data, data, output_dir=out, model=base_model_dir,
                       tokenizer=tokenizer, train_args=fast_args(60, plot=True), classifier_dropout=0.0)  # fmt: skip
@@ -270,8 +275,7 @@ def test_an_earlier_run_is_replaced_only_with_start_over(tmp_path, base_model_di
     would replace that run's model, results and checkpoints); `--start-over` replaces it, saying so."""
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     out = tmp_path / "out"
 
     def albert_finetune(steps: int, *extra: str) -> int:
@@ -310,8 +314,7 @@ def test_start_over_never_deletes_the_model_the_run_starts_from_and_auto_without
 
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     out = tmp_path / "out"
 
     def albert_finetune(model: Path, steps: int, *extra: str) -> int:
@@ -343,8 +346,7 @@ def test_a_run_is_continued_only_with_its_own_task_data_and_options(tmp_path, ba
     files elsewhere is fine (a run may continue on another machine)."""
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     out = tmp_path / "out"
 
     def albert_finetune(train: Path, steps: int, *extra: str) -> int:
@@ -354,9 +356,7 @@ def test_a_run_is_continued_only_with_its_own_task_data_and_options(tmp_path, ba
 
     assert albert_finetune(data, 2) == 0
     capsys.readouterr()
-    relabelled = write(
-        tmp_path, "other.tsv", "sentence1\tsentence2\tlabel\n" + rows.replace("\tno", "\tmaybe")
-    )
+    relabelled = write(tmp_path, "other.tsv", data.read_text().replace("\tno\n", "\tmaybe\n"))
     assert albert_finetune(relabelled, 4, "--resume", "latest") == 1
     err = capsys.readouterr().err
     assert f"--resume: the run in {out} was trained with other settings" in err
@@ -400,8 +400,7 @@ def test_a_gpu_this_machine_lacks_is_a_clear_error_before_the_data_is_read(tmp_p
 def test_bad_numbers_are_named_by_their_flag(tmp_path, base_model_dir, capsys, flags, message):
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     flags = [f.format(data=data) for f in flags]
     argv = ["finetune", "text-classification", "--train", str(data), "--model", str(base_model_dir), "--output",
             str(tmp_path / "out"), "--max-steps", "1", "--batch-size", "4", "--no-progress-bar", "--no-plot", *flags]  # fmt: skip
@@ -450,8 +449,7 @@ def test_a_stopped_run_says_so_in_its_results(tmp_path, base_model_dir, tokenize
     monkeypatch.setattr(
         finetune_module, "score", lambda *a, **k: pytest.fail("a stopped run is not evaluated")
     )
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     with caplog.at_level("WARNING", logger="albert"):
         result = finetune("text-classification", data, data, output_dir=tmp_path / "out", model=base_model_dir,
                           tokenizer=tokenizer, train_args=fast_args(20))  # fmt: skip
@@ -490,8 +488,7 @@ def test_a_mistyped_metric_for_best_is_refused_before_training(tmp_path, base_mo
     nothing saved."""
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     argv = ["finetune", "text-classification", "--train", str(data), "--eval", str(data), "--model",
             str(base_model_dir), "--output", str(tmp_path / "out"), "--max-steps", "2", "--batch-size", "4",
             "--no-progress-bar", "--no-plot"]  # fmt: skip
@@ -507,8 +504,7 @@ def test_bad_batch_sizes_and_counts_are_named_before_any_work(tmp_path, base_mod
     with "range() arg 3 must not be zero", --max-examples 0 inside torch.stack."""
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     argv = ["finetune", "text-classification", "--train", str(data), "--eval", str(data), "--model",
             str(base_model_dir), "--output", str(tmp_path / "out"), "--max-steps", "1", "--batch-size", "4",
             "--no-progress-bar", "--no-plot"]  # fmt: skip
@@ -541,8 +537,7 @@ def test_an_output_holding_another_tools_weights_is_refused(tmp_path, base_model
     """A transformers directory saved with pytorch_model.bin counted as empty: its config.json was replaced."""
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     out = tmp_path / "theirs"
     out.mkdir()
     (out / "pytorch_model.bin").write_bytes(b"weights")
@@ -557,8 +552,7 @@ def test_an_output_holding_another_tools_weights_is_refused(tmp_path, base_model
 def test_an_output_that_is_a_file_is_named_before_any_work(tmp_path, base_model_dir, capsys):
     from albert.cli import main
 
-    rows = "".join(f"{a}\t{b}\t{y}\n" for a, b, y in SENTENCES)
-    data = write(tmp_path, "train.tsv", "sentence1\tsentence2\tlabel\n" + rows)
+    data = pairs_file(tmp_path)
     (tmp_path / "afile.txt").write_text("mine")
     for output, message in (
         (tmp_path / "afile.txt", "is a file"),
