@@ -563,3 +563,17 @@ def test_an_output_that_is_a_file_is_named_before_any_work(tmp_path, base_model_
         assert main(argv) == 1
         assert f"--output {output} {message}; give a directory" in capsys.readouterr().err
     assert (tmp_path / "afile.txt").read_text() == "mine"
+
+
+def test_evaluation_options_without_eval_are_named(tmp_path, base_model_dir, capsys):
+    """--early-stopping-patience without --eval asked for --metric-for-best, then both were ignored."""
+    from albert.cli import main
+
+    argv = ["finetune", "text-classification", "--train", str(pairs_file(tmp_path)), "--model", str(base_model_dir),
+            "--output", str(tmp_path / "out"), "--max-steps", "1", "--no-progress-bar", "--no-plot"]  # fmt: skip
+    assert main([*argv, "--early-stopping-patience", "2", "--metric-for-best", "loss"]) == 1
+    assert (
+        "--early-stopping-patience, --metric-for-best need(s) --eval: a dev file" in capsys.readouterr().err
+    )
+    assert main([*argv, "--metric-for-best", "f1"]) == 1
+    assert "--metric-for-best need(s) --eval" in capsys.readouterr().err

@@ -21,11 +21,21 @@ FINETUNE_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Options that ask for something only an evaluation gives (an --eval-every alone is harmless: a shared
+# set of options may carry it into a run without a dev file).
+EVAL_OPTIONS = ("early_stopping_patience", "metric_for_best")
+
+
 def finetune_train_args(
     task: Task, overrides: dict[str, Any], *, output_dir: str, has_eval: bool
 ) -> TrainArgs:
     """TrainArgs of a fine-tuning run: task defaults (learning rate, best-checkpoint metric), then `overrides`."""
     values = {**FINETUNE_DEFAULTS, "lr": task.default_lr, "output_dir": str(output_dir)}
+    if not has_eval:  # they would be ignored without a word (patience asked for a metric, then did nothing)
+        given = [key for key in EVAL_OPTIONS if overrides.get(key) is not None]
+        if given:
+            flags = ", ".join("--" + key.replace("_", "-") for key in given)
+            raise ValueError(f"{flags} need(s) --eval: a dev file to evaluate on (Python: eval_file=...)")
     if has_eval:
         values["metric_for_best"] = task.metric_for_best
     if "max_steps" in overrides and "epochs" not in overrides:
