@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from albert.cli_options import add_dataclass_arguments, given
+from albert.tasks.examples import check_count
 from albert.tasks.preprocess import IGNORE_INDEX, Collator, Feature
 from albert.tasks.task import TASKS, DataOptions, Encoded, Task, get_task
 from albert.tokenizer import load_tokenizer
@@ -162,15 +163,6 @@ def evaluate(
         return score(
             spec, model, encoded, options, pad_token_id=tokenizer.pad_token_id, batch_size=batch_size
         )
-
-
-def check_count(name: str, value: Any, *, optional: bool = True) -> None:
-    """A count option (`batch_size`, `max_examples`, ...): an integer >= 1, or None where `optional`;
-    named by its flag."""
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"--{name.replace('_', '-')}: must be an integer >= 1, got {value!r}")
 
 
 # ----- command line ----------------------------------------------------------------------------------

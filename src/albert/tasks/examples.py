@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class DataError(ValueError):
@@ -118,3 +119,12 @@ def check_label(label: str, label2id: dict[str, int], source: str) -> int:
         known = ", ".join(sorted(label2id, key=_natural_key))
         raise DataError(source, f"label {label!r} is not among the training labels ({known})")
     return label2id[label]
+
+
+def check_count(name: str, value: Any, *, minimum: int = 1, optional: bool = True) -> None:
+    """A count option (`batch_size`, `max_examples`, `doc_stride`, ...): an integer >= `minimum`, or None
+    where `optional`; named by its flag."""
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"--{name.replace('_', '-')}: must be an integer >= {minimum}, got {value!r}")

@@ -21,7 +21,7 @@ from albert.model import (
     AlbertForTokenClassification,
 )
 from albert.tasks import metrics, question_readers, readers
-from albert.tasks.examples import DataError, label_vocabulary
+from albert.tasks.examples import DataError, check_count, label_vocabulary
 from albert.tasks.preprocess import (
     MAX_QA_LENGTH,
     Feature,
@@ -73,11 +73,7 @@ class DataOptions:
             "max_qa_length": 1,
         }
         for name, low in lows.items():
-            value = getattr(self, name)
-            if value is None and name == "max_length":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"--{name.replace('_', '-')}: must be an integer >= {low}, got {value!r}")
+            check_count(name, getattr(self, name), minimum=low, optional=name == "max_length")
 
 
 @dataclass

@@ -24,7 +24,8 @@ import torch
 from albert.cli_options import add_dataclass_arguments, given
 from albert.hub import default_model_dir
 from albert.hub_push import check_push_target, push_run_directory
-from albert.tasks.evaluation import FINETUNE_CONFIG, check_count, make_eval_fn, score, subset
+from albert.tasks.evaluation import FINETUNE_CONFIG, make_eval_fn, score, subset
+from albert.tasks.examples import check_count
 from albert.tasks.preprocess import Collator, FeatureDataset
 from albert.tasks.task import TASKS, DataOptions, Task, get_task
 from albert.tokenizer import load_tokenizer

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from albert.cli_options import overlay
+from albert.tasks.examples import check_count
 from albert.tasks.task import TASKS, Task
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
@@ -56,16 +57,11 @@ def finetune_help_defaults() -> dict[str, Any]:
 def check_counts_and_rates(*values: Any) -> None:
     """`max_train_examples`, `max_eval_examples` (None or >= 1), `dropout`, `classifier_dropout` (None or
     in [0, 1)), named by their flags."""
-    names = ("max_train_examples", "max_eval_examples", "dropout", "classifier_dropout")
-    for name, value in zip(names, values):
-        if value is None:
-            continue
-        count = name.startswith("max_")
-        ok = (
-            (isinstance(value, int) and value >= 1)
-            if count
-            else (isinstance(value, (int, float)) and 0 <= value < 1)
-        )
-        if isinstance(value, bool) or not ok:
-            rule = "an integer >= 1" if count else "a number in [0, 1)"
-            raise ValueError(f"--{name.replace('_', '-')}: must be {rule}, got {value!r}")
+    train_examples, eval_examples, *rates = values
+    check_count("max_train_examples", train_examples)
+    check_count("max_eval_examples", eval_examples)
+    for name, value in zip(("dropout", "classifier_dropout"), rates):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1
+        ):
+            raise ValueError(f"--{name.replace('_', '-')}: must be a number in [0, 1), got {value!r}")
