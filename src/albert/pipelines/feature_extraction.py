@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from albert.model import AlbertModel
-from albert.pipelines.base import Pipeline, Row, make_row
+from albert.pipelines.base import Pipeline
+from albert.pipelines.rows import Row, make_row
 
 POOLINGS = ("mean", "cls", "pooler")
 

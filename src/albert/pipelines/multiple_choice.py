@@ -20,7 +20,8 @@ from typing import Any
 import torch
 
 from albert.model import AlbertForMultipleChoice
-from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count
+from albert.pipelines.base import Pipeline, PipelineError, checked_count
+from albert.pipelines.rows import Row
 from albert.tasks.preprocess import MAX_QA_LENGTH, choice_texts, pack_choices, tokenize
 
 

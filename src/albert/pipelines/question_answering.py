@@ -20,7 +20,8 @@ import logging
 from typing import Any
 
 from albert.model import AlbertForQuestionAnswering
-from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count
+from albert.pipelines.base import Pipeline, PipelineError, checked_count
+from albert.pipelines.rows import Row
 from albert.tasks.preprocess import tokenize
 from albert.tasks.qa_spans import (
     DOC_STRIDE,

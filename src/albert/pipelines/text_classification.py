@@ -20,7 +20,8 @@ from typing import Any
 import torch
 
 from albert.model import AlbertForSequenceClassification
-from albert.pipelines.base import Pipeline, PipelineError, Row, checked_count, make_row
+from albert.pipelines.base import Pipeline, PipelineError, checked_count
+from albert.pipelines.rows import Row, make_row
 
 FUNCTIONS = ("softmax", "sigmoid", "none")
 

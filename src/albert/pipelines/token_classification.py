@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from albert.model import AlbertForTokenClassification
-from albert.pipelines.base import Pipeline, PipelineError, Row, make_row, tokens_to_string
+from albert.pipelines.base import Pipeline, PipelineError, tokens_to_string
+from albert.pipelines.rows import Row, make_row
 from albert.tokenizer.offsets import with_leading_space
 
 STRATEGIES = ("none", "simple", "first", "average", "max")

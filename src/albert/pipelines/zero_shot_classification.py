@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from albert.model import AlbertForSequenceClassification
-from albert.pipelines.base import Pipeline, Row, make_row
+from albert.pipelines.base import Pipeline
+from albert.pipelines.rows import Row, make_row
 
 logger = logging.getLogger(__name__)
 
