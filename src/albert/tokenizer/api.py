@@ -1,6 +1,6 @@
 """The call API of both tokenizers: `tok(text, text_pair, padding=..., truncation=..., ...)`, `encode`,
-`pad`. Rows are built by the pure functions of `rows.py`; the tokenizer only supplies
-`_encode_texts` (ids without special tokens) and its special-token ids.
+`pad` (the ids-level API is `ids_api.py`). Rows are built by the pure functions of `rows.py`; the
+tokenizer only supplies `_encode_texts` (ids without special tokens) and its special-token ids.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from typing import Any
 from albert.tokenizer.encoding import BatchEncoding, Encoded, RowLayout
 from albert.tokenizer.inputs import (
     as_batch,
-    as_id_list,
-    check_count,
+    check_lengths,
     check_text,
     describe,
     is_one_row,
@@ -29,7 +28,6 @@ from albert.tokenizer.rows import (
     resolve_truncation,
     to_array,
     to_tensor,
-    truncate_ids,
 )
 
 
@@ -88,7 +86,7 @@ class CallAPI:
                     f"text ({len(texts_a)} inputs) and text_pair ({len(texts_b)} inputs) must both be single "
                     "texts or lists of the same length"
                 )
-        _check_lengths(max_length, stride, pad_to_multiple_of)
+        check_lengths(max_length, stride, pad_to_multiple_of)
         strategy = resolve_truncation(truncation, max_length, padding)
         if strategy is not None and max_length is None:
             max_length = self.model_max_length
@@ -269,7 +267,7 @@ class CallAPI:
     ) -> BatchEncoding:
         """Pad already encoded rows (a list of dicts, a dict of lists of rows, or one example), e.g. in a
         collator. The token-aligned keys are padded; other keys (`labels`, ...) pass through, as upstream."""
-        _check_lengths(max_length, 0, pad_to_multiple_of)
+        check_lengths(max_length, 0, pad_to_multiple_of)
         cols, single = _pad_columns(encoded_inputs)
         if "attention_mask" not in cols and return_attention_mask is not False:
             cols["attention_mask"] = [[1] * len(r) for r in cols["input_ids"]]
@@ -290,112 +288,6 @@ class CallAPI:
             data = {k: to_tensor(v, return_tensors, k) if k in TOKEN_KEYS else to_array(v, return_tensors)
                     for k, v in data.items()}  # fmt: skip
         return BatchEncoding(data)
-
-    # ----- ids in, rows out (transformers' lower-level API) -----
-
-    @property
-    def max_len_single_sentence(self) -> int:
-        """The most text tokens one sequence can have within model_max_length ([CLS] and [SEP] aside)."""
-        return self.model_max_length - self.num_special_tokens_to_add(False)
-
-    @property
-    def max_len_sentences_pair(self) -> int:
-        """The most text tokens a pair can have within model_max_length ([CLS] and two [SEP]s aside)."""
-        return self.model_max_length - self.num_special_tokens_to_add(True)
-
-    def truncate_sequences(
-        self,
-        ids: list[int],
-        pair_ids: list[int] | None = None,
-        num_tokens_to_remove: int = 0,
-        truncation_strategy: str = "longest_first",
-        stride: int = 0,
-    ) -> tuple[list[int], list[int] | None, list[int]]:
-        """Cut `num_tokens_to_remove` ids: (ids, pair_ids, overflowing tokens), on `truncation_side`.
-
-        A pair under longest_first is cut as the tokenizer call cuts it (`rows.longest_first_lengths`) and
-        returns no overflowing tokens, as in transformers (docs/differences.md: its rule there differs)."""
-        ids, pair = as_id_list(ids), None if pair_ids is None else as_id_list(pair_ids)
-        strategy = "longest_first" if truncation_strategy is True else str(truncation_strategy)
-        side = self._checked_truncation_side()
-        return truncate_ids(ids, pair, int(num_tokens_to_remove), strategy, stride, side)
-
-    # Over 80 lines only by transformers' 17 keyword arguments, one per line; the body is ~40 lines.
-    def prepare_for_model(
-        self,
-        ids: list[int],
-        pair_ids: list[int] | None = None,
-        add_special_tokens: bool = True,
-        padding: bool | str = False,
-        truncation: bool | str | None = None,
-        max_length: int | None = None,
-        stride: int = 0,
-        pad_to_multiple_of: int | None = None,
-        padding_side: str | None = None,
-        return_tensors: str | None = None,
-        return_token_type_ids: bool | None = None,
-        return_attention_mask: bool | None = None,
-        return_overflowing_tokens: bool = False,
-        return_special_tokens_mask: bool = False,
-        return_offsets_mapping: bool = False,
-        return_length: bool = False,
-        verbose: bool = True,
-        prepend_batch_axis: bool = False,
-    ) -> BatchEncoding:
-        """One model input from ids (e.g. `convert_tokens_to_ids` of your own tokens): special tokens, token
-        types, truncation (`truncate_sequences`), padding, as transformers' `prepare_for_model`. Flat lists,
-        or 1-D tensors (2-D with `prepend_batch_axis=True`)."""
-        if return_offsets_mapping:
-            raise NotImplementedError(
-                "return_offsets_mapping needs the text (ids carry no character offsets): call the tokenizer on it"
-            )
-        ids, pair = as_id_list(ids), None if pair_ids is None else as_id_list(pair_ids)
-        _check_lengths(max_length, stride, pad_to_multiple_of)
-        strategy = resolve_truncation(truncation, max_length, padding)
-        if strategy is not None and max_length is None and self.model_max_length < VERY_LARGE_INTEGER:
-            max_length = self.model_max_length
-        check_pad_multiple(strategy, padding, pad_to_multiple_of, max_length)
-        if return_overflowing_tokens and strategy == "longest_first" and pair is not None:
-            raise ValueError(
-                "overflowing tokens of a pair cannot be returned with truncation='longest_first': use "
-                "'only_first' or 'only_second'"
-            )
-        total = (
-            len(ids)
-            + len(pair or [])
-            + (self.num_special_tokens_to_add(pair is not None) if add_special_tokens else 0)
-        )
-        overflow: list[int] = []
-        if strategy is not None and max_length is not None and total > max_length:
-            ids, pair, overflow = self.truncate_sequences(ids, pair, total - max_length, strategy, stride)
-        keys = ["input_ids"]
-        keys += ["token_type_ids"] if return_token_type_ids is not False else []
-        keys += ["special_tokens_mask"] if return_special_tokens_mask else []
-        enc_b = None if pair is None else [Encoded(pair)]
-        if not add_special_tokens and pair is not None:  # transformers: one token type without special tokens
-            ids, enc_b = ids + pair, None
-        cols, _ = build_rows([Encoded(ids)], enc_b, cls_id=self.cls_token_id, sep_id=self.sep_token_id,
-                             specials=add_special_tokens, strategy=None, budget=0, stride=0, overflow=False,
-                             keys=keys)  # fmt: skip
-        if resolve_padding(padding) is not None or return_attention_mask is not False:
-            cols = dict(
-                self.pad(cols, padding, max_length, pad_to_multiple_of, padding_side, return_attention_mask)
-            )
-        data: dict[str, Any] = {k: v[0] for k, v in cols.items()}
-        if return_overflowing_tokens:  # (transformers counts past max_length, negative when shorter)
-            data["overflowing_tokens"] = overflow
-            data["num_truncated_tokens"] = total - (max_length if max_length is not None else total)
-        if return_length:
-            data["length"] = len(data["input_ids"])
-        if return_tensors is not None:
-            data = {k: _as_tensor(v, return_tensors, k, prepend_batch_axis) for k, v in data.items()}
-        return BatchEncoding(data)
-
-
-def _check_lengths(max_length: Any, stride: Any, pad_to_multiple_of: Any) -> None:
-    check_count(max_length, "max_length", 0)
-    check_count(stride, "stride", 0, optional=False)
-    check_count(pad_to_multiple_of, "pad_to_multiple_of", 1)
 
 
 def _check_one_input(text: Any, name: str, split_words: bool) -> None:
@@ -430,11 +322,3 @@ def _pad_columns(encoded: Any) -> tuple[dict[str, list], bool]:
         if not isinstance(row, list):
             raise TypeError(f"pad(): input_ids row {r} must be a list of ids, got {describe(row)}")
     return cols, single
-
-
-def _as_tensor(value: list[int] | int, kind: str, key: str, batch_axis: bool) -> Any:
-    """A list as a 1-D tensor, an int as a 0-D one; with `batch_axis` one dimension more in front."""
-    t = to_tensor([value if isinstance(value, list) else [value]], kind, key)[0]  # (n,) or (1,)
-    if not isinstance(value, list):
-        t = t[0]  # ()
-    return t[None] if batch_axis else t

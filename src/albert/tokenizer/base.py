@@ -19,6 +19,7 @@ from albert.tokenizer.files import (
     SPECIAL_TOKEN_NAMES,
     SpecialToken,
 )
+from albert.tokenizer.ids_api import IdsAPI
 from albert.tokenizer.inputs import as_id_list, check_text
 from albert.tokenizer.normalize import lowercase_outside, split_on_tokens
 from albert.tokenizer.rows import VERY_LARGE_INTEGER
@@ -43,7 +44,7 @@ _CLEANUP = ((" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), ("
             (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"))  # fmt: skip
 
 
-class AlbertTokenizerBase(TokenizerFilesMixin, AddedTokensMixin, CallAPI):
+class AlbertTokenizerBase(TokenizerFilesMixin, AddedTokensMixin, CallAPI, IdsAPI):
     """Shared behaviour of `AlbertTokenizer` and `AlbertTokenizerFast` (not used directly)."""
 
     is_fast = False

@@ -40,6 +40,13 @@ def check_count(value: Any, name: str, minimum: int, *, optional: bool = True) -
         raise ValueError(f"{name} must be >= {minimum}" + (" or None" if optional else "") + f", got {value}")
 
 
+def check_lengths(max_length: Any, stride: Any, pad_to_multiple_of: Any) -> None:
+    """The call's length options, each checked by `check_count`."""
+    check_count(max_length, "max_length", 0)
+    check_count(stride, "stride", 0, optional=False)
+    check_count(pad_to_multiple_of, "pad_to_multiple_of", 1)
+
+
 def describe(value: Any) -> str:
     """What a value is, for error messages ("a list of int")."""
     if isinstance(value, (list, tuple)) and value:
