@@ -5,7 +5,8 @@ under autocast, then global-norm clipping, the learning rate of `lr_at(step)`, a
 Around it: periodic evaluation, best-checkpoint tracking, early stopping, atomic checkpoints, exact
 resume, a progress bar, `metrics.jsonl` and `curves.png`. The data protocol is in `albert.training.batches`;
 the forward/backward of one step (autocast, accumulation) in `albert.training.step`; evaluation and the
-best-metric tracking in `albert.training.evaluation`.
+best-metric tracking in `albert.training.evaluation`; what the run writes and shows in
+`albert.training.reporting`.
 
 Loss normalisation: each micro-batch's loss is the model's own mean; the step minimises the mean of the
 micro-batch losses (and DDP averages over processes), like the original's per-core mean on TPUs.
@@ -15,11 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import math
 import random
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from albert.training import distributed as dist_utils
@@ -40,11 +38,11 @@ from albert.training.metrics_log import (
     METRICS_NAME,
     PLOT_NAME,
     IntervalStats,
-    MetricsWriter,
     plot_curves,
     read_metrics,
 )
 from albert.training.optim import build_optimizer, lr_at, set_lr
+from albert.training.reporting import RunReport
 from albert.training.state import (
     LoopState,
     atomic_write_text,
@@ -118,15 +116,13 @@ def train(
     """
     run = _Run(model, train_data, args, collate_fn, callbacks)
     stop_request = StopRequest()  # SIGTERM / Ctrl-C: log and checkpoint the current step, then return
-    with logging_redirect_tqdm() if run.show_bar else contextlib.nullcontext():  # logs above the bar
+    with logging_redirect_tqdm() if run.report.show_bar else contextlib.nullcontext():  # logs above the bar
         try:
             stop_request.install()
             run.loop(eval_fn, loss_fn, stop_request)
         finally:
             stop_request.restore()
-            run.bar.close()
-            if run.writer is not None:
-                run.writer.close()
+            run.report.close()
     if run.out is not None and run.info.is_main and args.plot:
         plot_curves(read_metrics(run.out / METRICS_NAME), run.out / PLOT_NAME)
     st = run.st
@@ -140,7 +136,7 @@ def train(
         best_step=st.best_step,
         best_checkpoint=run.best_path,
         last_checkpoint=run.last_path,
-        history=run.history,
+        history=run.report.history,
     )
 
 
@@ -156,7 +152,7 @@ class _Run:
         collate_fn: Callable[[list[Any]], Batch] | None,
         callbacks: Sequence[Callable[[dict[str, Any]], None]],
     ) -> None:
-        self.model, self.args, self.callbacks = model, args, callbacks
+        self.model, self.args = model, args
         self.info = info = dist_utils.setup(args.device)
         model.to(info.device)
         self.source = as_batch_source(
@@ -187,7 +183,15 @@ class _Run:
             find_unused_parameters=args.ddp_find_unused_parameters,
             static_graph=args.ddp_static_graph,
         )
-        self._open_outputs()
+        self.report = RunReport(
+            args,
+            self.out,
+            is_main=info.is_main,
+            st=self.st,
+            resumed=self.resume_from is not None,
+            total_steps=self.total_steps,
+            callbacks=callbacks,
+        )
         self.best_path = read_pointer(self.root, "best") if self.root is not None else None
         self.last_path: Path | None = self.resume_from
         self.stop = False  # a stop request or early stopping ends the loop
@@ -210,31 +214,6 @@ class _Run:
         logger.info("resumed from %s at step %d (epoch %d, batch %d)", self.resume_from, st.step, st.epoch,
                     st.batch_in_epoch)  # fmt: skip
         return st, rngs[min(self.info.rank, len(rngs) - 1)]
-
-    def _open_outputs(self) -> None:
-        """`train_args.json`, the metrics writer (rank 0, with an output directory) and the progress bar."""
-        self.writer = None
-        if self.out is not None and self.info.is_main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(self.out / "train_args.json", json.dumps(self.args.to_dict(), indent=2) + "\n")
-            truncate = self.st.step if self.resume_from else None
-            self.writer = MetricsWriter(self.out / METRICS_NAME, truncate_after_step=truncate)
-        self.show_bar = self.args.progress_bar and self.info.is_main and sys.stderr.isatty()
-        self.bar = tqdm(
-            total=self.total_steps,
-            initial=self.st.step,
-            unit="step",
-            disable=not self.show_bar,
-            file=sys.stderr,
-        )
-        self.history: list[dict[str, Any]] = []
-
-    def emit(self, record: dict[str, Any]) -> None:
-        self.history.append(record)
-        if self.writer is not None:
-            self.writer.write(record)
-            for callback in self.callbacks:
-                callback(record)
 
     def save(self, improved: bool) -> None:
         """A checkpoint of everything needed to resume (collective: every rank's RNG streams)."""
@@ -360,7 +339,7 @@ class _Run:
         self.optimizer.zero_grad(set_to_none=True)
         st.step += 1
         self.interval.add(loss, grad_norm, tokens)
-        self.bar.update(1)
+        self.report.step_done()
         return lr
 
     def _log(self, lr: float) -> None:
@@ -375,19 +354,7 @@ class _Run:
             device=self.info.device,
         )
         st.tokens = record["tokens"]
-        self.emit(record)
-        if self.show_bar:
-            self.bar.set_postfix(
-                loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{record['tokens_per_s']:.0f}"
-            )
-        elif self.info.is_main:  # under torchrun, rank 0 tells the run's story
-            logger.info("step %d/%d  loss %.4f  lr %.3e  %.0f tok/s", st.step, self.total_steps, record["loss"], lr,
-                        record["tokens_per_s"])  # fmt: skip
-        if not math.isfinite(record["loss"]):
-            raise FloatingPointError(
-                f"training loss is {record['loss']} at step {st.step}: lower --lr (or raise --warmup-steps), "
-                "or use fp32 if --mixed-precision fp16 overflowed"
-            )
+        self.report.train_record(record, lr)
 
     def _evaluate_and_save(self, eval_fn: EvalFn) -> None:
         """Checkpoint this step marked `eval_pending`, evaluate, checkpoint it again with the result: a
@@ -406,7 +373,7 @@ class _Run:
         """Evaluate, record, track the best metric and early stopping; returns whether it improved."""
         args, st = self.args, self.st
         metrics = evaluate(eval_fn, self.model, self.autocast, self.info)
-        self.emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
+        self.report.emit({"split": "eval", "step": st.step, "epoch": st.epoch, **metrics})
         if self.info.is_main:
             logger.info("eval at step %d: %s", st.step, ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
         improved = track_best(args, st, metrics)
