@@ -31,7 +31,7 @@ from albert.cli_options import (
 from albert.config import PRESETS, AlbertConfig
 from albert.hub_push import check_push_target, push_run_directory
 from albert.training import distributed as dist_utils
-from albert.training.evaluation import check_metric_for_best
+from albert.training.evaluation import EvalFn, check_metric_for_best
 from albert.training.fingerprint import RUN_OUTPUTS, check_output_dir, record_run
 from albert.training.loop import TrainResult, set_seed, train
 from albert.training.model_card import pretrain_card, write_model_card
@@ -220,6 +220,50 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     from albert.data import PretrainingCollator, PretrainingDataset
     from albert.model import AlbertForPreTraining
 
+    args, out = check_run(args, train_args)
+    dist_utils.setup(train_args.device)
+    if dist_utils.is_main_process():
+        record_run(out, args, start_over=args.start_over)
+    dist_utils.barrier()
+    tokenizer = prepare_tokenizer(args, out)
+    train_dir = prepare_shards(args, tokenizer, args.corpus, out / "data" / "train", args.data_seed)
+    dataset = PretrainingDataset(train_dir)
+    spec = dataset.masking_spec(
+        masked_lm_prob=args.masked_lm_prob, max_predictions_per_seq=args.max_predictions_per_seq
+    )
+    collate = PretrainingCollator(
+        spec,
+        dataset.pad_token_id,
+        seed=train_args.seed,
+        static_masking=args.static_masking,
+        pad_to_multiple_of=8,
+    )
+    eval_fn = pretraining_eval_fn(args, train_args, tokenizer, out)
+    set_seed(train_args.seed)
+    config = model_config(args, tokenizer.vocab_size)
+    if args.init_from:
+        model = AlbertForPreTraining.from_pretrained(
+            args.init_from, attn_implementation=args.attn_implementation
+        )
+    else:
+        model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
+    if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
+        model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
+    else:
+        model.disable_fast_paths()
+    logger.info("pretraining %s parameters on %d instances", f"{model.num_parameters():,}", len(dataset))
+    result = train(model, dataset, args=train_args, eval_fn=eval_fn, collate_fn=collate)
+    if dist_utils.is_main_process():
+        export_model(result, tokenizer, out / "model")
+        if args.push_to_hub is not None:
+            card = pretrain_card(args.push_to_hub, args.init_from, model.config, result)
+            push_model(result, out / "model", args.push_to_hub, card, private=args.hub_private or None)
+    return result
+
+
+def check_run(args: PretrainArgs, train_args: TrainArgs) -> tuple[PretrainArgs, Path]:
+    """Everything about the arguments and the output directory that can be wrong, checked before any
+    work (and, with --start-over, before anything is deleted); returns the checked args and the output."""
     if train_args.output_dir is None:
         raise ValueError("--output-dir is required for pretraining")
     out = Path(train_args.output_dir)
@@ -241,64 +285,35 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
         check_inputs_outside(out, earlier_outputs(out, RUN_OUTPUTS), starts_from)
     else:
         check_output_dir(out, args, resuming=train_args.resume is not None)
-    dist_utils.setup(train_args.device)
-    if dist_utils.is_main_process():
-        record_run(out, args, start_over=args.start_over)
-    dist_utils.barrier()
-    tokenizer = prepare_tokenizer(args, out)
-    train_dir = prepare_shards(args, tokenizer, args.corpus, out / "data" / "train", args.data_seed)
-    dataset = PretrainingDataset(train_dir)
-    spec = dataset.masking_spec(
-        masked_lm_prob=args.masked_lm_prob, max_predictions_per_seq=args.max_predictions_per_seq
-    )
-    collate = PretrainingCollator(
-        spec,
-        dataset.pad_token_id,
-        seed=train_args.seed,
-        static_masking=args.static_masking,
-        pad_to_multiple_of=8,
-    )
-    eval_fn = None
-    if args.eval_corpus or (out / "data" / "eval" / "metadata.json").is_file():
-        eval_dir = prepare_shards(
-            args, tokenizer, args.eval_corpus, out / "data" / "eval", args.data_seed + 1
-        )
-        eval_set = PretrainingDataset(eval_dir)
-        eval_collate = PretrainingCollator(
-            eval_set.masking_spec(masked_lm_prob=args.masked_lm_prob, max_predictions_per_seq=args.max_predictions_per_seq),
-            eval_set.pad_token_id, seed=0, static_masking=True, pad_to_multiple_of=8,
-        )  # fmt: skip
-        n = min(len(eval_set), args.eval_batches * train_args.batch_size)
-        # Evenly spread, fixed instances with fixed masks: every evaluation sees the same data.
-        picks = torch.linspace(0, len(eval_set) - 1, n).long().tolist()
-        eval_batches = [
-            eval_collate([eval_set[i] for i in picks[k : k + train_args.batch_size]])
-            for k in range(0, n, train_args.batch_size)
-        ]
+    return args, out
 
-        def eval_fn(model: torch.nn.Module) -> dict[str, float]:
-            return evaluate_pretraining(dist_utils.unwrap(model), eval_batches)
 
-    set_seed(train_args.seed)
-    config = model_config(args, tokenizer.vocab_size)
-    if args.init_from:
-        model = AlbertForPreTraining.from_pretrained(
-            args.init_from, attn_implementation=args.attn_implementation
-        )
-    else:
-        model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
-    if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
-        model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
-    else:
-        model.disable_fast_paths()
-    logger.info("pretraining %s parameters on %d instances", f"{model.num_parameters():,}", len(dataset))
-    result = train(model, dataset, args=train_args, eval_fn=eval_fn, collate_fn=collate)
-    if dist_utils.is_main_process():
-        export_model(result, tokenizer, out / "model")
-        if args.push_to_hub is not None:
-            card = pretrain_card(args.push_to_hub, args.init_from, model.config, result)
-            push_model(result, out / "model", args.push_to_hub, card, private=args.hub_private or None)
-    return result
+def pretraining_eval_fn(
+    args: PretrainArgs, train_args: TrainArgs, tokenizer: Any, out: Path
+) -> EvalFn | None:
+    """The held-out evaluation (None without an eval corpus): fixed instances with fixed masks, evenly
+    spread over the eval shards, so that every evaluation sees the same data."""
+    from albert.data import PretrainingCollator, PretrainingDataset
+
+    if not args.eval_corpus and not (out / "data" / "eval" / "metadata.json").is_file():
+        return None
+    eval_dir = prepare_shards(args, tokenizer, args.eval_corpus, out / "data" / "eval", args.data_seed + 1)
+    eval_set = PretrainingDataset(eval_dir)
+    eval_collate = PretrainingCollator(
+        eval_set.masking_spec(masked_lm_prob=args.masked_lm_prob, max_predictions_per_seq=args.max_predictions_per_seq),
+        eval_set.pad_token_id, seed=0, static_masking=True, pad_to_multiple_of=8,
+    )  # fmt: skip
+    n = min(len(eval_set), args.eval_batches * train_args.batch_size)
+    picks = torch.linspace(0, len(eval_set) - 1, n).long().tolist()
+    eval_batches = [
+        eval_collate([eval_set[i] for i in picks[k : k + train_args.batch_size]])
+        for k in range(0, n, train_args.batch_size)
+    ]
+
+    def eval_fn(model: torch.nn.Module) -> dict[str, float]:
+        return evaluate_pretraining(dist_utils.unwrap(model), eval_batches)
+
+    return eval_fn
 
 
 def export_model(result: TrainResult, tokenizer: Any, directory: Path) -> None:
