@@ -15,7 +15,7 @@ import torch
 from albert.model import AlbertForSequenceClassification
 from albert.training.finetune import finetune
 from tests.tasks.conftest import write
-from tests.tasks.test_finetune import SENTENCES
+from tests.tasks.finetune_data import SENTENCES
 
 STEPS = 6
 

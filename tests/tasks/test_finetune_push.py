@@ -11,7 +11,7 @@ from albert import AlbertForSequenceClassification, cli, hub_push
 from albert.training.finetune import finetune
 from tests.fake_hub import files_in
 from tests.tasks.conftest import write
-from tests.tasks.test_finetune import SENTENCES, fast_args
+from tests.tasks.finetune_data import SENTENCES, fast_args
 
 
 @pytest.fixture
