@@ -244,3 +244,15 @@ def real_lines(real_spm: Path) -> list[str]:
     if missing or not glob.glob(str(SHARED_DATA / "corpus/wikipedia_en_2015/AA/wiki_*")):
         pytest.skip(f"real text is not available under {SHARED_DATA} (missing: {missing or 'wikipedia'})")
     return load_real_lines()
+
+
+@pytest.fixture(params=["slow", "fast"])
+def tok(request, small_slow, small_fast):
+    """Each test once with the slow (SentencePiece) and once with the fast (tokenizers) class."""
+    return small_slow if request.param == "slow" else small_fast
+
+
+@pytest.fixture(scope="session")
+def hf_small(hf, small_spm_dir):
+    """transformers' fast tokenizer loaded from the same saved directory as small_fast."""
+    return hf.AlbertTokenizerFast.from_pretrained(small_spm_dir)

@@ -5,11 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture(params=["slow", "fast"])
-def tok(request, small_slow, small_fast):
-    return small_slow if request.param == "slow" else small_fast
-
-
 @pytest.mark.parametrize("bad", [None, 123, 4.5, b"bytes", [1, 2, 3], ["ok", 7], {"a": 1}, [["nested"]]])
 def test_call_rejects_non_text(tok, bad):
     with pytest.raises(TypeError, match="must be a str"):
