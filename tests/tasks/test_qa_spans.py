@@ -47,7 +47,9 @@ def test_doc_stride_is_the_overlap():
     assert window_spans(10, 4, 1) == [(0, 4), (3, 4), (6, 4)]  # step 3: the last ends at the end
     assert window_spans(3, 4, 2) == [(0, 3)]
     assert window_spans(9, 4, 0) == [(0, 4), (4, 4), (8, 1)]
-    with pytest.raises(ValueError, match="doc_stride=4 must be smaller than the 4"):
+    with pytest.raises(
+        ValueError, match=r"doc_stride 4 must be smaller than the 4 .* lower doc_stride \(--doc-stride\)"
+    ):
         window_spans(9, 4, 4)
     assert window_spans(4, 4, 128) == [(0, 4)]  # one window: the overlap does not matter
 

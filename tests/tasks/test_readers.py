@@ -135,6 +135,19 @@ def test_squad_json_and_jsonl(tmp_path):
     assert (e.context, e.answers[0].text) == ("John ran.", "John")
 
 
+def test_squad_data_list_alone_and_json_list_records_are_placed_by_item(tmp_path):
+    articles = json.loads(squad_json("It began in October 1973.", "October 1973", 12))["data"]
+    (e,) = read_qa(write(tmp_path, "articles.json", json.dumps(articles)))  # the `data` list saved alone
+    assert (e.id, e.answers[0].text) == ("q1", "October 1973")
+    rows = [{"id": "a", "question": "Who?", "context": "John ran.", "answers": [{"text": "John", "answer_start": 0}]},
+            {"id": "b", "question": "", "context": "Mary ran."}]  # fmt: skip
+    path = write(tmp_path, "rows.json", json.dumps(rows))
+    with pytest.raises(DataError, match=r"rows\.json \(list item 1\): missing question"):  # not "rows.json:1"
+        read_qa(path)
+    with pytest.raises(DataError, match=r"tc\.json \(list item 0\): expected a JSON object"):
+        read_classification(write(tmp_path, "tc.json", "[5]"))
+
+
 def test_dream_json(tmp_path):
     data = [
         [

@@ -19,9 +19,12 @@ class DataError(ValueError):
         self.source = source
 
 
-def where(path: object, line: int | None) -> str:
-    """`file:line` (or just `file` when the line is unknown) for error messages."""
-    return f"{path}:{line}" if line is not None else str(path)
+def where(path: object, line: int | str | None) -> str:
+    """`file:line` for error messages; `file (list item 3)` for a record of a JSON list (`line` is then
+    "list item 3"), just `file` when the place is unknown."""
+    if line is None:
+        return str(path)
+    return f"{path}:{line}" if isinstance(line, int) else f"{path} ({line})"
 
 
 @dataclass

@@ -88,8 +88,9 @@ def window_spans(num_tokens: int, room: int, doc_stride: int) -> list[tuple[int,
     overlapping the previous one by `doc_stride` tokens (the windows of the Rust tokenizer's overflow)."""
     if doc_stride >= room and num_tokens > room:
         raise ValueError(
-            f"doc_stride={doc_stride} must be smaller than the {room} context tokens a window holds "
-            "(max_length - question tokens - 3): lower doc_stride or raise max_length"
+            f"doc_stride {doc_stride} must be smaller than the {room} context tokens a window holds "
+            "(max_length - question tokens - 3): lower doc_stride (--doc-stride) or raise max_length "
+            "(--max-length)"
         )
     spans, start = [], 0
     while True:

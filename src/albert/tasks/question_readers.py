@@ -20,20 +20,16 @@ from albert.tasks.readers import PathLike, read_rows, read_text
 
 
 def read_qa(path: PathLike) -> list[QAExample]:
-    """SQuAD v1.1 JSON (`{"data": [{"paragraphs": [{"context", "qas"}]}]}`) or JSON lines with `id`,
-    `question`, `context` and `answers` (`{"text": [...], "answer_start": [...]}` or a list of
-    `{"text", "answer_start"}`). Every answer must occur in its context at `answer_start`."""
+    """SQuAD v1.1 JSON (`{"data": [{"paragraphs": [{"context", "qas"}]}]}`, or its `data` list alone), or
+    JSON lines (or a JSON list) of records with `id`, `question`, `context` and `answers` (`{"text":
+    [...], "answer_start": [...]}` or a list of `{"text", "answer_start"}`). Every answer must occur in
+    its context at `answer_start`."""
     text = read_text(path)
     examples = []
-    if Path(path).suffix.lower() == ".json" and text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise DataError(where(path, e.lineno), f"invalid JSON: {e.msg}") from None
-        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-            raise DataError(where(path, 1), 'not SQuAD JSON: expected {"data": [{"paragraphs": ...}]}')
+    articles = _squad_articles(path, text)
+    if articles is not None:
         lines = _id_lines(text)
-        for article in data["data"]:
+        for article in articles:
             for paragraph in article.get("paragraphs", []):
                 context = paragraph.get("context")
                 for qa in paragraph.get("qas", []):
@@ -47,6 +43,24 @@ def read_qa(path: PathLike) -> list[QAExample]:
     if not examples:
         raise DataError(where(path, 1), "no questions")
     return examples
+
+
+def _squad_articles(path: PathLike, text: str) -> list[dict] | None:
+    """The articles of a SQuAD JSON file: its `data` list, or a top-level list of articles (the `data`
+    list saved alone); None for other files (JSON lines, a JSON list of questions)."""
+    first = text.lstrip()[:1]
+    if Path(path).suffix.lower() != ".json" or first not in "{[":
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(where(path, e.lineno), f"invalid JSON: {e.msg}") from None
+    if isinstance(data, list):
+        is_article = [isinstance(a, dict) and "paragraphs" in a for a in data]
+        return data if data and all(is_article) else None
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DataError(where(path, 1), 'not SQuAD JSON: expected {"data": [{"paragraphs": ...}]}')
+    return data["data"]
 
 
 def _id_lines(text: str) -> dict[str, int]:

@@ -60,8 +60,9 @@ def read_text(path: PathLike) -> str:
 
 def read_rows(
     path: PathLike, *, header: bool | None = None, expected: tuple[str | None, ...] = ()
-) -> tuple[list[str], list[tuple[int, dict]]]:
-    """(column names, [(line, row dict)]) of a TSV/CSV/JSON-lines/JSON-list file.
+) -> tuple[list[str], list[tuple[int | str, dict]]]:
+    """(column names, [(line, row dict)]) of a TSV/CSV/JSON-lines/JSON-list file (a JSON list's rows are
+    placed as "list item N" instead of a line number; `where` formats both).
 
     Delimited files without a header get the column names "0", "1", ...; `header=None` detects one by
     known column names (`sentence`, `label`, `#1 String`, ...) or the `expected` ones the user named.
@@ -94,17 +95,17 @@ def read_rows(
     return names, rows
 
 
-def _json_records(path: PathLike, text: str) -> Iterator[tuple[int, dict]]:
+def _json_records(path: PathLike, text: str) -> Iterator[tuple[int | str, dict]]:
     stripped = text.lstrip()
     if Path(path).suffix.lower() == ".json" and stripped.startswith("["):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise DataError(where(path, e.lineno), f"invalid JSON: {e.msg}") from None
-        for i, record in enumerate(data):  # a JSON list: records are numbered, not located
+        for i, record in enumerate(data):  # a JSON list: records are numbered (from 0), not located
             if not isinstance(record, dict):
-                raise DataError(f"{path}: record {i}", "expected a JSON object")
-            yield i, record
+                raise DataError(where(path, f"list item {i}"), "expected a JSON object")
+            yield f"list item {i}", record
         return
     for line, raw in enumerate(text.splitlines(), 1):
         if not raw.strip():
