@@ -241,3 +241,13 @@ def test_bad_labels_and_rows(tmp_path):
     mc = write(tmp_path, "mc.jsonl", '{"question": "q", "choices": ["a", "b"], "label": "c"}\n')
     with pytest.raises(DataError, match=r"mc\.jsonl:1: answer 'c' is not one of the choices"):
         read_multiple_choice(mc)
+
+
+def test_a_missing_file_and_a_directory_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.tsv: no such file"):
+        read_classification(tmp_path / "nope.tsv")
+    write(tmp_path, "train.tsv", "sentence\tlabel\ngood\t1\n")
+    with pytest.raises(
+        DataError, match=r"a directory, not a data file: give one of its files \(train\.tsv\)"
+    ):
+        read_classification(tmp_path)  # was "no such file", for a directory that exists

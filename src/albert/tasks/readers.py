@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from albert.hub import listing
 from albert.tasks.examples import (
     ClassificationExample,
     DataError,
@@ -47,6 +48,8 @@ _KNOWN = {c for pair in TEXT_COLUMNS for c in pair if c} | set(LABEL_COLUMNS) | 
 def read_text(path: PathLike) -> str:
     """The whole file (BOM dropped); FileNotFoundError / DataError for a missing or empty file."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(str(path), f"a directory, not a data file: give one of its files ({listing(path)})")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     text = path.read_text(encoding="utf-8-sig")
