@@ -51,6 +51,17 @@ def test_warmup_from_ratio_or_steps() -> None:
     assert TrainArgs(max_steps=1).warmup_for(250) == 0
 
 
+def test_a_warmup_longer_than_the_run_is_warned_about(caplog) -> None:
+    with caplog.at_level("WARNING", logger="albert"):
+        assert TrainArgs(max_steps=2, warmup_steps=2, lr=1e-3).warmup_for(2) == 2
+        assert caplog.records == []
+        assert TrainArgs(max_steps=2, warmup_steps=100, lr=1e-3).warmup_for(2) == 100
+    assert (
+        "--warmup-steps 100 is longer than the run (2 steps): the learning rate never reaches --lr 0.001"
+        in caplog.text
+    )
+
+
 def test_dict_round_trip_and_unknown_keys() -> None:
     args = TrainArgs(max_steps=5, lr=1e-3, output_dir="out")
     assert TrainArgs.from_dict(args.to_dict()) == args

@@ -8,6 +8,7 @@ which is the field name with dashes. Not in here: model or data options.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +18,8 @@ PRECISIONS = ("no", "bf16", "fp16")
 # Two ways to say one thing: a source (config file, command line) that gives one replaces the other's
 # value from the sources below it (`albert.cli_options.overlay`).
 EXCLUSIVE = (("warmup_steps", "warmup_ratio"),)
+
+logger = logging.getLogger(__name__)
 
 
 def flag(name: str) -> str:
@@ -182,10 +185,17 @@ class TrainArgs:
         return self.optimizer == "adamw" if self.bias_correction is None else self.bias_correction
 
     def warmup_for(self, total_steps: int) -> int:
-        """Warmup length in steps for a run of `total_steps` optimizer steps."""
-        if self.warmup_steps is not None:
-            return self.warmup_steps
-        return round((self.warmup_ratio or 0.0) * total_steps)
+        """Warmup length in steps for a run of `total_steps` optimizer steps (a warning when the warmup
+        outlasts the run: the learning rate would never reach its peak)."""
+        if self.warmup_steps is None:
+            return round((self.warmup_ratio or 0.0) * total_steps)
+        if self.warmup_steps > total_steps:
+            logger.warning(
+                "%s %d is longer than the run (%d steps): the learning rate never reaches %s %g; lower %s "
+                "(or give %s instead)", flag("warmup_steps"), self.warmup_steps, total_steps, flag("lr"), self.lr,
+                flag("warmup_steps"), flag("warmup_ratio"),
+            )  # fmt: skip
+        return self.warmup_steps
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible dict (written to `train_args.json` and into checkpoints)."""
