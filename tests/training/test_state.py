@@ -146,3 +146,21 @@ def test_written_files_get_the_usual_permissions_not_owner_only(tmp_path: Path) 
     assert mode(tmp_path / "results.json") == 0o644
     assert mode(tmp_path / "model" / "model.safetensors") == 0o644
     assert mode(tmp_path / "model" / "config.json") == 0o644
+
+
+def test_a_checkpoint_of_another_model_is_named_not_dumped(tmp_path: Path) -> None:
+    import albert
+
+    (tmp_path / "plain").mkdir()
+    st.save_model(torch.nn.Linear(4, 3), tmp_path / "plain")  # model.pt
+    with pytest.raises(
+        ValueError, match=r"another model than this run builds \(weight \(3, 4\) there, \(3, 5\) here"
+    ):
+        st.load_model_weights(torch.nn.Linear(5, 3), tmp_path / "plain")
+    st.load_model_weights(torch.nn.Linear(4, 3), tmp_path / "plain")  # the same shapes: loaded
+
+    saved = albert.AlbertModel(albert.AlbertConfig(**tiny_kwargs()))  # save_pretrained
+    st.save_model(saved, tmp_path / "albert")
+    wider = albert.AlbertModel(albert.AlbertConfig(**tiny_kwargs(hidden_size=24)))
+    with pytest.raises(ValueError, match=r"more\)\): resume with the model options the run was started with"):
+        st.load_model_weights(wider, tmp_path / "albert")

@@ -123,7 +123,27 @@ def load_model_weights(model: nn.Module, directory: Path) -> None:
         raise FileNotFoundError(
             f"{directory}: no {WEIGHTS_NAME} and {type(model).__name__} has no from_pretrained"
         )
+    check_same_model(model, state, directory)
     model.load_state_dict(state, strict=True)
+
+
+def check_same_model(model: nn.Module, state: dict[str, torch.Tensor], directory: Path) -> None:
+    """A resumed run must build the model its checkpoint holds: name what differs (shapes, missing or
+    extra weights) and the fix, instead of torch's list of every size mismatch."""
+    own = model.state_dict()
+    changed = [f"{k} {tuple(state[k].shape)} there, {tuple(v.shape)} here"
+               for k, v in own.items() if k in state and state[k].shape != v.shape]  # fmt: skip
+    missing, extra = sorted(own.keys() - state.keys()), sorted(state.keys() - own.keys())
+    if not (changed or missing or extra):
+        return
+    shown = changed[:3] + [f"{k} only here" for k in missing[:2]] + [f"{k} only there" for k in extra[:2]]
+    total = len(changed) + len(missing) + len(extra)
+    more = f", ... ({total - len(shown)} more)" if total > len(shown) else ""
+    raise ValueError(
+        f"the checkpoint {directory} holds another model than this run builds ({'; '.join(shown)}{more}): "
+        f"resume with the model options the run was started with (its config: {directory / 'config.json'}), "
+        "or start a new run (--start-over, or another output directory)"
+    )
 
 
 def _step_dirs(root: Path) -> list[tuple[int, Path]]:
