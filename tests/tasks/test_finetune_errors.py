@@ -218,6 +218,29 @@ def test_an_unknown_training_option_is_named(tmp_path, base_model_dir):
                  model=base_model_dir, train_args={"learning_rate": 1e-3})  # fmt: skip
 
 
+def test_python_api_habits_are_taken_or_named(tmp_path, base_model_dir):
+    """options as a dict and tokenizer as a directory are taken (they crashed deep inside: 'dict' object
+    has no attribute 'multi_label', 'str' object is not callable); the misuses are named."""
+    data = pairs_file(tmp_path)
+    result = finetune("text-classification", data, output_dir=tmp_path / "out", model=base_model_dir,
+                      tokenizer=str(base_model_dir), options={"max_length": 16}, train_args=fast_args(1))  # fmt: skip
+    assert result.steps == 1
+    assert json.loads((tmp_path / "out" / "finetune_config.json").read_text())["data"]["max_length"] == 16
+    with pytest.raises(ValueError, match=r"unknown data option\(s\) max_len; known: .*max_length"):
+        finetune("text-classification", data, output_dir=tmp_path / "o2", model=base_model_dir,
+                 options={"max_len": 16}, train_args=fast_args(1))  # fmt: skip
+    with pytest.raises(TypeError, match="options must be an albert.tasks.DataOptions .*got list"):
+        finetune("text-classification", data, output_dir=tmp_path / "o2", model=base_model_dir,
+                 options=[16], train_args=fast_args(1))  # fmt: skip
+    # checkpoints and metrics went to train_args' directory, the model to output_dir's
+    with pytest.raises(
+        ValueError, match=r"train_args\['output_dir'\] \('elsewhere'\) differs from output_dir"
+    ):
+        finetune("text-classification", data, output_dir=tmp_path / "o2", model=base_model_dir,
+                 train_args=fast_args(1, output_dir="elsewhere"))  # fmt: skip
+    assert not (tmp_path / "o2").exists()
+
+
 def test_help_lists_task_and_training_flags():
     text = add_finetune_arguments(argparse.ArgumentParser()).format_help()
     for flag in ("--train", "--eval", "--output", "--epochs", "--max-steps", "--lr", "--doc-stride", "--text-column",

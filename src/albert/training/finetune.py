@@ -33,6 +33,7 @@ from albert.training.distributed import broadcast_object, cleanup, is_main_proce
 from albert.training.evaluation import check_metric_for_best
 from albert.training.finetune_args import (
     check_counts_and_rates,
+    data_options,
     finetune_help_defaults,
     finetune_train_args,
 )
@@ -75,7 +76,7 @@ def finetune(
     output_dir: str | os.PathLike[str],
     model: str | os.PathLike[str] | None = None,
     tokenizer: Any = None,
-    options: DataOptions | None = None,
+    options: DataOptions | dict[str, Any] | None = None,
     train_args: dict[str, Any] | None = None,
     max_train_examples: int | None = None,
     max_eval_examples: int | None = None,
@@ -92,8 +93,10 @@ def finetune(
     Args:
         task: a name of `albert.tasks.TASKS` (`text-classification`, `regression`, ...).
         model: a pretrained (or fine-tuned) model directory or hub id; None = the built-in model.
-        tokenizer: a tokenizer object; None = the one saved with `model`.
-        options: how to read and encode the files (columns, lengths; `albert.tasks.DataOptions`).
+        tokenizer: a tokenizer object, or a saved one's directory or hub id; None = the one saved with
+            `model`.
+        options: how to read and encode the files (columns, lengths): an `albert.tasks.DataOptions` or
+            a dict of its fields.
         train_args: `TrainArgs` fields that override the fine-tuning defaults (`lr`, `epochs`, ...).
         max_train_examples / max_eval_examples: train / evaluate on a seeded random subset.
         dropout / classifier_dropout: override the encoder's and the head's dropout (Table 14's two columns).
@@ -117,7 +120,7 @@ def finetune(
         raise ValueError(
             "hub_private is for push_to_hub: name the repository too (CLI: --push-to-hub REPO_ID)"
         )
-    options = options or DataOptions()
+    options = data_options(options)
     out = Path(output_dir)
     args = finetune_train_args(
         spec, dict(train_args or {}), output_dir=str(out), has_eval=eval_file is not None
@@ -138,7 +141,8 @@ def finetune(
     label2id = {name: i for i, name in enumerate(labels)} if labels is not None else None
 
     source = Path(model) if model is not None else default_model_dir()
-    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(source)
+    if tokenizer is None or isinstance(tokenizer, (str, os.PathLike)):  # a saved tokenizer (dir or hub id)
+        tokenizer = load_tokenizer(tokenizer if tokenizer is not None else source)
     net, options = _pretrained_model(spec, source, labels, options, dropout, classifier_dropout, fast_paths)
 
     # Encode the eval file first: a label unseen in training fails here, not after an epoch.

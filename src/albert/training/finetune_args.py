@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from albert.cli_options import overlay
 from albert.tasks.examples import check_count
-from albert.tasks.task import TASKS, Task
+from albert.tasks.task import TASKS, DataOptions, Task
 from albert.training.train_args import EXCLUSIVE, TrainArgs
 
 # Defaults that differ from TrainArgs' (which suit pretraining): the paper's fine-tuning recipe (AdamW,
@@ -32,6 +34,11 @@ def finetune_train_args(
 ) -> TrainArgs:
     """TrainArgs of a fine-tuning run: task defaults (learning rate, best-checkpoint metric), then `overrides`."""
     values = {**FINETUNE_DEFAULTS, "lr": task.default_lr, "output_dir": str(output_dir)}
+    if overrides.get("output_dir") not in (None, str(output_dir)):  # checkpoints there, the model here
+        raise ValueError(
+            f"train_args['output_dir'] ({overrides['output_dir']!r}) differs from output_dir "
+            f"({str(output_dir)!r}): the run's one directory is finetune's output_dir; leave it out of train_args"
+        )
     if not has_eval:  # they would be ignored without a word (patience asked for a metric, then did nothing)
         given = [key for key in EVAL_OPTIONS if overrides.get(key) is not None]
         if given:
@@ -42,6 +49,25 @@ def finetune_train_args(
     if "max_steps" in overrides and "epochs" not in overrides:
         values.pop("epochs")  # --max-steps alone decides the length
     return TrainArgs.from_dict(overlay(values, overrides, EXCLUSIVE))  # an unknown key is named
+
+
+def data_options(options: Any) -> DataOptions:
+    """`finetune`'s `options`: a DataOptions, a dict of its fields (unknown ones named), or None."""
+    if options is None:
+        return DataOptions()
+    if isinstance(options, Mapping):
+        known = {f.name for f in dataclasses.fields(DataOptions)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown data option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return DataOptions(**options)
+    if not isinstance(options, DataOptions):
+        raise TypeError(
+            f"options must be an albert.tasks.DataOptions (or a dict of its fields), got {type(options).__name__}"
+        )
+    return options
 
 
 def finetune_help_defaults() -> dict[str, Any]:
