@@ -71,6 +71,11 @@ def test_command_line_entry_points(tmp_path, base_model_dir, capsys):
     ):
         run_evaluate(add_evaluate_arguments(argparse.ArgumentParser()).parse_args(
             ["multiple-choice", "--model", str(out), "--eval", str(data)]))  # fmt: skip
+    # past the model's 96 positions: refused as fine-tuning refuses it (it was taken, then failed on the
+    # first long input with advice for the tokenizer's Python call)
+    with pytest.raises(ValueError, match="--max-length 500 exceeds the model's 96 positions"):
+        run_evaluate(add_evaluate_arguments(argparse.ArgumentParser()).parse_args(
+            ["token-classification", "--model", str(out), "--eval", str(data), "--max-length", "500"]))  # fmt: skip
 
 
 def test_an_earlier_run_is_replaced_only_with_start_over(tmp_path, base_model_dir, capsys, caplog):

@@ -155,7 +155,7 @@ def evaluate(
         model = spec.model_class.from_pretrained(model, device=device)
     elif tokenizer is None:
         raise ValueError("a model object needs tokenizer=...")
-    options = options or DataOptions()
+    options = spec.fit_to_model(options or DataOptions(), model.config.max_position_embeddings)
     examples = subset(spec.read(eval_file, options), max_examples, seed)
     encoded = spec.encode(examples, tokenizer, getattr(model.config, "label2id", None), options)
     model.eval()

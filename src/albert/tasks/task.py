@@ -7,6 +7,7 @@ examples, which model class it trains, and how to score the model's outputs.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,16 @@ class Task:
 
     def max_length(self, options: DataOptions) -> int:
         return options.max_length or self.default_max_length
+
+    def fit_to_model(self, options: DataOptions, positions: int) -> DataOptions:
+        """`options` with `max_length` settled within a model's `positions`: the task's default capped
+        there when none is given, an error naming the flag when the given one exceeds them (fine-tuning
+        and evaluation alike; past them the model fails on the first long input)."""
+        if options.max_length is None:
+            return dataclasses.replace(options, max_length=min(self.max_length(options), positions))
+        if options.max_length > positions:
+            raise ValueError(f"--max-length {options.max_length} exceeds the model's {positions} positions")
+        return options
 
     def metric_names(self, options: DataOptions) -> tuple[str, ...]:
         """The keys `score` returns (a fine-tune's evaluation adds `loss`): what `--metric-for-best` may

@@ -261,12 +261,7 @@ def _pretrained_model(
     net = spec.model_class.from_pretrained(source, **overrides)
     if not fast_paths:  # on by default (albert.model.fast)
         net.disable_fast_paths()
-    limit = net.config.max_position_embeddings
-    if options.max_length is None:  # the task's default, within what the model can take
-        options = dataclasses.replace(options, max_length=min(spec.max_length(options), limit))
-    elif options.max_length > limit:
-        raise ValueError(f"--max-length {options.max_length} exceeds the model's {limit} positions")
-    return net, options
+    return net, spec.fit_to_model(options, net.config.max_position_embeddings)
 
 
 def _earlier_eval_record(out: Path, step: int | None) -> list[dict[str, Any]]:
