@@ -56,6 +56,13 @@ def test_command_line_entry_points(tmp_path, base_model_dir, capsys):
     assert run_evaluate(args) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics == pytest.approx(summary["metrics"], rel=1e-4)
+    # a checkpoint (weights only) is scored with its run's tokenizer and data options: the best one
+    # holds the saved model's weights
+    checkpoint = out / "checkpoints" / (out / "checkpoints" / "best").read_text().strip()
+    assert not (checkpoint / "tokenizer.json").exists()
+    argv = ["token-classification", "--model", str(checkpoint), "--eval", str(data)]
+    assert run_evaluate(add_evaluate_arguments(argparse.ArgumentParser()).parse_args(argv)) == 0
+    assert json.loads(capsys.readouterr().out) == pytest.approx(metrics, rel=1e-5)
 
     # the dev loss is the mean over the file's labelled tokens whatever the batch size (it was a mean of
     # per-batch means weighted by sentences: 0.597 / 0.573 / 0.568 at batch sizes 1 / 8 / 32)

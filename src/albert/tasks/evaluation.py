@@ -105,9 +105,18 @@ def make_eval_fn(
     return eval_fn
 
 
+def run_directory(model_dir: str | os.PathLike[str]) -> Path:
+    """Where a fine-tuned model's tokenizer and `finetune_config.json` are: the model directory itself,
+    or, for a checkpoint of a run (`RUN/checkpoints/step-N`, which holds weights only), the run's."""
+    path = Path(model_dir)
+    run = path.parent.parent
+    is_checkpoint = path.parent.name == "checkpoints" and not (path / FINETUNE_CONFIG).is_file()
+    return run if is_checkpoint and (run / FINETUNE_CONFIG).is_file() else path
+
+
 def saved_options(model_dir: str | os.PathLike[str]) -> DataOptions:
     """The data options a model was fine-tuned with (`finetune_config.json`), else the defaults."""
-    path = Path(model_dir) / FINETUNE_CONFIG
+    path = run_directory(model_dir) / FINETUNE_CONFIG
     if not path.is_file():
         return DataOptions()
     saved = json.loads(path.read_text(encoding="utf-8")).get("data", {})
@@ -118,7 +127,7 @@ def saved_options(model_dir: str | os.PathLike[str]) -> DataOptions:
 def check_saved_task(model_dir: str | os.PathLike[str], task: str) -> None:
     """A model fine-tuned for another task (its `finetune_config.json` says which) is named as such: its
     head would otherwise fail somewhere inside, differently for each task, or score nonsense."""
-    path = Path(model_dir) / FINETUNE_CONFIG
+    path = run_directory(model_dir) / FINETUNE_CONFIG
     saved = json.loads(path.read_text(encoding="utf-8")).get("task") if path.is_file() else None
     if saved is not None and saved != task:
         raise ValueError(f"{model_dir} was fine-tuned for {saved}, not {task}: albert evaluate {saved} ...")
@@ -140,7 +149,8 @@ def evaluate(
 
     Args:
         task: a name of `albert.tasks.TASKS`.
-        model: a fine-tuned model directory (its tokenizer is loaded from it too) or a model object.
+        model: a fine-tuned model directory (its tokenizer is loaded from it too; a checkpoint of a run,
+            `RUN/checkpoints/step-N`, takes the run's) or a model object.
         eval_file: the file to score, in any format the task reads.
         options: how to read/encode the file; None = the options saved with the model directory.
         max_examples: score a seeded random subset of this many examples.
@@ -151,7 +161,7 @@ def evaluate(
     if isinstance(model, (str, os.PathLike)):
         check_saved_task(model, spec.name)
         options = options or saved_options(model)
-        tokenizer = tokenizer if tokenizer is not None else load_tokenizer(model)
+        tokenizer = tokenizer if tokenizer is not None else load_tokenizer(run_directory(model))
         model = spec.model_class.from_pretrained(model, device=device)
     elif tokenizer is None:
         raise ValueError("a model object needs tokenizer=...")
@@ -171,7 +181,11 @@ def evaluate(
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Flags of `albert evaluate TASK --model DIR --eval FILE ...`."""
     parser.add_argument("task", choices=list(TASKS), help="the task the model was fine-tuned for")
-    parser.add_argument("--model", required=True, help="fine-tuned model directory (with its tokenizer)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="fine-tuned model directory (with its tokenizer), or a checkpoint of a run: RUN/checkpoints/step-N",
+    )
     parser.add_argument("--eval", required=True, dest="eval_file", help="labelled file to score")
     parser.add_argument("--batch-size", type=int, default=32, help="inputs per forward pass (default: 32)")
     parser.add_argument("--max-examples", type=int, default=None, help="score a random subset of this size")
