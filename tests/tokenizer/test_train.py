@@ -65,6 +65,11 @@ def test_train_errors(tmp_path):
         train_sentencepiece(None, tmp_path / "out", sentences=["a b c"], vocab_size=10)
     with pytest.raises(ValueError, match="training failed"):  # far more pieces than the text allows
         train_sentencepiece(None, tmp_path / "out", sentences=["a b c"] * 10, vocab_size=5000)
+    with pytest.raises(
+        ValueError, match=r"vocab_size=20 is fewer pieces .* need \(at least 40\); raise vocab_size"
+    ):
+        train_sentencepiece(None, tmp_path / "out", sentences=["the quick brown fox jumps over a lazy dog"] * 20,
+                            vocab_size=20)  # fmt: skip
 
 
 def test_subword_sampling(small_spm):

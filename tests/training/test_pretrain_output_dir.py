@@ -70,6 +70,9 @@ def test_sentencepiece_failures_name_the_flag_and_leave_nothing_behind(pretrain_
     assert status == cli.EXIT_ERROR
     assert "--vocab-size 5000 is more than --corpus" in err and "lower --vocab-size" in err
     assert "INTERNAL" not in err and "trainer_interface" not in err
+    status, _, err = pretrain_cli("a.txt", "--start-over", vocab=["--vocab-size", "20"])
+    assert status == cli.EXIT_ERROR and "--vocab-size 20 is fewer pieces than the characters" in err
+    assert "raise --vocab-size" in err and "character_coverage" not in err  # (a flag albert lacks)
     (tmp_path / "empty.txt").write_text("\n\n")
     status, _, err = pretrain_cli("empty.txt", "--start-over")
     assert status == cli.EXIT_ERROR and "no text to train a vocabulary on" in err and "INTERNAL" not in err

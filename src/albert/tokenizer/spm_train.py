@@ -28,12 +28,19 @@ ALBERT_CONTROL_SYMBOLS = ("[CLS]", "[SEP]", "[MASK]")
 
 
 class VocabularyTrainingError(ValueError):
-    """SentencePiece refused to train, in our words: `no_text` (nothing left to learn from), or `vocab_size`
-    above `max_vocab_size`, what the text can give."""
+    """SentencePiece refused to train, in our words: `no_text` (nothing left to learn from), `vocab_size`
+    above `max_vocab_size` (what the text can give) or below `min_vocab_size` (what its characters need)."""
 
-    def __init__(self, message: str, *, no_text: bool = False, max_vocab_size: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        no_text: bool = False,
+        max_vocab_size: int | None = None,
+        min_vocab_size: int | None = None,
+    ) -> None:
         super().__init__(message)
-        self.no_text, self.max_vocab_size = no_text, max_vocab_size
+        self.no_text, self.max_vocab_size, self.min_vocab_size = no_text, max_vocab_size, min_vocab_size
 
     @classmethod
     def from_sentencepiece(cls, message: str, vocab_size: int) -> VocabularyTrainingError:
@@ -46,6 +53,14 @@ class VocabularyTrainingError(ValueError):
                 f"SentencePiece training failed: vocab_size={vocab_size} is more pieces than the training "
                 f"text allows (at most {most}); lower vocab_size or train on more text",
                 max_vocab_size=most,
+            )
+        need = re.search(r"Vocabulary size is smaller than required_chars\. \d+ vs (\d+)", message)
+        if need:  # (SentencePiece's advice names its own --character_coverage flag)
+            least = int(need.group(1))
+            return cls(
+                f"SentencePiece training failed: vocab_size={vocab_size} is fewer pieces than the training "
+                f"text's characters and the special pieces need (at least {least}); raise vocab_size",
+                min_vocab_size=least,
             )
         return cls(f"SentencePiece training failed: {message.strip()}")
 

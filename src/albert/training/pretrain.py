@@ -106,6 +106,11 @@ def vocabulary_error_message(args: PretrainArgs, error: Any) -> str:
             f"--vocab-size {args.vocab_size} is more than --corpus {corpus} can give (at most "
             f"{error.max_vocab_size} pieces): lower --vocab-size or add text"
         )
+    if error.min_vocab_size is not None:
+        return (
+            f"--vocab-size {args.vocab_size} is fewer pieces than the characters of --corpus {corpus} need "
+            f"(at least {error.min_vocab_size}, with the special pieces): raise --vocab-size"
+        )
     return f"training a vocabulary on --corpus {corpus} failed: {error}"
 
 
