@@ -61,6 +61,19 @@ def test_wikiextractor_blocks_drop_title_and_headings(tmp_path: Path) -> None:
     ]
 
 
+def test_an_unclosed_doc_block_is_kept_with_a_warning(tmp_path: Path, caplog) -> None:
+    """A truncated copy: the last block's </doc> missing (it was dropped without a word; alone in its file,
+    the corpus had "no text"), or a block's </doc> missing before the next one."""
+    expected = list(read_documents(write(tmp_path, "wiki_00", WIKI)))
+    truncated = write(tmp_path, "wiki_01", WIKI.rstrip().removesuffix("</doc>"))
+    unclosed = write(tmp_path, "wiki_02", WIKI.replace("</doc>\n<doc", "<doc", 1))
+    for path in (truncated, unclosed):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="albert"):
+            assert list(read_documents(path)) == expected
+        assert f"{path}: a <doc> block has no </doc>" in caplog.text
+
+
 def test_gutenberg_licence_removed_with_crlf_and_bom(tmp_path: Path) -> None:
     [book] = read_documents(write(tmp_path, "11-0.txt", GUTENBERG))
     assert book == [

@@ -103,16 +103,22 @@ def is_wiki_heading(line: str, max_words: int = 5) -> bool:
     return len(line.split()) <= max_words and not line.endswith(_SENTENCE_END) and line.count(".") <= 1
 
 
-def wikiextractor_documents(text: str, *, drop_headings: bool = True) -> Iterator[Document]:
+def wikiextractor_documents(
+    text: str, *, drop_headings: bool = True, source: str = "a WikiExtractor text"
+) -> Iterator[Document]:
     """WikiExtractor output → one document per `<doc ...>` … `</doc>` block, one paragraph per line.
 
     The block's first line repeats the article title and is dropped; with `drop_headings` section headings
-    are dropped as well (they are not sentences and would only add noise to sentence-order pairs).
+    are dropped as well (they are not sentences and would only add noise to sentence-order pairs). A block
+    left open (a truncated copy of a file) is kept, with a warning naming `source`.
     """
     document: Document | None = None
     title_pending = False
     for line in text.split("\n"):
         if _WIKI_DOC_START.match(line):
+            if document:
+                _warn_unclosed(source, "before the next <doc>")
+                yield document
             document, title_pending = [], True
         elif line.startswith("</doc>"):
             if document:
@@ -126,6 +132,13 @@ def wikiextractor_documents(text: str, *, drop_headings: bool = True) -> Iterato
                 title_pending = False
             elif not (drop_headings and is_wiki_heading(line)):
                 document.append(line)
+    if document:
+        _warn_unclosed(source, "at the end of the file")
+        yield document
+
+
+def _warn_unclosed(source: str, where: str) -> None:
+    logger.warning("%s: a <doc> block has no </doc> %s (a truncated copy?); its text is kept", source, where)
 
 
 def detect_format(text: str) -> CorpusFormat:
@@ -153,8 +166,11 @@ def read_documents(path: str | os.PathLike[str], fmt: CorpusFormat = "auto") -> 
     `file` (the whole file is one document of blank-line separated paragraphs).
     """
     text = read_text(path)
-    reader = _READERS[detect_format(text) if fmt == "auto" else fmt]
-    yield from reader(text)
+    fmt = detect_format(text) if fmt == "auto" else fmt
+    if fmt == "wikiextractor":
+        yield from wikiextractor_documents(text, source=str(path))
+    else:
+        yield from _READERS[fmt](text)
 
 
 def corpus_files(sources: Sequence[CorpusSource]) -> list[tuple[Path, CorpusFormat]]:
