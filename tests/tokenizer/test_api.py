@@ -216,6 +216,17 @@ def test_overflow_mapping_and_lengths_come_as_tensors_too(tok, hf_small, kind):
     assert lengths.tolist() == [len(tok.encode("the school was new")), len(tok.encode("a"))]
 
 
+def test_the_length_of_one_text_is_a_number(tok, hf, small_spm_dir, hf_small):
+    # transformers' two classes disagree (docs/differences.md): its slow one gives n, its fast one [n];
+    # both of ours give n, as a batch gives [n, ...]
+    n = len(tok.encode("the city"))
+    assert tok("the city", return_length=True)["length"] == n
+    assert tok(["the city"], return_length=True)["length"] == [n]
+    assert hf.AlbertTokenizer.from_pretrained(small_spm_dir)("the city", return_length=True)["length"] == n
+    assert hf_small("the city", return_length=True)["length"] == [n]
+    assert not hasattr(tok("the city"), "encodings")  # differences.md: no tokenizers.Encoding objects
+
+
 def test_a_pair_without_special_tokens_keeps_two_token_types(tok, hf, small_spm_dir, hf_small):
     # transformers' two ALBERT tokenizers disagree here (docs/differences.md): both of ours give the fast
     # one's token types; prepare_for_model (ids, no text) keeps transformers' single type.
