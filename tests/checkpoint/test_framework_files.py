@@ -57,7 +57,7 @@ def test_torch_reads_transformers_flax_model_msgpack(tmp_path):
 
 def test_flags_that_name_a_missing_file_or_another_framework_say_what_to_do(tmp_path):
     reference(tmp_path)
-    with pytest.raises(FileNotFoundError, match="from_tf=True reads tf_model.h5, which .* does not have"):
+    with pytest.raises(FileNotFoundError, match=r"from_tf=True reads tf_model.h5 \(or its shards, tf_model.h5.index.json\), which .* does not have"):
         albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True)
     with pytest.raises(ValueError, match="from_tf and from_flax were both given"):
         albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True, from_flax=True)
@@ -127,3 +127,25 @@ def test_a_safetensors_layout_we_do_not_read_is_named(tmp_path):
     (tmp_path / "model.safetensors").rename(tmp_path / "pt" / "model.safetensors")
     with pytest.raises(ValueError, match="in the 'mlx' layout .* reads the 'pt', 'flax' and 'tf' layouts"):
         albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt")
+
+
+@pytest.mark.parametrize("framework", ["flax", "tf"])
+def test_sharded_tf_h5_and_flax_msgpack_load_in_every_framework(framework, tmp_path):
+    # transformers' save_pretrained(max_shard_size=...) writes tf_model-0000k-of-0000n.h5 (one dataset per
+    # weight, unlike tf_model.h5) or flax_model-...msgpack shards with an index; ours read neither.
+    pytest.importorskip("flax" if framework == "flax" else "tf_keras", reason=f"the {framework} extra")
+    expected = reference(tmp_path)
+    prefix = "Flax" if framework == "flax" else "TF"
+    theirs = getattr(transformers, f"{prefix}AlbertForMaskedLM").from_pretrained(
+        tmp_path / "pt", from_pt=True
+    )
+    theirs.save_pretrained(tmp_path / "x", max_shard_size="4KB")  # the tiny model: ~14 kB
+    stem = "flax_model.msgpack" if framework == "flax" else "tf_model.h5"
+    assert (tmp_path / "x" / f"{stem}.index.json").is_file() and not (tmp_path / "x" / stem).exists()
+    assert len(list((tmp_path / "x").glob(f"{stem.split('.')[0]}-*-of-*"))) > 2
+    got = {"torch": ours_torch(tmp_path / "x", **{f"from_{framework}": True})}
+    if pytest.importorskip(framework if framework == "flax" else "tensorflow"):
+        ours = getattr(albert, f"{prefix}AlbertForMaskedLM").from_pretrained(tmp_path / "x")
+        got[framework] = np.asarray(ours(IDS, attention_mask=MASK).logits)
+    for where, logits in got.items():
+        np.testing.assert_allclose(logits[MASK == 1], expected[MASK == 1], atol=1e-5, rtol=0, err_msg=where)

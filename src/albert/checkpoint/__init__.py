@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
 from pathlib import Path
@@ -18,7 +17,7 @@ import torch
 
 from albert.atomic_files import atomic_write_json, umask_mode
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
-from albert.checkpoint.layouts import stored_format, to_torch_layout
+from albert.checkpoint.layouts import shard_names, stored_format, to_torch_layout
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.devices import warn_if_bf16_is_slow
 from albert.hub import resolve_file
@@ -59,12 +58,8 @@ def _read_torch(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _read_sharded(name_or_path: str | os.PathLike, index_path: Path, reader) -> dict[str, torch.Tensor]:
-    try:
-        weight_map = json.loads(index_path.read_text())["weight_map"]
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise ValueError(f"{index_path} is not a valid shard index: {e}") from e
     state: dict[str, torch.Tensor] = {}
-    for shard in sorted(set(weight_map.values())):
+    for shard in shard_names(index_path):
         state.update(reader(resolve_file(name_or_path, shard)))
     return state
 
@@ -93,25 +88,27 @@ def read_state_dict(name_or_path: str | os.PathLike, weights: str | None = None)
 
 def _other_framework_weights(name_or_path: str | os.PathLike, weights: str) -> dict[str, Any]:
     """HF-named NumPy arrays of transformers' TensorFlow (h5py) or Flax (flax) weight file."""
-    module, filename, extra = {
-        "tf": ("albert.checkpoint.tf", "tf_model.h5", "tf"),
-        "flax": ("albert.checkpoint.flax", "flax_model.msgpack", "flax"),
+    module, filename = {
+        "tf": ("albert.checkpoint.tf", "tf_model.h5"),
+        "flax": ("albert.checkpoint.flax", "flax_model.msgpack"),
     }[weights]
-    path = resolve_file(name_or_path, filename, required=False)
-    if path is None:
-        raise FileNotFoundError(
-            f"from_{weights}=True reads {filename}, which {name_or_path} does not have; drop from_{weights} to "
-            f"read {SAFETENSORS_NAME} or {TORCH_NAME}"
-        )
     try:
         readers = importlib.import_module(module)
         if weights == "tf":
-            return readers.read_h5_weights(path)
-        return readers.hf_flax_tree_to_hf(readers.read_msgpack(path))
+            state = readers.read_h5_file_or_shards(name_or_path)
+        else:
+            tree = readers.read_msgpack_file_or_shards(name_or_path)
+            state = None if tree is None else readers.hf_flax_tree_to_hf(tree)
     except ImportError as e:
         raise ImportError(
-            f"from_{weights}=True reads {filename}, which needs {e.name}: pip install 'albert-lite[{extra}]'"
+            f"from_{weights}=True reads {filename}, which needs {e.name}: pip install 'albert-lite[{weights}]'"
         ) from None
+    if state is None:
+        raise FileNotFoundError(
+            f"from_{weights}=True reads {filename} (or its shards, {filename}.index.json), which {name_or_path} "
+            f"does not have; drop from_{weights} to read {SAFETENSORS_NAME} or {TORCH_NAME}"
+        )
+    return state
 
 
 def resolve_dtype(dtype: torch.dtype | str | None, stored: torch.dtype | None = None) -> torch.dtype | None:

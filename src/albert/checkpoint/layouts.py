@@ -15,7 +15,9 @@ arrays (numpy arrays or torch tensors); no framework is imported.
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,16 @@ import numpy as np
 # Keras leaf -> HF leaf (transformers' TF classes: LayerNorm gamma/beta, Dense kernel, embedding tables)
 TF_LEAVES = {"gamma": "weight", "beta": "bias", "embeddings": "weight", "kernel": "weight", "bias": "bias"}
 _FLAX_LEAVES = {"kernel": "weight", "embedding": "weight", "scale": "weight"}
+
+
+def shard_names(index_path: Path) -> list[str]:
+    """The shard files a `*.index.json` of transformers' `save_pretrained(max_shard_size=...)` names, in
+    order (the index of the torch, TensorFlow and Flax files has the same `weight_map`)."""
+    try:
+        weight_map = json.loads(Path(index_path).read_text(encoding="utf-8"))["weight_map"]
+        return sorted(set(weight_map.values()))
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as e:
+        raise ValueError(f"{index_path} is not a valid shard index: {e}") from e
 
 
 def stored_format(path: str | os.PathLike) -> str:

@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
-from albert.checkpoint.layouts import TF_LEAVES, stored_format, tf_mlm_bias, tf_name_to_hf, to_torch_layout
+from albert.checkpoint.layouts import (
+    TF_LEAVES,
+    shard_names,
+    stored_format,
+    tf_mlm_bias,
+    tf_name_to_hf,
+    to_torch_layout,
+)
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.hub import resolve_file
 
@@ -29,6 +36,7 @@ logger = logging.getLogger(__name__)
 SAFETENSORS_NAME = "model.safetensors"
 SAFETENSORS_INDEX_NAME = "model.safetensors.index.json"
 TF_H5_NAME = "tf_model.h5"
+TF_H5_INDEX_NAME = "tf_model.h5.index.json"
 # Our parameters that are embedding tables ((rows, width), no transpose) rather than Dense kernels.
 _EMBEDDING_STEMS = ("embeddings.word", "embeddings.position", "embeddings.token_type", "distance_embedding",
                     "mlm_head.decoder")  # fmt: skip
@@ -101,17 +109,59 @@ def read_h5_weights(path: str | os.PathLike) -> Arrays:
     hf: Arrays = {}
     try:
         with h5py.File(path, "r") as f:
-            for layer in f.attrs["layer_names"]:
-                group = f[_text(layer)]
-                for weight in group.attrs["weight_names"]:
-                    name, transpose = h5_name_to_hf(_text(weight))
-                    array = np.asarray(group[_text(weight)])
-                    hf[name] = np.ascontiguousarray(array.T) if transpose else array
+            for layer in _names(f, "layer_names"):
+                group = f[layer]
+                for weight in _names(group, "weight_names"):
+                    _put(hf, *h5_name_to_hf(weight), group[weight])
     except (OSError, KeyError) as e:
         raise ValueError(
             f"{path} is not a Keras weights file as transformers writes (tf_model.h5): {e}"
         ) from e
     return tf_mlm_bias(hf)
+
+
+def read_h5_file_or_shards(name_or_path: str | os.PathLike) -> Arrays | None:
+    """`tf_model.h5`, or the shards `save_pretrained(max_shard_size=...)` writes instead (`tf_model.h5.
+    index.json`; a shard holds one dataset per weight, named without the model's scope), HF-named in
+    PyTorch layouts; None when the directory has neither."""
+    import h5py
+
+    path = resolve_file(name_or_path, TF_H5_NAME, required=False)
+    if path is not None:
+        return read_h5_weights(path)
+    index = resolve_file(name_or_path, TF_H5_INDEX_NAME, required=False)
+    if index is None:
+        return None
+    hf: Arrays = {}
+    for shard in shard_names(index):
+        shard_path = resolve_file(name_or_path, shard)
+        try:
+            with h5py.File(shard_path, "r") as f:
+                for weight in _names(f, "layer_names"):
+                    _put(hf, *tf_name_to_hf(weight), f[weight])
+        except (OSError, KeyError) as e:
+            raise ValueError(f"{shard_path} is not a weights shard as transformers writes: {e}") from e
+    return tf_mlm_bias(hf)
+
+
+def _put(hf: Arrays, name: str, transpose: bool, dataset: Any) -> None:
+    array = np.asarray(dataset)
+    hf[name] = np.ascontiguousarray(array.T) if transpose else array
+
+
+def _names(group: Any, attribute: str) -> list[str]:
+    """A list of names stored as an HDF5 attribute; Keras splits a long one into `name0`, `name1`, ...
+    (attributes are limited to 64 kB)."""
+    if attribute in group.attrs:
+        values = list(group.attrs[attribute])
+    else:
+        values, k = [], 0
+        while f"{attribute}{k}" in group.attrs:
+            values.extend(group.attrs[f"{attribute}{k}"])
+            k += 1
+        if not values:
+            raise KeyError(f"no {attribute!r} attribute")
+    return [_text(v) for v in values]
 
 
 def _text(value: Any) -> str:
@@ -135,24 +185,23 @@ def _read_safetensors(path: Path) -> Arrays:
 
 
 def read_weights(name_or_path: str | os.PathLike) -> Arrays:
-    """HF-named NumPy arrays from `model.safetensors` (also sharded) or else `tf_model.h5`."""
-    import json
-
+    """HF-named NumPy arrays from `model.safetensors` or else `tf_model.h5` (either also sharded)."""
     path = resolve_file(name_or_path, SAFETENSORS_NAME, required=False)
     if path is not None:
         return _read_safetensors(path)
     index = resolve_file(name_or_path, SAFETENSORS_INDEX_NAME, required=False)
     if index is not None:
-        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
         return {
-            k: v for shard in shards for k, v in _read_safetensors(resolve_file(name_or_path, shard)).items()
+            k: v
+            for shard in shard_names(index)
+            for k, v in _read_safetensors(resolve_file(name_or_path, shard)).items()
         }
-    path = resolve_file(name_or_path, TF_H5_NAME, required=False)
-    if path is not None:
-        return read_h5_weights(path)
+    hf = read_h5_file_or_shards(name_or_path)
+    if hf is not None:
+        return hf
     raise FileNotFoundError(
-        f"{name_or_path} has no {SAFETENSORS_NAME}, {SAFETENSORS_INDEX_NAME} or {TF_H5_NAME} for the TensorFlow "
-        "classes (a pytorch_model.bin needs torch: load it with albert.AlbertModel.from_pretrained and "
+        f"{name_or_path} has no {SAFETENSORS_NAME}, {SAFETENSORS_INDEX_NAME}, {TF_H5_NAME} or "
+        f"{TF_H5_INDEX_NAME} for the TensorFlow classes (a pytorch_model.bin needs torch: load it with albert.AlbertModel.from_pretrained and "
         "save_pretrained it to get model.safetensors)"
     )
 
