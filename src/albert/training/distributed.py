@@ -98,9 +98,15 @@ def barrier() -> None:
         dist.barrier()
 
 
-def cleanup() -> None:
-    """Leave the process group (call once at the end of a torchrun script)."""
+def cleanup(*, wait: bool = True) -> None:
+    """Leave the process group (call once at the end of a torchrun script). After a run that ended well
+    every rank first waits for the others (`wait`): a rank that tore its connections down while another
+    still received the last collective aborted now and then ("terminate called without an active
+    exception", seen once under load). After an error, `wait=False`: the other ranks may be inside
+    another collective, and a barrier would hang there until the timeout instead of exiting now."""
     if is_distributed():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -365,8 +365,10 @@ def run_finetune(args: argparse.Namespace) -> int:
             hub_private=args.hub_private,
             start_over=args.start_over,
         )
-    finally:
-        cleanup()  # leave torchrun's process group (nothing to do in one process)
+    except BaseException:
+        cleanup(wait=False)  # leave torchrun's process group now (nothing to do in one process)
+        raise
+    cleanup()
     if is_main_process():  # under torchrun, one summary
         summary = {k: v for k, v in dataclasses.asdict(result).items() if k != "history"}
         sys.stdout.write(json.dumps({**summary, "output_dir": str(result.output_dir)}) + "\n")

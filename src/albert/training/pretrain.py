@@ -378,8 +378,10 @@ def run_pretrain(ns: argparse.Namespace) -> int:
     args, train_args = pretrain_options(ns)
     try:
         result = pretrain(args, train_args)
-    finally:
-        dist_utils.cleanup()
+    except BaseException:
+        dist_utils.cleanup(wait=False)
+        raise
+    dist_utils.cleanup()
     if dist_utils.is_main_process():  # under torchrun, one report
         logger.info("done: %d steps, %d tokens, best %s at step %s", result.step, result.tokens,
                     result.best_value, result.best_step)  # fmt: skip
