@@ -57,7 +57,10 @@ def test_torch_reads_transformers_flax_model_msgpack(tmp_path):
 
 def test_flags_that_name_a_missing_file_or_another_framework_say_what_to_do(tmp_path):
     reference(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r"from_tf=True reads tf_model.h5 \(or its shards, tf_model.h5.index.json\), which .* does not have"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"from_tf=True reads tf_model.h5 \(or its shards, tf_model.h5.index.json\), which .* does not have",
+    ):
         albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True)
     with pytest.raises(ValueError, match="from_tf and from_flax were both given"):
         albert.AlbertForMaskedLM.from_pretrained(tmp_path / "pt", from_tf=True, from_flax=True)
