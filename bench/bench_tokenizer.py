@@ -7,7 +7,9 @@ contexts and questions, and CoNLL-2003 sentences (see tests/tokenizer/conftest.p
 Each tokenizer encodes all lines with `tok(batch)` (input_ids, token_type_ids, attention_mask, no
 padding); the four take turns for `--repeats` rounds and the best round is reported as lines/s (wall) and
 CPU seconds (all threads; steadier on a shared machine), with ratios; then the two fast ones with
-offsets; then the ids of the four tokenizers are compared.
+offsets; then the ids of the four tokenizers are compared. The numbers are written, with the machine and
+its load, to results/bench/tokenizer.json, from which `tools/tokenizer_table.py --write` renders the
+tables of docs/tokenizers.md.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from __future__ import annotations
 import argparse
 import glob
 import json
+import os
 import random
 import sys
 import time
 from pathlib import Path
+
+from common import environment
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     from albert.tokenizer import AlbertTokenizer, AlbertTokenizerFast
 
     transformers.logging.set_verbosity_error()
+    load_before, started = os.getloadavg(), time.perf_counter()
     lines = load_lines(args.data, args.lines)
     chars = sum(map(len, lines))
     print(f"{len(lines)} lines ({chars / len(lines):.0f} chars on average), batch size {args.batch_size}, "
@@ -123,20 +129,36 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("with return_offsets_mapping=True:")
     fast = {name: tokenizers[name] for name in (names[1], names[3])}
+    offsets = {}
     for name, (wall, cpu_s, _) in race(
         fast, lines, args.batch_size, args.repeats, return_offsets_mapping=True
     ).items():
+        offsets[name] = {"lines_per_s": len(lines) / wall, "cpu_s": cpu_s}
         print(f"  {name:34s} {len(lines) / wall:10.0f} lines/s   ({wall:.3f} s wall, {cpu_s:.3f} s CPU)")
 
-    def agree(a: str, b: str) -> str:
-        same = sum(x == y for x, y in zip(ids[a], ids[b]))
-        return f"{same}/{len(lines)} ({100 * same / len(lines):.2f}%)"
-
+    pairs = {"ours slow == transformers slow": (0, 2), "ours fast == ours slow": (1, 0),
+             "ours fast == transformers fast": (1, 3), "transformers fast == transformers slow": (3, 2)}  # fmt: skip
+    same = {k: sum(x == y for x, y in zip(ids[names[a]], ids[names[b]])) for k, (a, b) in pairs.items()}
     print("same ids:")
-    print(f"  ours slow == transformers slow: {agree(names[0], names[2])}")
-    print(f"  ours fast == ours slow:         {agree(names[1], names[0])}")
-    print(f"  ours fast == transformers fast: {agree(names[1], names[3])}")
-    print(f"  transformers fast == slow:      {agree(names[3], names[2])}")
+    for k, n in same.items():
+        print(f"  {k:40s} {n}/{len(lines)} ({100 * n / len(lines):.2f}%)")
+    record = {
+        "section": "tokenizer",
+        "command": "python bench/bench_tokenizer.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "environment": environment(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "wall_s": round(time.perf_counter() - started, 1),
+        "result": {
+            "lines": len(lines), "avg_chars": chars / len(lines), "batch_size": args.batch_size,
+            "repeats": args.repeats, "same_ids": same,
+            "plain": {name: {"lines_per_s": speed[name], "cpu_s": cpu[name]} for name in names},
+            "offsets": offsets,
+        },
+    }  # fmt: skip
+    out = REPO / "results" / "bench" / "tokenizer.json"
+    out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"written to {out.relative_to(REPO)}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """The fine-tuning tables in README.md and docs/finetuning.md are the committed measurements in
 results/finetune, as `tools/finetune_table.py` renders them; the performance tables of
-docs/performance.md are results/bench/*.json as `tools/perf_table.py` renders them: an edited number,
-or a re-run whose files were not committed, fails here."""
+docs/performance.md are results/bench/*.json as `tools/perf_table.py` renders them (docs/tokenizers.md's:
+`tools/tokenizer_table.py`): an edited number, or a re-run whose files were not committed, fails here."""
 
 from __future__ import annotations
 
@@ -50,6 +50,16 @@ def test_performance_tables_are_the_committed_measurements():
         rendered = tool.render(section)
         assert rendered is not None, f"results/bench/{section}.json is missing"
         assert tool.block(section, rendered) in docs, f"the {section} table is not what its file says"
+
+
+def test_tokenizer_tables_are_the_committed_measurement():
+    tool = load_tool("tokenizer_table")
+    docs = (ROOT / "docs" / "tokenizers.md").read_text(encoding="utf-8")
+    record = tool.load()
+    assert record["command"].startswith("python bench/bench_tokenizer.py")
+    assert record["environment"]["cpu"] and len(record["load_before"]) == 3
+    for section, render in tool.RENDER.items():
+        assert tool.block(section, render(record)) in docs, f"the {section} table is not what its file says"
 
 
 def test_performance_measurements_record_their_machine_and_load():

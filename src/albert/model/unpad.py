@@ -9,8 +9,8 @@ padded positions come back as zeros instead of the reference's meaningless value
 
 The attention kernel: the sequences are packed shortest first, so equal-length sequences sit back to
 back and each run of them is one (count, N, L, D) view of the packed matrix: one SDPA call per
-distinct length, no copy, no mask, no padded key. Measured against it (`bench/varlen_attention.py`,
-results/bench/varlen_attention.json, docs/performance.md): one SDPA call per sequence, padding
+distinct length, no copy, no mask, no padded key. Measured against it (`bench/run.py attention`,
+results/bench/attention.json, docs/performance.md): one SDPA call per sequence, padding
 within length buckets (<= 10% extra tokens) with a key mask, re-padding the whole batch with a key
 mask, and nested (jagged) tensors. On CPU every masked call leaves SDPA's fused kernel for a slower
 one and padding adds quadratic work, and nested tensors run much slower still; one unmasked call per

@@ -38,7 +38,8 @@ class DataOptions:
     """How to read and encode task files (the `--...-column` and length flags)."""
 
     max_length: int | None = None
-    """Longest packed input in tokens; None = the task's default (128, or 384 for question answering)."""
+    """Longest packed input in tokens; None = the task's default (128; 384 for question answering, 256 for
+    multiple choice)."""
     multi_label: bool = False
     """text-classification: several labels per example (JSON list, or split on `label_separator`)."""
     text_column: str | None = None

@@ -1,7 +1,7 @@
 """`AlbertTokenizerFast`: the ALBERT tokenizer on `tokenizers` (Rust), with character offsets.
 
 It gives the same ids as `AlbertTokenizer` (our SentencePiece one) rather than those of transformers'
-`AlbertTokenizerFast`; how the Rust pipeline is made to agree is described in `pipeline.py`. Python does
+`AlbertTokenizerFast`; how the Rust pipeline is made to agree is described in `rust_backend.py`. Python does
 what Rust cannot: splitting on special tokens (like the slow tokenizer), mapping a few whitespace
 characters to spaces, routing each chunk to the ASCII / full / pre-normalised pipeline, and the
 digit-comma rule as a table lookup on the ids.

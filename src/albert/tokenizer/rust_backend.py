@@ -308,7 +308,7 @@ def hard_characters(do_lower_case: bool, keep_accents: bool) -> str:
 
 
 def tokenizer_json_for(tok: Any, whitespace_fix: str) -> str:
-    """The tokenizer.json that makes transformers' AlbertTokenizerFast behave like `tok` (see pipeline.py)."""
+    """The tokenizer.json that makes transformers' AlbertTokenizerFast behave like `tok` (see the module docstring)."""
     unique = {t.content: t for t in tok._specials.values()}.values()
     specials = sorted(
         ((t.content, tok.convert_tokens_to_ids(t.content), t.lstrip, t.rstrip) for t in unique),
