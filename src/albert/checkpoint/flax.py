@@ -27,14 +27,18 @@ from flax.traverse_util import flatten_dict, unflatten_dict
 from albert.atomic_files import atomic_write
 from albert.checkpoint import SAFETENSORS_INDEX_NAME, SAFETENSORS_NAME, TORCH_NAME
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
-from albert.checkpoint.layouts import flax_name_to_hf, shard_names, stored_format, to_torch_layout
+from albert.checkpoint.layouts import (
+    file_or_shards,
+    flax_name_to_hf,
+    stored_format,
+    to_torch_layout,
+)
 from albert.config import CONFIG_NAME, AlbertConfig
 from albert.hub import resolve_file
 
 logger = logging.getLogger(__name__)
 
 FLAX_WEIGHTS_NAME = "flax_model.msgpack"
-FLAX_INDEX_NAME = "flax_model.msgpack.index.json"
 Arrays = dict[str, np.ndarray]
 
 # canonical module names whose `weight` is an embedding table / a LayerNorm scale (others are Dense)
@@ -143,15 +147,15 @@ def read_msgpack_file_or_shards(name_or_path: str | os.PathLike) -> dict | None:
     """transformers' `flax_model.msgpack` as a nested dict, or the shards `save_pretrained(max_shard_size=
     ...)` writes instead (`flax_model.msgpack.index.json`; each shard a part of the same tree) merged into
     one; None when the directory has neither."""
-    path = resolve_file(name_or_path, FLAX_WEIGHTS_NAME, required=False)
-    if path is not None:
-        return read_msgpack(path)
-    index = resolve_file(name_or_path, FLAX_INDEX_NAME, required=False)
-    if index is None:
+    found = file_or_shards(name_or_path, FLAX_WEIGHTS_NAME)
+    if found is None:
         return None
+    path, shards = found
+    if not shards:
+        return read_msgpack(path)
     flat: dict = {}
-    for shard in shard_names(index):
-        flat.update(flatten_dict(read_msgpack(resolve_file(name_or_path, shard))))
+    for shard in shards:
+        flat.update(flatten_dict(read_msgpack(shard)))
     return unflatten_dict(flat)
 
 
@@ -160,15 +164,10 @@ def read_hf_state(name_or_path: str | os.PathLike) -> Arrays:
 
     Tries `model.safetensors`, its sharded form, then `flax_model.msgpack` (also sharded).
     """
-    path = resolve_file(name_or_path, SAFETENSORS_NAME, required=False)
-    if path is not None:
-        return read_safetensors(path)
-    index = resolve_file(name_or_path, SAFETENSORS_INDEX_NAME, required=False)
-    if index is not None:
-        state: Arrays = {}
-        for shard in shard_names(index):
-            state.update(read_safetensors(resolve_file(name_or_path, shard)))
-        return state
+    found = file_or_shards(name_or_path, SAFETENSORS_NAME)
+    if found is not None:
+        path, shards = found
+        return {k: v for file in shards or [path] for k, v in read_safetensors(file).items()}
     tree = read_msgpack_file_or_shards(name_or_path)
     if tree is not None:
         return hf_flax_tree_to_hf(tree)
@@ -180,7 +179,7 @@ def read_hf_state(name_or_path: str | os.PathLike) -> Arrays:
         )
     raise FileNotFoundError(
         f"{name_or_path} has no weights the Flax classes read: expected {SAFETENSORS_NAME}, "
-        f"{SAFETENSORS_INDEX_NAME}, {FLAX_WEIGHTS_NAME} or {FLAX_INDEX_NAME}.{hint}"
+        f"{SAFETENSORS_INDEX_NAME}, {FLAX_WEIGHTS_NAME} or {FLAX_WEIGHTS_NAME}.index.json.{hint}"
     )
 
 

@@ -37,6 +37,20 @@ def shard_names(index_path: Path) -> list[str]:
         raise ValueError(f"{index_path} is not a valid shard index: {e}") from e
 
 
+def file_or_shards(name_or_path: str | os.PathLike, filename: str) -> tuple[Path, list[Path]] | None:
+    """Where a weight file is: (the file, []) or, when it was saved in shards, (its index, [the shards]);
+    None when there is neither (`FILENAME` and `FILENAME.index.json`, transformers' names)."""
+    from albert.hub import resolve_file
+
+    path = resolve_file(name_or_path, filename, required=False)
+    if path is not None:
+        return path, []
+    index = resolve_file(name_or_path, f"{filename}.index.json", required=False)
+    if index is None:
+        return None
+    return index, [resolve_file(name_or_path, shard) for shard in shard_names(index)]
+
+
 def stored_format(path: str | os.PathLike) -> str:
     """The `format` a safetensors file's metadata records ("pt" when it records none)."""
     from safetensors import safe_open

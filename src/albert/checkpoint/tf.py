@@ -22,7 +22,7 @@ import numpy as np
 from albert.checkpoint.hf import from_hf_state_dict, to_hf_state_dict
 from albert.checkpoint.layouts import (
     TF_LEAVES,
-    shard_names,
+    file_or_shards,
     stored_format,
     tf_mlm_bias,
     tf_name_to_hf,
@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 SAFETENSORS_NAME = "model.safetensors"
 SAFETENSORS_INDEX_NAME = "model.safetensors.index.json"
 TF_H5_NAME = "tf_model.h5"
-TF_H5_INDEX_NAME = "tf_model.h5.index.json"
 # Our parameters that are embedding tables ((rows, width), no transpose) rather than Dense kernels.
 _EMBEDDING_STEMS = ("embeddings.word", "embeddings.position", "embeddings.token_type", "distance_embedding",
                     "mlm_head.decoder")  # fmt: skip
@@ -126,15 +125,14 @@ def read_h5_file_or_shards(name_or_path: str | os.PathLike) -> Arrays | None:
     PyTorch layouts; None when the directory has neither."""
     import h5py
 
-    path = resolve_file(name_or_path, TF_H5_NAME, required=False)
-    if path is not None:
-        return read_h5_weights(path)
-    index = resolve_file(name_or_path, TF_H5_INDEX_NAME, required=False)
-    if index is None:
+    found = file_or_shards(name_or_path, TF_H5_NAME)
+    if found is None:
         return None
+    path, shards = found
+    if not shards:
+        return read_h5_weights(path)
     hf: Arrays = {}
-    for shard in shard_names(index):
-        shard_path = resolve_file(name_or_path, shard)
+    for shard_path in shards:
         try:
             with h5py.File(shard_path, "r") as f:
                 for weight in _names(f, "layer_names"):
@@ -186,22 +184,16 @@ def _read_safetensors(path: Path) -> Arrays:
 
 def read_weights(name_or_path: str | os.PathLike) -> Arrays:
     """HF-named NumPy arrays from `model.safetensors` or else `tf_model.h5` (either also sharded)."""
-    path = resolve_file(name_or_path, SAFETENSORS_NAME, required=False)
-    if path is not None:
-        return _read_safetensors(path)
-    index = resolve_file(name_or_path, SAFETENSORS_INDEX_NAME, required=False)
-    if index is not None:
-        return {
-            k: v
-            for shard in shard_names(index)
-            for k, v in _read_safetensors(resolve_file(name_or_path, shard)).items()
-        }
+    found = file_or_shards(name_or_path, SAFETENSORS_NAME)
+    if found is not None:
+        path, shards = found
+        return {k: v for file in shards or [path] for k, v in _read_safetensors(file).items()}
     hf = read_h5_file_or_shards(name_or_path)
     if hf is not None:
         return hf
     raise FileNotFoundError(
         f"{name_or_path} has no {SAFETENSORS_NAME}, {SAFETENSORS_INDEX_NAME}, {TF_H5_NAME} or "
-        f"{TF_H5_INDEX_NAME} for the TensorFlow classes (a pytorch_model.bin needs torch: load it with albert.AlbertModel.from_pretrained and "
+        f"{TF_H5_NAME}.index.json for the TensorFlow classes (a pytorch_model.bin needs torch: load it with albert.AlbertModel.from_pretrained and "
         "save_pretrained it to get model.safetensors)"
     )
 
