@@ -101,3 +101,26 @@ def test_maps_need_the_fast_tokenizer_and_a_sequence_0_or_1(small_slow, small_fa
 def test_word_ids_slow_raises(small_slow):
     with pytest.raises(ValueError, match="AlbertTokenizerFast"):
         small_slow("the city").word_ids()
+
+
+def test_is_fast_n_sequences_and_convert_to_tensors_as_in_transformers(
+    small_slow, small_fast, hf, small_spm_dir
+):
+    hf_fast = hf.AlbertTokenizerFast.from_pretrained(small_spm_dir)
+    hf_slow = hf.AlbertTokenizer.from_pretrained(small_spm_dir)
+    for ours, theirs in ((small_fast, hf_fast), (small_slow, hf_slow)):
+        for args in (("the city",), ("the city", "was new")):
+            a, b = ours(*args), theirs(*args)
+            assert (a.is_fast, a.n_sequences) == (b.is_fast, b.n_sequences), (ours.is_fast, args)
+        for kind, axis in (("pt", True), ("np", False)):
+            texts = "the city" if axis else ["the city", "a"]
+            a = ours(texts, padding=True).convert_to_tensors(kind, prepend_batch_axis=axis)
+            b = theirs(texts, padding=True).convert_to_tensors(kind, prepend_batch_axis=axis)
+            assert {k: (tuple(v.shape), str(v.dtype), v.tolist()) for k, v in a.items()} == {
+                k: (tuple(v.shape), str(v.dtype), v.tolist()) for k, v in b.items()
+            }
+    encoding = small_fast("the city")
+    assert (
+        encoding.convert_to_tensors(None) is encoding
+        and encoding["input_ids"] == small_fast("the city")["input_ids"]
+    )

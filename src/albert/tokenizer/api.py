@@ -19,15 +19,13 @@ from albert.tokenizer.inputs import (
     split_pairs,
 )
 from albert.tokenizer.rows import (
-    TOKEN_KEYS,
     VERY_LARGE_INTEGER,
+    as_tensors,
     build_rows,
     check_pad_multiple,
     pad_rows,
     resolve_padding,
     resolve_truncation,
-    to_array,
-    to_tensor,
 )
 
 
@@ -141,8 +139,7 @@ class CallAPI:
         if not batched and not return_overflowing_tokens and return_tensors is None:
             data = {k: v[0] for k, v in data.items()}
         elif return_tensors is not None:  # (overflow_to_sample_mapping and length are flat: one per row)
-            data = {k: to_tensor(v, return_tensors, k) if k in TOKEN_KEYS else to_array(v, return_tensors)
-                    for k, v in data.items()}  # fmt: skip
+            data = as_tensors(data, return_tensors)
         if not self.is_fast:
             return BatchEncoding(data, layouts=layouts)
         source = self._fast_source(texts_a, texts_b, enc_a, enc_b, is_split_into_words, split)
@@ -285,8 +282,7 @@ class CallAPI:
             cols.update(aligned)
         data: dict[str, Any] = {k: v[0] for k, v in cols.items()} if single else cols
         if return_tensors is not None:
-            data = {k: to_tensor(v, return_tensors, k) if k in TOKEN_KEYS else to_array(v, return_tensors)
-                    for k, v in data.items()}  # fmt: skip
+            data = as_tensors(data, return_tensors)
         return BatchEncoding(data)
 
 

@@ -86,6 +86,30 @@ class BatchEncoding(dict):
         self.update(state["data"])
         self._layouts, self._source, self._id_to_token = state["layouts"], None, None
 
+    @property
+    def is_fast(self) -> bool:
+        """Whether a fast tokenizer made it (its outputs have the token / word / character maps)."""
+        return self._source is not None
+
+    @property
+    def n_sequences(self) -> int | None:
+        """1 or 2: the texts of the first row, on outputs of AlbertTokenizerFast (None otherwise, as in
+        transformers, whose slow tokenizers do not record it)."""
+        if self._source is None or not self._layouts:
+            return None
+        return 1 if self._layouts[0].b is None else 2
+
+    def convert_to_tensors(self, tensor_type: Any = None, prepend_batch_axis: bool = False) -> BatchEncoding:
+        """Turn the values into tensors of `tensor_type` ("pt", "np", "tf", "jax"; None: nothing to do) in
+        place, as transformers' method does; `prepend_batch_axis` first puts one example in a batch of 1."""
+        if tensor_type is None:
+            return self
+        from albert.tokenizer.rows import as_tensors  # (rows.py imports this module)
+
+        data = {k: [v] for k, v in self.items()} if prepend_batch_axis else dict(self)
+        self.update(as_tensors(data, getattr(tensor_type, "value", tensor_type)))
+        return self
+
     def to(self, device: Any) -> BatchEncoding:
         """Move every tensor to `device` (a torch device or string); returns self."""
         for key, value in self.items():

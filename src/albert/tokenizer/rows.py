@@ -299,6 +299,21 @@ def pad_rows(
 TOKEN_KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask", "offset_mapping")
 
 
+def as_tensors(data: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A tokenizer output's values as tensors of `kind`: rows of token keys stacked (`to_tensor`), other
+    values (flat lists, labels, lengths) as they are (`to_array`); values that are tensors already stay."""
+    out = {}
+    for key, value in data.items():
+        nested = isinstance(value, (list, tuple)) and bool(value) and isinstance(value[0], (list, tuple))
+        if hasattr(value, "shape"):
+            out[key] = value
+        elif key in TOKEN_KEYS and nested:
+            out[key] = to_tensor(value, kind, key)
+        else:
+            out[key] = to_array(value, kind)
+    return out
+
+
 def to_array(values: Any, kind: str) -> Any:
     """Values that are not token rows (`labels`, ...) as a tensor of `kind` ("pt", "np", "tf", "jax") made
     from the Python values, as transformers' BatchEncoding makes it (float labels: torch's float32)."""
