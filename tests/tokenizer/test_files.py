@@ -138,6 +138,10 @@ def test_corrupt_tokenizer_json(tmp_path):
     (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "BPE"}}))
     with pytest.raises(ValueError, match="Unigram"):
         AlbertTokenizerFast.from_pretrained(tmp_path)
+    # a hand-edited file without its vocabulary: named with its path (was KeyError: 'vocab')
+    (tmp_path / "tokenizer.json").write_text(json.dumps({"model": {"type": "Unigram", "unk_id": 1}}))
+    with pytest.raises(ValueError, match=r"tokenizer\.json: its Unigram model has no vocab"):
+        AlbertTokenizerFast.from_pretrained(tmp_path)
 
 
 def test_hub_id_offline_is_a_clear_error(cls, monkeypatch):

@@ -88,7 +88,10 @@ class AlbertTokenizerFast(RetrainMixin, AlbertTokenizerBase):
             path = Path(tokenizer_file)
             if not path.is_file():
                 raise FileNotFoundError(f"tokenizer.json not found: {path}")
-            model = spm_model_from_tokenizer_json(tokenizer_json_dict(path.read_text(encoding="utf-8")))
+            try:
+                model = spm_model_from_tokenizer_json(tokenizer_json_dict(path.read_text(encoding="utf-8")))
+            except (ValueError, TypeError) as e:  # (a hand-edited file: name it)
+                raise ValueError(f"{path}: {e}") from None
         else:
             raise TypeError(
                 "AlbertTokenizerFast needs vocab_file (spiece.model) or tokenizer_file (tokenizer.json)"

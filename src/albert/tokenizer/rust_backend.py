@@ -208,8 +208,11 @@ def spm_model_from_tokenizer_json(data: dict) -> SpmModel:
         raise ValueError(f"tokenizer.json holds a {model.get('type')!r} model; ALBERT uses Unigram")
     if model.get("byte_fallback"):
         raise ValueError("tokenizer.json uses byte_fallback, which ALBERT vocabularies do not")
-    pieces = [str(p) for p, _ in model["vocab"]]
-    scores = [float(s) for _, s in model["vocab"]]
+    vocab = model.get("vocab")
+    if not isinstance(vocab, list) or not vocab:
+        raise ValueError("its Unigram model has no vocab (a list of [piece, score] pairs)")
+    pieces = [str(p) for p, _ in vocab]
+    scores = [float(s) for _, s in vocab]
     types = [NORMAL] * len(pieces)
     index = {p: i for i, p in enumerate(pieces)}
     unk_id = model.get("unk_id")
