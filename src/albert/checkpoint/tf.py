@@ -123,14 +123,14 @@ def read_h5_file_or_shards(name_or_path: str | os.PathLike) -> Arrays | None:
     """`tf_model.h5`, or the shards `save_pretrained(max_shard_size=...)` writes instead (`tf_model.h5.
     index.json`; a shard holds one dataset per weight, named without the model's scope), HF-named in
     PyTorch layouts; None when the directory has neither."""
-    import h5py
-
     found = file_or_shards(name_or_path, TF_H5_NAME)
     if found is None:
         return None
     path, shards = found
     if not shards:
         return read_h5_weights(path)
+    import h5py  # (only when there is an h5 file to read)
+
     hf: Arrays = {}
     for shard_path in shards:
         try:
