@@ -249,6 +249,25 @@ def test_head_mask_parity_with_reference_eager(tmp_path):
     assert float(ref.attentions[0][:, 1].detach().abs().sum()) == 0.0
 
 
+@pytest.mark.parametrize("value", [0.5, 2.0])
+def test_a_non_binary_mask_without_zeros_weighs_the_scores_on_every_path(value, tmp_path):
+    """transformers 4.x adds (1 - mask) * min to the scores; a mask of 1s and 0.5s (or 2.0s) holds no 0,
+    and our SDPA path once took it for all ones and dropped it (contract section 13, non-binary masks)."""
+    ref_model = hf_model("AlbertModel", "eager")
+    ref_model.save_pretrained(tmp_path)
+    inputs = make_inputs("AlbertModel")
+    mask = torch.ones(inputs["input_ids"].shape)
+    mask[:, -3:] = value
+    inputs["attention_mask"] = mask
+    with torch.no_grad():
+        ref = ref_model(**inputs).last_hidden_state
+        for attn in ("eager", "sdpa"):
+            ours = albert.AlbertModel.from_pretrained(tmp_path, attn_implementation=attn)
+            for model in (ours, ours.disable_fast_paths()):  # the defaults first, then the reference path
+                out = model(**inputs).last_hidden_state
+                torch.testing.assert_close(out, ref, atol=ATOL, rtol=ATOL, msg=f"{attn}, mask value {value}")
+
+
 def test_sdpa_and_eager_agree_on_padded_batch():
     model = albert.AlbertForMaskedLM(albert.AlbertConfig(**tiny_kwargs())).eval()
     inputs = make_inputs("AlbertForMaskedLM")

@@ -88,6 +88,13 @@ def test_a_model_that_cannot_load_ends_the_command_with_status_1(capsys):
     )
 
 
+def test_a_model_that_does_not_exist_is_named_before_the_port_is_taken(capsys, tmp_path):
+    missing = tmp_path / "no-such-model"
+    assert main(["serve", "--task", "fill-mask", "--model", str(missing), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"albert: error: no such directory: {missing}\n", err  # no "loading ... http://" line
+
+
 def test_a_non_local_host_gets_a_whole_note_about_authentication(capsys):
     assert main(["serve", "--task", "question-answering", "--host", "0.0.0.0", "--port", "0"]) == 1
     note = (

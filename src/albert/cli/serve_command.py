@@ -57,6 +57,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 def serve(args: argparse.Namespace) -> int:
     """Serve a pipeline over HTTP until SIGTERM or Ctrl+C: POST /v1/TASK with {"inputs": ..., "parameters":
     {...}}, a try-out page at /, /healthz, /metrics (Prometheus) and API docs at /docs."""
+    from albert.hub import resolve_file
     from albert.pipelines import ALIASES
     from albert.serve.limits import Limits
 
@@ -80,6 +81,8 @@ def serve(args: argparse.Namespace) -> int:
             pipe.model.enable_fast_paths()
         return pipe
 
+    if args.model is not None:  # a wrong path or hub id: one line now, not after the port is taken
+        resolve_file(args.model, "config.json")
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     url = f"http://{host}:{port}/"

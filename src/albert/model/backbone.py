@@ -362,7 +362,8 @@ class AlbertModel(AlbertPreTrainedModel):
         else:
             additive_mask = None
             # An all-ones mask changes nothing; dropping it lets SDPA use its fastest kernel (as the reference).
-            if not (use_sdpa and not graph_is_recorded() and bool(attention_mask.all())):
+            # `== 1`, not `.all()`: a non-binary mask without zeros (0.5, 2.0) still weighs the scores.
+            if not (use_sdpa and not graph_is_recorded() and bool((attention_mask == 1).all())):
                 additive_mask = padding_mask_to_additive(attention_mask, x.dtype)
             rows = None if output_positions is None else output_positions.flatten().nonzero().squeeze(1)
             h, hidden_states, attentions = encode_padded(
