@@ -330,3 +330,21 @@ def test_return_dict_false_gives_transformers_tuple(name, tmp_path):
     assert isinstance(got, tuple) and len(got) == len(want)
     torch.testing.assert_close(got, want, atol=ATOL, rtol=ATOL)
     assert not isinstance(ours(**make_inputs(name), return_dict=True), tuple)
+
+
+def test_return_dict_false_without_a_pooler_leaves_out_its_slot(tmp_path):
+    """`from_pretrained(..., add_pooling_layer=False)` builds the model without it; transformers 4.x returns (sequence_output, None) from AlbertModel(add_pooling_layer=False); we leave
+    the None out, as 5.x does (docs/differences.md, "Outputs")."""
+    ref = transformers.AlbertModel(transformers.AlbertConfig(**tiny_kwargs()), add_pooling_layer=False).eval()
+    ref.save_pretrained(tmp_path)
+    ours = albert.AlbertModel.from_pretrained(tmp_path, add_pooling_layer=False)  # as transformers takes it
+    assert (
+        ours.pooler is None
+        and albert.AutoModel.from_pretrained(tmp_path, add_pooling_layer=False).pooler is None
+    )
+    ids = make_inputs("AlbertModel")["input_ids"]
+    with torch.no_grad():
+        want, got = ref(ids, return_dict=False), ours(ids, return_dict=False)
+    assert len(want) == 2 and want[1] is None
+    assert len(got) == 1
+    torch.testing.assert_close(got[0], want[0], atol=ATOL, rtol=ATOL)

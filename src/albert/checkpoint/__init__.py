@@ -142,11 +142,13 @@ def load_model(
     device: torch.device | str | None = None,
     weights: str | None = None,
     loading_info: dict[str, list[str]] | None = None,
+    model_kwargs: dict[str, Any] | None = None,
     **config_overrides: Any,
 ):
     """Build `cls` from a saved model (any ALBERT class's checkpoint), in eval mode. `weights`: "tf" or
     "flax" to read transformers' TensorFlow / Flax weight file (`from_tf` / `from_flax`). `loading_info`:
-    a dict to fill with transformers' `output_loading_info` lists (checkpoint names).
+    a dict to fill with transformers' `output_loading_info` lists (checkpoint names). `model_kwargs`: the
+    constructor's own options (`add_pooling_layer=False` of `AlbertModel`).
 
     Head weights absent from the checkpoint are freshly initialised and named in a warning; checkpoint
     tensors the class does not use (e.g. the pooler when loading a masked-LM model) are logged.
@@ -162,7 +164,7 @@ def load_model(
     # albert-lite's own names (a model's state_dict saved as it is, e.g. by transformers' Trainer) or HF's
     own = any(k.startswith(("backbone.", "embeddings.word.")) for k in hf_state)
     state, unknown = (dict(hf_state), []) if own else from_hf_state_dict(hf_state)
-    model = cls(config, attn_implementation=attn_implementation)
+    model = cls(config, attn_implementation=attn_implementation, **(model_kwargs or {}))
     expected = model.state_dict()
     heads: dict[str, torch.Tensor] = {}  # head weights a bare encoder does not use
     if not any(k.startswith("backbone.") for k in expected):  # a bare encoder: drop the prefix and heads

@@ -304,6 +304,8 @@ class Pooler(nn.Module):
 class AlbertModel(AlbertPreTrainedModel):
     """The bare ALBERT encoder: token ids -> hidden states (B, T, H) and, optionally, the pooled (B, H)."""
 
+    init_options = ("add_pooling_layer",)
+
     def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True, **kwargs) -> None:
         super().__init__(config, **kwargs)
         self.embeddings = Embeddings(config)

@@ -45,6 +45,9 @@ class AlbertPreTrainedModel(ShapeChangesMixin, PushToHubMixin, nn.Module):
     config_class = AlbertConfig
     supports_gradient_checkpointing = True
     framework = "pt"
+    # Constructor arguments besides the config that `from_pretrained` passes on (transformers passes any
+    # keyword it does not know to the constructor: `AlbertModel.from_pretrained(d, add_pooling_layer=False)`).
+    init_options: tuple[str, ...] = ()
 
     def __init__(self, config: AlbertConfig, *, attn_implementation: str = "sdpa") -> None:
         super().__init__()
@@ -325,6 +328,7 @@ class AlbertPreTrainedModel(ShapeChangesMixin, PushToHubMixin, nn.Module):
                 device=options.device,
                 weights=options.weights,
                 loading_info=info,
+                model_kwargs={k: options.rest.pop(k) for k in cls.init_options if k in options.rest},
                 **options.rest,
             )
         model.name_or_path = str(name_or_path)
@@ -360,6 +364,7 @@ class AlbertPreTrainedModel(ShapeChangesMixin, PushToHubMixin, nn.Module):
 
 def _normalise_loading_kwargs(cls: type, kwargs: dict[str, Any]) -> LoadingOptions:
     """`from_pretrained`'s keyword arguments sorted out (`albert.loading`); the rest are config overrides."""
-    fields = AlbertConfig.field_names()
+    accepted = [*AlbertConfig.field_names(), *cls.init_options]
     owner = f"{cls.__name__}.from_pretrained"
-    return normalise_loading_kwargs(owner, kwargs, accepted=fields, what="an AlbertConfig field")
+    what = "an AlbertConfig field" + "".join(f" nor {name}" for name in cls.init_options)
+    return normalise_loading_kwargs(owner, kwargs, accepted=accepted, what=what)

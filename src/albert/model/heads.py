@@ -55,13 +55,26 @@ def classifier_dropout(config: AlbertConfig) -> float:
 # ----- losses (PyTorch cross-entropy with ignore_index -100, mean over the counted items) -----
 
 
+def class_ids(labels: torch.Tensor, name: str = "labels") -> torch.Tensor:
+    """Class ids of any integer dtype as int64, the only index type cross-entropy takes: int32 labels
+    (numpy's default on some platforms, JAX's everywhere), int16 and int8 work here, where transformers
+    fails inside torch ("expected target dtype to be Long or Byte")."""
+    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+        raise TypeError(
+            f"{name} must be integer class ids (-100 = ignored), got a {labels.dtype} tensor; "
+            f"convert them with {name}.long()"
+        )
+    return labels.long()
+
+
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """logits (B, T, V) or (M, V), labels with the same leading shape; -100 = not predicted."""
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1))
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), class_ids(labels).reshape(-1))
 
 
 def sentence_order_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """logits (B, 2), labels (B,) with 0 = original order, 1 = swapped."""
+    labels = class_ids(labels, "sentence_order_label")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1))
 
 
@@ -75,7 +88,7 @@ def sequence_classification_loss(
             return F.mse_loss(logits.squeeze(), labels.squeeze())
         return F.mse_loss(logits, labels)
     if problem_type == "single_label_classification":
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), class_ids(labels).reshape(-1))
     if labels.shape != logits.shape:
         raise ValueError(
             f"multi-label classification needs labels of shape {tuple(logits.shape)} (one 0/1 column per "
@@ -85,10 +98,11 @@ def sequence_classification_loss(
 
 
 def infer_problem_type(num_labels: int, labels: torch.Tensor) -> str:
-    """The reference's rule: one label -> regression; integer labels -> single-label; else multi-label."""
+    """The reference's rule: one label -> regression; integer labels -> single-label; else multi-label
+    (every integer dtype counts here; transformers counts int64 and int32 only)."""
     if num_labels == 1:
         return "regression"
-    if labels.dtype in (torch.long, torch.int, torch.int16, torch.int8, torch.uint8):
+    if not (labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool):
         return "single_label_classification"
     return "multi_label_classification"
 
@@ -105,8 +119,8 @@ def span_loss(
         start_positions = start_positions.squeeze(-1)
     if end_positions.dim() > 1:
         end_positions = end_positions.squeeze(-1)
-    start_positions = start_positions.clamp(0, t)
-    end_positions = end_positions.clamp(0, t)
+    start_positions = class_ids(start_positions, "start_positions").clamp(0, t)
+    end_positions = class_ids(end_positions, "end_positions").clamp(0, t)
     start = F.cross_entropy(start_logits, start_positions, ignore_index=t)
     end = F.cross_entropy(end_logits, end_positions, ignore_index=t)
     return (start + end) / 2

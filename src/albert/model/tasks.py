@@ -16,6 +16,7 @@ from albert.model.base import AlbertPreTrainedModel
 from albert.model.heads import (
     MaskedLMHead,
     SentenceOrderHead,
+    class_ids,
     classifier_dropout,
     infer_problem_type,
     masked_lm_loss,
@@ -321,7 +322,7 @@ class AlbertForMultipleChoice(_TaskModel):
             ),
         )
         logits = self.classifier(self.dropout(out.pooler_output)).view(-1, num_choices)  # (B, C)
-        loss = torch.nn.functional.cross_entropy(logits, labels) if labels is not None else None
+        loss = torch.nn.functional.cross_entropy(logits, class_ids(labels)) if labels is not None else None
         return MultipleChoiceModelOutput(loss, logits, out.hidden_states, out.attentions)
 
 
@@ -355,7 +356,9 @@ class AlbertForTokenClassification(_TaskModel):
         logits = self.classifier(self.dropout(out.last_hidden_state))  # (B, T, num_labels)
         loss = None
         if labels is not None:
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), class_ids(labels).reshape(-1)
+            )
         return TokenClassifierOutput(loss, logits, out.hidden_states, out.attentions)
 
 
