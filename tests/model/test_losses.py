@@ -42,3 +42,16 @@ def test_float_class_ids_are_named_with_the_fix(name):
         TypeError, match=r"labels must be integer class ids .* torch.float32 .* labels.long\(\)"
     ):
         model(**inputs, labels=labels)
+
+
+def test_question_answering_positions_of_shape_b_1_give_the_same_loss(tmp_path):
+    ref = hf_model("AlbertForQuestionAnswering", "eager")
+    ref.save_pretrained(tmp_path)
+    ours = albert.AlbertForQuestionAnswering.from_pretrained(tmp_path).disable_fast_paths()
+    inputs = make_inputs("AlbertForQuestionAnswering")
+    positions = make_labels("AlbertForQuestionAnswering", inputs, num_labels=2)
+    column = {key: value[:, None] for key, value in positions.items()}  # (B, 1), as some data loaders give
+    with torch.no_grad():
+        want = ref(**inputs, **column).loss
+        torch.testing.assert_close(ours(**inputs, **column).loss, want, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(ours(**inputs, **positions).loss, want, atol=1e-5, rtol=1e-5)

@@ -174,3 +174,36 @@ def test_resize_to_a_multiple_as_transformers():
         ours.resize_token_embeddings(120, pad_to_multiple_of=0)
     with pytest.raises(ValueError, match="new_num_tokens must be a positive int, got -3"):
         ours.resize_token_embeddings(-3)
+
+
+def test_new_embedding_rows_follow_mean_resizing():
+    """mean_resizing=True: new rows around the old rows' mean (covariance x 1e-9, as transformers); False:
+    Normal(0, initializer_range)."""
+    torch.manual_seed(0)
+    config = AlbertConfig(**tiny_kwargs(vocab_size=300), initializer_range=0.5)
+    model = AlbertForMaskedLM(config)
+    old = model.get_input_embeddings().weight.detach().clone()
+    grown = model.resize_token_embeddings(340).weight.detach()
+    torch.testing.assert_close(grown[:300], old)
+    torch.testing.assert_close(grown[300:], old.mean(0).expand(40, -1), atol=1e-3, rtol=0)
+    model = AlbertForMaskedLM(config)
+    fresh = model.resize_token_embeddings(2300, mean_resizing=False).weight.detach()[300:]
+    assert abs(float(fresh.std()) - 0.5) < 0.02 and abs(float(fresh.mean())) < 0.02
+
+
+def test_padding_without_a_mask_is_warned_about_once(caplog):
+    from albert.model import inputs
+
+    inputs._warn_once.cache_clear()
+    model = AlbertModel(AlbertConfig(**tiny_kwargs())).eval()
+    padded = torch.tensor([[2, 7, 9, 3], [2, 8, 3, 0]])  # pad id 0 at the end of row 2
+    with caplog.at_level("WARNING", logger="albert.model.inputs"):
+        model(padded, attention_mask=(padded != 0).long())  # a mask: nothing to say
+        model(torch.tensor([[2, 7, 9, 3]]))  # no padding
+        assert not caplog.records
+        model(padded)
+        model(padded)
+    assert [r.getMessage() for r in caplog.records] == [
+        "input_ids hold the pad id (0) at the start or end of a row but no attention_mask was given, so the "
+        "padding is attended to; pass the tokenizer's attention_mask with the ids"
+    ]

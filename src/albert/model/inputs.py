@@ -3,10 +3,15 @@ inside torch; missing inputs get the reference's defaults."""
 
 from __future__ import annotations
 
+import functools
+import logging
+
 import torch
 
 from albert.config import AlbertConfig
 from albert.model.unpad import graph_is_recorded
+
+logger = logging.getLogger(__name__)
 
 _NO_POSITIONS = (
     "the input has no positions (shape {shape}): give each sequence at least one token (the tokenizer "
@@ -48,6 +53,8 @@ def check_inputs(
             "truncate the input (tokenizer(..., truncation=True, max_length=...)) or split it into windows"
         )
     if attention_mask is None:
+        if input_ids is not None and config.pad_token_id is not None:
+            _warn_if_padded(input_ids, config.pad_token_id)
         attention_mask = torch.ones(b, t, device=device, dtype=torch.long)
     elif tuple(attention_mask.shape) != (b, t):
         raise ValueError(
@@ -110,6 +117,23 @@ def expand_head_mask(
             f"got {tuple(head_mask.shape)}"
         )
     return head_mask.to(dtype)[:, None, :, None, None]
+
+
+def _warn_if_padded(input_ids: torch.Tensor, pad_token_id: int) -> None:
+    """A pad id at either end of a row and no attention_mask: a padded batch whose padding every token
+    attends to, so each row's outputs differ from the same text alone (transformers warns too)."""
+    if input_ids.numel() == 0 or graph_is_recorded():
+        return
+    if bool((input_ids[:, [0, -1]] == pad_token_id).any()):
+        _warn_once(
+            f"input_ids hold the pad id ({pad_token_id}) at the start or end of a row but no attention_mask was "
+            "given, so the padding is attended to; pass the tokenizer's attention_mask with the ids"
+        )
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    logger.warning(message)
 
 
 def _check_range(name: str, ids: torch.Tensor, size: int, field: str) -> None:
