@@ -348,3 +348,21 @@ def test_return_dict_false_without_a_pooler_leaves_out_its_slot(tmp_path):
     assert len(want) == 2 and want[1] is None
     assert len(got) == 1
     torch.testing.assert_close(got[0], want[0], atol=ATOL, rtol=ATOL)
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(torch.bfloat16, 1e-2), (torch.float16, 2e-3)])
+def test_half_precision_padded_batch_matches_the_reference(dtype, atol, tmp_path):
+    """The padding mask in bf16 / fp16 is `finfo(dtype).min`, as the reference's: no overflow to inf or NaN,
+    the same outputs within the dtype's precision, on both attention paths and with the defaults."""
+    hf_model("AlbertModel", "eager").save_pretrained(tmp_path)
+    ref_model = transformers.AlbertModel.from_pretrained(tmp_path, dtype=dtype, attn_implementation="eager")
+    inputs = make_inputs("AlbertModel")
+    keep = inputs["attention_mask"].bool()
+    with torch.no_grad():
+        want = ref_model.eval()(**inputs).last_hidden_state
+        for attn in ("eager", "sdpa"):
+            ours = albert.AlbertModel.from_pretrained(tmp_path, dtype=dtype, attn_implementation=attn)
+            for model, where in ((ours, keep), (ours.disable_fast_paths(), torch.ones_like(keep))):
+                got = model(**inputs).last_hidden_state
+                assert got.dtype == dtype and bool(torch.isfinite(got).all()), attn
+                torch.testing.assert_close(got[where], want[where], atol=atol, rtol=atol, msg=attn)

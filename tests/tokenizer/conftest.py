@@ -152,6 +152,8 @@ TRICKY_LINES = [
     "生活的真谛是 x-ray; 92000, 3.5 km! 😀 \u200b\u00ad soft",
     "In 2010, 2011, 1,000,000 people said: ``yes''.",
     "e\u0301 n\u0303 a\u030a combining marks",
+    "9,9 and 99,9,9, then 9,",  # the digit-comma rule on pieces that end in a comma
+    "हिन्दी नमस्ते क़",  # Devanagari: virama U+094D (class 9) goes, vowel signs (class 0) stay
 ]
 
 
