@@ -87,3 +87,27 @@ def test_jitted_train_step_overfits_a_tiny_batch(optimizer):
         losses.append(float(loss))
     assert int(state.step) == STEPS
     assert min(losses[-5:]) < 0.15 * losses[0], losses[::10]
+
+
+def test_lamb_takes_one_trust_ratio_per_block_of_the_fused_qkv_kernel():
+    """As the torch `Lamb`: the (in, 3H) kernel moves as the original's three (in, H) kernels would."""
+    rng = np.random.RandomState(0)
+    scales = np.array([1.0, 3.0, 0.2], np.float32)
+    kernels = [rng.randn(4, 4).astype(np.float32) * s for s in scales]
+    grads = [rng.randn(4, 4).astype(np.float32) / s for s in scales]
+    opt = make_optimizer("lamb", 0.1, max_grad_norm=None)
+
+    def updates(params: dict, grad: dict) -> dict:
+        return opt.update(grad, opt.init(params), params)[0]
+
+    fused = updates(
+        {"qkv": {"kernel": np.concatenate(kernels, 1)}}, {"qkv": {"kernel": np.concatenate(grads, 1)}}
+    )
+    apart = updates({f"p{i}": {"kernel": k} for i, k in enumerate(kernels)},
+                    {f"p{i}": {"kernel": g} for i, g in enumerate(grads)})  # fmt: skip
+    want = np.concatenate([apart[f"p{i}"]["kernel"] for i in range(3)], 1)
+    np.testing.assert_allclose(fused["qkv"]["kernel"], want, rtol=1e-6, atol=1e-7)
+    whole = updates(
+        {"one": {"kernel": np.concatenate(kernels, 1)}}, {"one": {"kernel": np.concatenate(grads, 1)}}
+    )
+    assert not np.allclose(whole["one"]["kernel"], fused["qkv"]["kernel"])

@@ -162,3 +162,68 @@ def test_linear_and_constant_schedules() -> None:
     assert lr_at(500, **kw, shape="constant") == 1.0
     with pytest.raises(ValueError, match="cosine"):
         lr_at(1, **kw, shape="cosine")
+
+
+def test_a_fused_qkv_weight_gets_one_trust_ratio_per_original_variable() -> None:
+    """Recipe §2.5: the trust ratio is per variable; the original's query, key and value are three. The
+    fused (3H, H) weight must move as the three tensors would under LAMB, not as their concatenation."""
+    torch.manual_seed(0)
+    h = 4
+    scales = torch.tensor([1.0, 3.0, 0.2])[:, None, None]  # blocks of different norms: the ratios differ
+    parts = (torch.randn(3, h, h) * scales).unbind(0)
+    grads = (torch.randn(3, h, h) / scales).unbind(0)
+    separate = [nn.Parameter(p.clone()) for p in parts]
+    fused = nn.Parameter(torch.cat(parts))
+    for p, g in zip(separate, grads):
+        p.grad = g.clone()
+    fused.grad = torch.cat(grads)
+    Lamb(separate, lr=0.1).step()
+    Lamb([{"params": [fused], "trust_blocks": [3]}], lr=0.1).step()
+    torch.testing.assert_close(fused.detach(), torch.cat([p.detach() for p in separate]))
+    whole = nn.Parameter(torch.cat(parts))  # one ratio for the concatenation: a different step
+    whole.grad = torch.cat(grads)
+    Lamb([whole], lr=0.1).step()
+    assert not torch.allclose(whole, fused)
+
+
+def test_param_groups_find_the_fused_qkv_of_the_real_model() -> None:
+    from albert import AlbertConfig, AlbertForPreTraining
+
+    model = AlbertForPreTraining(AlbertConfig(vocab_size=99, embedding_size=8, hidden_size=16,
+                                              num_hidden_layers=2, num_attention_heads=2, intermediate_size=20))  # fmt: skip
+    decayed, excluded = param_groups(model, 0.01)
+    blocks = dict(zip(decayed["names"], decayed["trust_blocks"]))
+    assert {name for name, count in blocks.items() if count == 3} == {
+        name for name in blocks if name.endswith("qkv.weight")
+    }
+    assert len([name for name in blocks if name.endswith("qkv.weight")]) == 1  # shared layers: one tensor
+    assert set(blocks.values()) == {1, 3}
+    # every norm parameter and bias is excluded (recipe §2.5's exclusion list), the tied decoder appears once
+    assert all(name.endswith("bias") or ".norm" in name or "norm." in name for name in excluded["names"])
+    names = decayed["names"] + excluded["names"]
+    assert len(names) == len(set(names)) and not any("decoder.weight" in name for name in names)
+
+
+def test_an_optimizer_state_saved_before_trust_blocks_resumes_with_one_ratio_per_tensor() -> None:
+    torch.manual_seed(0)
+    weight, grad = (
+        torch.randn(6, 2) * torch.tensor([[1.0], [1.0], [5.0], [5.0], [0.1], [0.1]]),
+        torch.randn(6, 2),
+    )
+    results = []
+    for saved_blocks in (True, False):
+        p = nn.Parameter(weight.clone())
+        old = Lamb([{"params": [p], "trust_blocks": [3]}], lr=0.1)
+        state = old.state_dict()
+        if not saved_blocks:  # what an albert-lite of 2026-12-01 saved
+            del state["param_groups"][0]["trust_blocks"]
+        new = Lamb([{"params": [p], "trust_blocks": [3]}], lr=0.1)
+        new.load_state_dict(state)
+        p.grad = grad.clone()
+        new.step()
+        results.append(p.detach().clone())
+    reference = nn.Parameter(weight.clone())
+    reference.grad = grad.clone()
+    Lamb([reference], lr=0.1).step()
+    torch.testing.assert_close(results[1], reference.detach())  # the old rule: one ratio for the tensor
+    assert not torch.allclose(results[0], results[1])

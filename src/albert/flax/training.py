@@ -41,19 +41,44 @@ def make_optimizer(
 ) -> optax.GradientTransformation:
     """AdamW or LAMB from optax's parts, decoupled weight decay on `decay_mask`, optional global-norm
     clipping. As in `albert.training.optim`, LAMB's trust ratio applies only where weight decay does
-    (kernels and embeddings); biases and LayerNorm scales take plain Adam steps."""
+    (kernels and embeddings), one per variable of the original model (three for the fused Q/K/V kernel);
+    biases and LayerNorm scales take plain Adam steps."""
     if name == "adamw":
         opt = optax.adamw(learning_rate, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=decay_mask)
     elif name == "lamb":
         opt = optax.chain(
             optax.scale_by_adam(b1=b1, b2=b2, eps=eps),
             optax.add_decayed_weights(weight_decay, mask=decay_mask),
-            optax.masked(optax.scale_by_trust_ratio(), decay_mask),
+            optax.masked(scale_by_trust_ratio_per_variable(), decay_mask),
             optax.scale_by_learning_rate(learning_rate),
         )
     else:
         raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
     return opt if max_grad_norm is None else optax.chain(optax.clip_by_global_norm(max_grad_norm), opt)
+
+
+def scale_by_trust_ratio_per_variable() -> optax.GradientTransformation:
+    """optax's `scale_by_trust_ratio` (||w|| / ||u||, 1 where a norm is 0), except that the fused Q/K/V
+    kernel (in, 3H) takes one ratio per block of H output columns: the original's query, key and value are
+    three variables (recipe §2.5; the torch `Lamb` does the same with `trust_blocks`)."""
+
+    def scale(path: tuple, update: jax.Array, param: jax.Array) -> jax.Array:
+        names = [getattr(key, "key", key) for key in path]
+        blocks = 3 if names[-2:] == ["qkv", "kernel"] else 1
+        u = update.reshape(*update.shape[:-1], blocks, -1)  # (..., blocks, columns per block)
+        w = param.reshape(u.shape)
+        axes = tuple(i for i in range(u.ndim) if i != u.ndim - 2)  # all but the block axis
+        w_norm = jnp.sqrt(jnp.sum(jnp.square(w), axis=axes, keepdims=True))
+        u_norm = jnp.sqrt(jnp.sum(jnp.square(u), axis=axes, keepdims=True))
+        ratio = jnp.where((w_norm > 0) & (u_norm > 0), w_norm / jnp.where(u_norm > 0, u_norm, 1), 1)
+        return (u * ratio).reshape(update.shape).astype(update.dtype)
+
+    def update_fn(updates: Any, state: optax.EmptyState, params: Any = None) -> tuple[Any, optax.EmptyState]:
+        if params is None:
+            raise ValueError("the LAMB trust ratio needs the parameters: call update(grads, state, params)")
+        return jax.tree_util.tree_map_with_path(scale, updates, params), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update_fn)
 
 
 @struct.dataclass

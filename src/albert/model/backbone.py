@@ -81,6 +81,10 @@ class SelfAttention(nn.Module):
     (`shape_changes.prune_attention_heads` removes heads from a built model).
     """
 
+    # The original model's three variables in one tensor: LAMB takes a trust ratio per row block
+    # (`training.optim.param_groups` reads this).
+    stacked_weights = {"qkv": 3}
+
     def __init__(self, config: AlbertConfig, layer_key: int = 0) -> None:
         super().__init__()
         pruned = set(config.pruned_heads.get(layer_key, ()))

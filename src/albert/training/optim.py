@@ -1,6 +1,7 @@
 """Optimizers and the learning-rate schedule of the original ALBERT recipe.
 
-* `param_groups`: LayerNorm weights/biases and every bias get neither weight decay nor a trust ratio.
+* `param_groups`: LayerNorm weights/biases and every bias get neither weight decay nor a trust ratio; a
+  fused weight (Q, K and V stacked in one `qkv`) gets one trust ratio per original variable.
 * `Lamb`: Google's LAMB (`lamb_optimizer.py` of google-research/albert), recipe §2.5: no bias correction,
   eps added to sqrt(v), decay inside the update, unclipped trust ratio ||w|| / ||u||.
 * `build_optimizer`: LAMB or AdamW from `TrainArgs`.
@@ -34,12 +35,18 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Split trainable parameters into a decayed group (with trust ratio) and an excluded one (without).
 
     Tied parameters (the MLM decoder shares the word embeddings) appear once. Each group carries the
-    parameter names under "names" for inspection; optimizers ignore that key.
+    parameter names under "names" for inspection; optimizers ignore that key. "trust_blocks" gives, per
+    parameter, how many equal row blocks it stacks (3 for a fused Q/K/V weight, declared by its module's
+    `stacked_weights`; else 1): the recipe's LAMB takes one trust ratio per variable of the original model.
     """
     decayed: dict[str, nn.Parameter] = {}
     excluded: dict[str, nn.Parameter] = {}
+    blocks: dict[str, int] = {}
     seen: set[int] = set()
     for module_name, module in model.named_modules():
+        prefix = f"{module_name}." if module_name else ""
+        for child, count in getattr(module, "stacked_weights", {}).items():
+            blocks[f"{prefix}{child}.weight"] = count
         for name, param in module.named_parameters(recurse=False):
             if not param.requires_grad or id(param) in seen:
                 continue
@@ -52,6 +59,7 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
             "names": list(decayed),
             "weight_decay": weight_decay,
             "trust_ratio": True,
+            "trust_blocks": [blocks.get(name, 1) for name in decayed],
         },
         {
             "params": list(excluded.values()),
@@ -70,6 +78,9 @@ class Lamb(torch.optim.Optimizer):
         u <- m / (sqrt(v) + eps) + weight_decay * w
         r <- ||w|| / ||u|| if both norms > 0 else 1                (r = 1 where trust_ratio=False)
         w <- w - lr * r * u
+
+    A group's "trust_blocks" (one count per parameter, from `param_groups`) splits a fused tensor into
+    that many row blocks, each with its own r: the original's query, key and value are three variables.
 
     With `trust_ratio=False` in every group this is exactly TF's `AdamWeightDecayOptimizer` (the original
     fine-tuning optimizer). State (m, v) is fp32 whatever the parameter dtype. Gradient clipping is not done
@@ -118,18 +129,21 @@ class Lamb(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            # foreach kernels want one device and dtype per list.
-            buckets: dict[tuple[torch.device, torch.dtype], list[nn.Parameter]] = {}
-            for p in group["params"]:
+            # foreach kernels want one device and dtype per list; fused tensors (blocks > 1) go apart.
+            # A group without "trust_blocks" (an optimizer state saved before it existed) keeps one ratio
+            # per tensor, so that a resumed run continues with the math it started with.
+            counts = group.get("trust_blocks") or [1] * len(group["params"])
+            buckets: dict[tuple[torch.device, torch.dtype, int], list[nn.Parameter]] = {}
+            for p, count in zip(group["params"], counts):
                 if p.grad is not None:
                     if p.grad.is_sparse:
                         raise RuntimeError("Lamb does not support sparse gradients")
-                    buckets.setdefault((p.device, p.dtype), []).append(p)
-            for params in buckets.values():
-                self._update(group, params)
+                    buckets.setdefault((p.device, p.dtype, count), []).append(p)
+            for (_, _, count), params in buckets.items():
+                self._update(group, params, count)
         return loss
 
-    def _update(self, group: dict, params: list[nn.Parameter]) -> None:
+    def _update(self, group: dict, params: list[nn.Parameter], blocks: int = 1) -> None:
         beta1, beta2 = group["betas"]
         m, v, steps = [], [], []
         for p in params:
@@ -159,11 +173,16 @@ class Lamb(torch.optim.Optimizer):
         update = torch._foreach_div(m_hat, denom)
         if group["weight_decay"] != 0:
             torch._foreach_add_(update, weights, alpha=group["weight_decay"])
-        if group["trust_ratio"]:
+        if group["trust_ratio"] and blocks == 1:
             w_norm = torch.stack(torch._foreach_norm(weights))
             u_norm = torch.stack(torch._foreach_norm(update))
             ratio = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, torch.ones_like(w_norm))
             torch._foreach_mul_(update, list(ratio.unbind(0)))
+        elif group["trust_ratio"]:
+            for w, u in zip(weights, update):  # few tensors (one fused Q/K/V per distinct layer)
+                w_norm, u_norm = w.reshape(blocks, -1).norm(dim=1), u.reshape(blocks, -1).norm(dim=1)
+                ratio = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, torch.ones_like(w_norm))
+                u.view(blocks, -1).mul_(ratio[:, None])  # (blocks, rows * cols / blocks)
         torch._foreach_add_(weights, update, alpha=-group["lr"])
         for p, w in zip(params, weights):
             if w is not p:  # low-precision parameter: write the fp32 result back
