@@ -172,3 +172,34 @@ def test_batch_source_protocol_and_lists() -> None:
         train(make_model(0), source, args=_args(epochs=1, max_steps=None))
     with pytest.raises(TypeError, match="one-shot iterator"):
         train(make_model(0), iter(batches), args=_args())
+
+
+def test_the_loop_feeds_lr_at_the_0_based_step_and_clips_before_the_update(monkeypatch) -> None:
+    """Recipe §2.5: update number k (from 0) runs at lr_at(k) (lr 0 first, then peak / W, ...), and the
+    optimizer sees gradients clipped to a global norm of max_grad_norm."""
+    from albert.training.optim import lr_at
+
+    seen: list[tuple[float, float]] = []  # (lr, global gradient norm) at each optimizer step
+    original = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
+        seen.append(
+            (
+                self.param_groups[0]["lr"],
+                float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))),
+            )
+        )
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+    model = make_model(0)
+    with torch.no_grad():
+        model.head.weight.mul_(200.0)  # large logits: gradient norms far above 1
+    args = _args(max_steps=10, lr=0.5, warmup_steps=2, max_grad_norm=1.0, lr_schedule="original")
+    result = train(model, ShiftDataset(16), args=args)
+    want = [lr_at(k, peak=0.5, warmup_steps=2, total_steps=10) for k in range(10)]
+    assert [lr for lr, _ in seen] == pytest.approx(want) and want[:3] == pytest.approx([0.0, 0.25, 0.4])
+    logged = [r["grad_norm"] for r in result.history if r["split"] == "train"]
+    assert min(logged) > 5.0  # the norm before clipping, as logged
+    assert max(norm for _, norm in seen) == pytest.approx(1.0, abs=1e-4)

@@ -17,16 +17,18 @@ import numpy as np
 # use its own threads.
 BatchEncoder = Callable[[list[str]], list[list[int]]]
 
-_PUNCTUATION = frozenset(string.punctuation)
+# The original's punctuation: ASCII punctuation except ' < = > (a piece such as "s'" or "'s" is its own word
+# there; "<" only counts at the start of a piece).
+_PUNCTUATION = frozenset(string.punctuation) - frozenset("'<=>")
 _CONTINUATION_CHARS = frozenset(string.ascii_lowercase) | _PUNCTUATION
 
 
 def is_word_start_piece(piece: str) -> bool:
     """The original recipe's whole-word rule (recipe §2.2 "Masking", step 1) for SentencePiece pieces.
 
-    A piece starts a new word if it begins with "▁" or "<", is a single ASCII punctuation character, or has
-    any character outside a–z (case-insensitive) and ASCII punctuation, so that digits and non-English
-    pieces always form their own unit. Every other piece continues the previous word.
+    A piece starts a new word if it begins with "▁" or "<", is a single punctuation character, or has any
+    character outside a–z (case-insensitive) and the original's punctuation (`_PUNCTUATION`), so that
+    digits and non-English pieces always form their own unit. Every other piece continues the previous word.
     """
     if not piece or piece.startswith(("▁", "<")) or piece in _PUNCTUATION:
         return True
@@ -96,13 +98,14 @@ def batch_encoder(tokenizer: Any) -> BatchEncoder:
     """A `BatchEncoder` for a tokenizer object.
 
     A `SentencePieceProcessor` encodes the whole batch in C++ (no normalisation beyond its own model's);
-    anything else is called as `tokenizer.encode(text, add_special_tokens=False)` sentence by sentence,
-    which keeps the tokenizer's own normalisation (ALBERT lowercases and strips accents).
+    anything else is called as `tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True)`
+    sentence by sentence, which keeps the tokenizer's own normalisation (ALBERT lowercases and strips
+    accents) and reads "[SEP]" in the text as text, not as a control id inside a segment.
     """
     if hasattr(tokenizer, "encode_as_ids") and hasattr(tokenizer, "get_piece_size"):
         return lambda texts: tokenizer.encode(texts)
 
     def encode(texts: Sequence[str]) -> list[list[int]]:
-        return [tokenizer.encode(text, add_special_tokens=False) for text in texts]
+        return [tokenizer.encode(text, add_special_tokens=False, split_special_tokens=True) for text in texts]
 
     return encode

@@ -53,11 +53,13 @@ def _sentences(sources: list[str]):
 
 
 def _encoder(tokenizer: Any):
-    """Whole batches through the tokenizer's call API (one Rust/C++ call when it has one)."""
+    """Whole batches through the tokenizer's call API (one Rust/C++ call when it has one). Text that spells
+    a special token ("[SEP]", "<pad>") is ordinary text here, pieces as SentencePiece gives them (as in
+    the original's data), never a control id inside a segment."""
 
     def encode(texts):
         return tokenizer(list(texts), add_special_tokens=False, return_token_type_ids=False,
-                         return_attention_mask=False)["input_ids"]  # fmt: skip
+                         return_attention_mask=False, split_special_tokens=True)["input_ids"]  # fmt: skip
 
     return encode
 

@@ -48,7 +48,7 @@ class PretrainArgs:
     eval_batches: int = 20
     """Held-out batches per evaluation (fixed masks, so evaluations are comparable)."""
     data_seed: int = 12345
-    """Seed of chunking, pairing and static masks."""
+    """Seed of chunking and pairing (the shards). The masks, static or dynamic, follow the training `seed`."""
     fast_paths: bool = True
     """Train with the model's fast paths (padding removed where it pays, MLM logits only at predicted
     positions, fused GELU): the same losses, less compute and memory (see albert.model.fast)."""
