@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from albert.training import TrainArgs, train  # noqa: E402
-from albert.training.distributed import cleanup, get_rank  # noqa: E402
+from albert.training.distributed import cleanup, exit_process, get_rank  # noqa: E402
 from tests.training.helpers import ShiftDataset, make_model  # noqa: E402
 
 DDP_KW = dict(
@@ -57,6 +57,7 @@ def main() -> None:
             result
         )  # every rank: the metrics are broadcast
     cleanup()
+    exit_process(0)  # as `albert` under torchrun ends: past the interpreter's teardown
 
 
 if __name__ == "__main__":

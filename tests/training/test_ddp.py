@@ -135,3 +135,30 @@ def test_the_rank_torchrun_gives_counts_before_the_group_is_joined(tmp_path: Pat
     monkeypatch.setenv("RANK", "0")
     check_finetune_output(tmp_path, resume=None, start_over=True)
     assert not (tmp_path / "eval_results.json").exists() and not (tmp_path / "checkpoints").exists()
+
+
+def test_exit_process_flushes_what_was_said_and_keeps_the_status(tmp_path: Path) -> None:
+    script = (
+        "import logging, sys\n"
+        "from albert.training.distributed import exit_process\n"
+        "logging.basicConfig(stream=sys.stderr)\n"
+        "print('{\"done\": true}')\n"  # block-buffered: a pipe, not a terminal
+        "logging.getLogger('x').warning('a warning')\n"
+        "exit_process(3)\n"
+        "print('never')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (3, '{"done": true}\n') and "a warning" in proc.stderr
+
+
+def test_the_cli_ends_a_torchrun_worker_through_exit_process(monkeypatch, capsys) -> None:
+    from albert import cli
+    from albert.training import distributed
+
+    ended = []
+    monkeypatch.setattr(cli, "run_command", lambda args: 0)
+    monkeypatch.setattr(distributed, "exit_process", ended.append)
+    assert cli.main(["info", "albert-base-v2"]) == 0 and ended == []  # no group was left: a normal return
+    monkeypatch.setattr(distributed, "_left_a_group", True)
+    cli.main(["info", "albert-base-v2"])
+    assert ended == [0]

@@ -144,6 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format=f"{prefix}: %(levelname)s: %(message)s", stream=sys.stderr)
     # huggingface_hub logs every retry of an unreachable hub; the final error message says it all.
     logging.getLogger("huggingface_hub").setLevel(level if level == logging.INFO else logging.ERROR)
+    status = run_command(args)
+    distributed = sys.modules.get("albert.training.distributed")  # imported only by training commands
+    if distributed is not None and distributed.left_a_process_group():
+        distributed.exit_process(status)  # a torchrun worker ends here (see exit_process)
+    return status
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The command's exit status; a user's mistake is one line on stderr, not a traceback (--debug)."""
     try:
         return COMMANDS[args.command].function(args)
     except KeyboardInterrupt:
