@@ -55,11 +55,16 @@ def classifier_dropout(config: AlbertConfig) -> float:
 # ----- losses (PyTorch cross-entropy with ignore_index -100, mean over the counted items) -----
 
 
+def holds_integers(labels: torch.Tensor) -> bool:
+    """Whether `labels` has an integer dtype (any width, signed or not; not bool)."""
+    return not (labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool)
+
+
 def class_ids(labels: torch.Tensor, name: str = "labels") -> torch.Tensor:
     """Class ids of any integer dtype as int64, the only index type cross-entropy takes: int32 labels
     (numpy's default on some platforms, JAX's everywhere), int16 and int8 work here, where transformers
     fails inside torch ("expected target dtype to be Long or Byte")."""
-    if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
+    if not holds_integers(labels):
         raise TypeError(
             f"{name} must be integer class ids (-100 = ignored), got a {labels.dtype} tensor; "
             f"convert them with {name}.long()"
@@ -102,7 +107,7 @@ def infer_problem_type(num_labels: int, labels: torch.Tensor) -> str:
     (every integer dtype counts here; transformers counts int64 and int32 only)."""
     if num_labels == 1:
         return "regression"
-    if not (labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool):
+    if holds_integers(labels):
         return "single_label_classification"
     return "multi_label_classification"
 
