@@ -172,3 +172,52 @@ def test_every_piece_a_word_gives_token_level_masking(spec: MaskingSpec, sequenc
     token_level = all_pieces_word_starts(spec)
     starts, ends = word_units(sequences[0], token_level)
     assert (ends - starts == 1).all()
+
+
+class _ScriptedGenerator:
+    """Stands in for `numpy.random.Generator` in `choose_masked_spans`: a fixed visiting order and draws."""
+
+    def __init__(self, order: list[int], uniforms: list[float]) -> None:
+        self.order, self.uniforms = order, uniforms
+
+    def permutation(self, n: int) -> np.ndarray:
+        assert n == len(self.order)
+        return np.asarray(self.order)
+
+    def random(self, n: int) -> np.ndarray:
+        assert n == len(self.uniforms)
+        return np.asarray(self.uniforms)
+
+
+def test_a_span_over_a_covered_unit_is_skipped_without_retry(spec: MaskingSpec) -> None:
+    """The original skips an overlapping n-gram; it does not retry with a shorter n at the same start."""
+    # p(n) for max_ngram 3: cdf [6/11, 9/11, 1]; 0.7 draws n = 2, 0.0 draws n = 1.
+    scripted = _ScriptedGenerator(order=[1, 0, 3, 2], uniforms=[0.7, 0.7, 0.0, 0.0])
+    spans = choose_masked_spans(np.ones(4, dtype=np.int64), 4, spec, scripted)
+    # Start 1 takes units 1-2; start 0's 2-gram would cover unit 1 again and is dropped (a retry with n = 1
+    # would have taken unit 0); start 3 takes unit 3; start 2 is covered. The budget of 4 ends at 3.
+    assert spans == [(1, 2), (3, 1)]
+
+
+def test_random_replacements_draw_from_the_whole_vocabulary_specials_included() -> None:
+    """As the original: a "random" replacement is uniform over all V ids, [CLS]/[SEP]/[MASK] among them."""
+    special_ids = (0, 1, 2, 3)
+    only_random = MaskingSpec(
+        word_start=np.ones(10, dtype=bool),
+        special_ids=special_ids,
+        mask_token_id=3,
+        masked_lm_prob=1.0,
+        max_predictions_per_seq=1000,
+        mask_prob=0.0,
+        random_prob=1.0,
+    )
+    ids = np.array([0, *range(4, 10), 1] * 50)
+    rng = np.random.default_rng(8)
+    replaced = []
+    for _ in range(100):
+        masked, labels = mask_tokens(ids, only_random, rng)
+        replaced.append(masked[labels != IGNORE_INDEX])
+    replaced = np.concatenate(replaced)
+    counts = np.bincount(replaced, minlength=10)
+    assert len(replaced) > 20_000
+    np.testing.assert_allclose(counts / len(replaced), np.full(10, 0.1), atol=0.01)

@@ -157,3 +157,48 @@ def test_rejects_max_num_tokens_below_two() -> None:
         create_sop_instances(
             [[np.arange(3)]], 0, max_num_tokens=1, short_seq_prob=0, generator=np.random.default_rng()
         )
+
+
+def test_split_point_is_uniform_over_sentence_boundaries() -> None:
+    """A chunk of k sentences splits after j sentences, j uniform in [1, k - 1] (recipe step 3)."""
+    k = 5
+    documents = [[np.arange(i * 10, i * 10 + 10) for i in range(k)]]  # one chunk: the target is never hit
+    counts = np.zeros(k, dtype=np.int64)
+    rng = np.random.default_rng(9)
+    for _ in range(4000):
+        [x] = create_sop_instances(
+            documents,
+            0,
+            max_num_tokens=1000,
+            short_seq_prob=0,
+            generator=rng,
+            random_document_negatives=False,
+        )
+        first = x.tokens_a if x.label == ORIGINAL_ORDER else x.tokens_b
+        counts[len(first) // 10] += 1
+    assert counts[0] == 0  # never an empty A, never all sentences in A
+    np.testing.assert_allclose(counts[1:] / counts.sum(), np.full(k - 1, 1 / (k - 1)), atol=0.025)
+
+
+def test_random_document_b_fills_the_target_from_a_sentence_start() -> None:
+    """A random-document B starts at a sentence boundary of one other document and takes whole sentences
+    until it holds at least target - |A| tokens (or that document ends)."""
+    rng = np.random.default_rng(10)
+    documents = numbered_documents(30, rng)
+    documents[0] = [np.arange(5)]  # a one-sentence document: every chunk of it takes a random B
+    sentence_starts = {int(s[0]) for document in documents for s in document}
+    document_ends = {int(document[-1][-1]) for document in documents}
+    others = set()
+    for seed in range(300):
+        [x] = create_sop_instances(
+            documents, 0, max_num_tokens=40, short_seq_prob=0, generator=np.random.default_rng(seed)
+        )
+        origin = int(x.tokens_b[0]) // 100_000
+        others.add(origin)
+        assert x.label == SWAPPED and origin != 0
+        untruncated_start = int(x.tokens_b[0]) in sentence_starts
+        filled = len(x.tokens_a) + len(x.tokens_b) == 40 or int(x.tokens_b[-1]) in document_ends
+        assert filled, "B stopped before the target with sentences left in its document"
+        if len(x.tokens_a) + len(x.tokens_b) < 40:
+            assert untruncated_start  # nothing was cut, so B begins where a sentence begins
+    assert len(others) > 20  # drawn across the other documents, not one favourite
