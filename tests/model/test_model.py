@@ -207,3 +207,31 @@ def test_padding_without_a_mask_is_warned_about_once(caplog):
         "input_ids hold the pad id (0) at the start or end of a row but no attention_mask was given, so the "
         "padding is attended to; pass the tokenizer's attention_mask with the ids"
     ]
+
+
+def test_truncated_initialisation_is_the_original_recipes():
+    """`initialise_weights(truncated=True)`: TF's truncated_normal_initializer (draws beyond 2 std redrawn,
+    spread ~0.88 std); the default is transformers' plain normal. Biases, LayerNorms, padding row, tying
+    are the same either way."""
+    std = 0.5
+    config = AlbertConfig(
+        **tiny_kwargs(vocab_size=3000, hidden_size=64, embedding_size=32), initializer_range=std
+    )
+    torch.manual_seed(0)
+    model = AlbertForPreTraining(config)
+    plain = model.get_input_embeddings().weight.detach().clone()
+    model.initialise_weights(truncated=True)
+    for name, p in model.named_parameters():
+        if name.endswith(".bias") or "norm" in name.lower():
+            continue
+        assert p.abs().max() <= 2 * std, name
+    table = model.get_input_embeddings().weight.detach()
+    assert abs(float(table[1:].std()) / std - 0.880) < 0.01  # sd of N(0, 1) truncated at +-2: 0.8796
+    assert float(plain.abs().max()) > 2 * std and abs(float(plain[1:].std()) / std - 1) < 0.01
+    assert (table[config.pad_token_id] == 0).all()  # also on a second draw, after the decoder is tied
+    model.initialise_weights()
+    assert (model.get_input_embeddings().weight[config.pad_token_id] == 0).all()
+    assert model.mlm_head.decoder.weight is model.get_input_embeddings().weight
+    for name, p in model.named_parameters():
+        if name.endswith(".bias"):
+            assert (p == 0).all(), name

@@ -217,3 +217,16 @@ def test_the_final_line_of_a_stopped_run_says_so(tmp_path):
     )
     finished = dataclasses.replace(result, stopped_early=False)
     assert final_report(finished, tmp_path) == f"model written to {tmp_path} (5 steps, 100 tokens)"
+
+
+def test_a_model_from_scratch_starts_from_the_recipes_truncated_normal(tmp_path):
+    from albert.training.pretrain import initial_model, model_config
+
+    tiny = dict(embedding_size=16, hidden_size=32, num_attention_heads=2, intermediate_size=64)
+    args = PretrainArgs(corpus=[str(tmp_path)], model_config=tiny, fast_paths=False)
+    config = model_config(args, vocab_size=500)
+    torch.manual_seed(0)
+    model = initial_model(args, config)
+    bound = 2 * config.initializer_range
+    weights = [p for n, p in model.named_parameters() if n.endswith("weight") and "norm" not in n.lower()]
+    assert weights and all(float(w.detach().abs().max()) <= bound for w in weights)

@@ -2,6 +2,8 @@
 
 Weight initialisation follows the reference: Linear and Embedding weights ~ Normal(0, initializer_range)
 (plain, not truncated), biases 0, the padding row of the word embeddings 0, LayerNorm 1/0, MLM bias 0.
+`initialise_weights(truncated=True)` draws them as the original TF recipe did instead (what `albert
+pretrain` uses from scratch).
 Loading and saving are delegated to `albert.checkpoint`, the only module that knows HF key names.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -142,20 +145,35 @@ class AlbertPreTrainedModel(ShapeChangesMixin, PushToHubMixin, nn.Module):
 
     def post_init(self) -> None:
         """Initialise all weights (called at the end of every concrete __init__)."""
-        self.apply(self._init_module)
-        self.tie_weights()
+        self.initialise_weights()
 
-    def _init_module(self, module: nn.Module) -> None:
+    def initialise_weights(self, *, truncated: bool = False) -> None:
+        """Draw every weight afresh. Linear and Embedding weights ~ Normal(0, initializer_range) as in
+        transformers, or with `truncated` as in the original TF recipe (`tf.truncated_normal_initializer`:
+        the same normal with draws beyond 2 std redrawn, so the spread is ~0.88 x initializer_range)."""
+        self.apply(partial(self._init_module, truncated=truncated))
+        self.tie_weights()
+        # After all draws: a tied MLM decoder (a Linear) redraws the word table, padding row included.
+        for module in self.modules():
+            if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+                with torch.no_grad():
+                    module.weight[module.padding_idx].zero_()
+
+    def _init_module(self, module: nn.Module, truncated: bool = False) -> None:
         std = self.config.initializer_range
+
+        def draw(weight: torch.Tensor) -> None:
+            if truncated:
+                nn.init.trunc_normal_(weight, mean=0.0, std=std, a=-2 * std, b=2 * std)
+            else:
+                nn.init.normal_(weight, mean=0.0, std=std)
+
         if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
+            draw(module.weight)
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
         elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, mean=0.0, std=std)
-            if module.padding_idx is not None:
-                with torch.no_grad():
-                    module.weight[module.padding_idx].zero_()
+            draw(module.weight)
         elif isinstance(module, nn.LayerNorm):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)

@@ -222,10 +222,28 @@ def evaluate_pretraining(model: torch.nn.Module, batches: list[dict[str, torch.T
 PRETRAIN_METRICS = ("mlm_accuracy", "sop_accuracy", "mlm_loss", "sop_loss")  # and "loss"
 
 
+def initial_model(args: PretrainArgs, config: AlbertConfig) -> torch.nn.Module:
+    """The model training starts from: `--init-from`'s weights, or `config` with the recipe's truncated
+    normal init (transformers' classes draw untruncated), with the fast paths `args` asks for."""
+    from albert.model import AlbertForPreTraining
+
+    if args.init_from:
+        model = AlbertForPreTraining.from_pretrained(
+            args.init_from, attn_implementation=args.attn_implementation
+        )
+    else:
+        model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
+        model.initialise_weights(truncated=True)
+    if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
+        model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
+    else:
+        model.disable_fast_paths()
+    return model
+
+
 def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     """Run the whole recipe; returns the loop's result. The final model is in `<output_dir>/model`."""
     from albert.data import PretrainingCollator, PretrainingDataset
-    from albert.model import AlbertForPreTraining
 
     args, out = check_run(args, train_args)
     dist_utils.setup(train_args.device)
@@ -247,17 +265,7 @@ def pretrain(args: PretrainArgs, train_args: TrainArgs) -> TrainResult:
     )
     eval_fn = pretraining_eval_fn(args, train_args, tokenizer, out)
     set_seed(train_args.seed)
-    config = model_config(args, tokenizer.vocab_size)
-    if args.init_from:
-        model = AlbertForPreTraining.from_pretrained(
-            args.init_from, attn_implementation=args.attn_implementation
-        )
-    else:
-        model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
-    if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
-        model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
-    else:
-        model.disable_fast_paths()
+    model = initial_model(args, model_config(args, tokenizer.vocab_size))
     logger.info("pretraining %s parameters on %d instances", f"{model.num_parameters():,}", len(dataset))
     result = train(model, dataset, args=train_args, eval_fn=eval_fn, collate_fn=collate)
     if dist_utils.is_main_process():
