@@ -119,3 +119,17 @@ def test_outputs_are_pytrees_with_the_torch_access_api():
     assert built[0] is logits and built["logits"] is logits and built.keys() == ["logits"]
     assert len(jax.tree_util.tree_leaves(built)) == 1
     assert built.replace(loss=jnp.zeros(())).to_tuple()[0].shape == ()
+
+
+def test_padding_without_a_mask_is_warned_about_in_eager_calls(model, caplog):
+    """As the torch classes: concrete ids with a pad id at a row's end and no mask; nothing under jit."""
+    from albert.model import inputs as torch_inputs
+
+    torch_inputs._warn_once.cache_clear()
+    padded = np.array([[2, 7, 9, 3], [2, 8, 3, 0]])
+    with caplog.at_level("WARNING", logger="albert.model.inputs"):
+        model(padded, attention_mask=(padded != 0).astype(np.int32))
+        jax.jit(lambda ids: model(ids).last_hidden_state)(padded)  # traced ids: no values to look at
+        assert not caplog.records
+        model(padded)
+    assert ["no attention_mask was given" in r.getMessage() for r in caplog.records] == [True]

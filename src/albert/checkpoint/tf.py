@@ -218,8 +218,10 @@ def write_hf_weights(
 
 
 def load_tf_model(cls: type, name_or_path: str | os.PathLike, *, config: AlbertConfig | None = None,
-                  dtype: str | None = None, **config_overrides: Any):  # fmt: skip
-    """Build the TF class `cls` from a model directory or hub id (any ALBERT class's weights).
+                  dtype: str | None = None, model_kwargs: dict[str, Any] | None = None,
+                  **config_overrides: Any):  # fmt: skip
+    """Build the TF class `cls` from a model directory or hub id (any ALBERT class's weights);
+    `model_kwargs` go to its constructor (`add_pooling_layer=False`).
 
     Head weights absent from the files are newly initialised and named in a warning; weights the class
     does not use are logged."""
@@ -232,7 +234,7 @@ def load_tf_model(cls: type, name_or_path: str | os.PathLike, *, config: AlbertC
     arrays, unknown = hf_to_tf(read_weights(name_or_path))
     if cls.torch_class_name == "AlbertModel":  # a bare encoder: drop the prefix and any head
         arrays = {k.removeprefix("backbone."): v for k, v in arrays.items() if k.startswith("backbone.")}
-    model = cls(config, **({"dtype": dtype} if dtype else {}))
+    model = cls(config, **(model_kwargs or {}), **({"dtype": dtype} if dtype else {}))
     missing = model.assign_variables(arrays, source=str(name_or_path))
     names = model.named_variables()
     unused = [k for k in arrays if k not in names] + unknown

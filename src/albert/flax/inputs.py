@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from albert.config import AlbertConfig
+from albert.model.inputs import warn_if_padded
 
 _NO_POSITIONS = (
     "the input has no positions (shape {shape}): give each sequence at least one token (the tokenizer "
@@ -53,6 +54,9 @@ def check_inputs(
             "truncate the input (tokenizer(..., truncation=True, max_length=...)) or split it into windows"
         )
     if attention_mask is None:
+        concrete = input_ids is not None and not isinstance(input_ids, jax.core.Tracer)
+        if concrete and config.pad_token_id is not None:
+            warn_if_padded(np.asarray(input_ids), config.pad_token_id)
         attention_mask = jnp.ones((b, t), dtype=jnp.int32)
     elif tuple(jnp.shape(attention_mask)) != (b, t):
         raise ValueError(

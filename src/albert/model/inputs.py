@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 
+import numpy as np
 import torch
 
 from albert.config import AlbertConfig
@@ -54,7 +55,7 @@ def check_inputs(
         )
     if attention_mask is None:
         if input_ids is not None and config.pad_token_id is not None:
-            _warn_if_padded(input_ids, config.pad_token_id)
+            warn_if_padded(input_ids, config.pad_token_id)
         attention_mask = torch.ones(b, t, device=device, dtype=torch.long)
     elif tuple(attention_mask.shape) != (b, t):
         raise ValueError(
@@ -119,10 +120,11 @@ def expand_head_mask(
     return head_mask.to(dtype)[:, None, :, None, None]
 
 
-def _warn_if_padded(input_ids: torch.Tensor, pad_token_id: int) -> None:
-    """A pad id at either end of a row and no attention_mask: a padded batch whose padding every token
-    attends to, so each row's outputs differ from the same text alone (transformers warns too)."""
-    if input_ids.numel() == 0 or graph_is_recorded():
+def warn_if_padded(input_ids: torch.Tensor | np.ndarray, pad_token_id: int) -> None:
+    """Called when no attention_mask was given. A pad id at either end of a row: a padded batch whose
+    padding every token attends to, so each row's outputs differ from the same text alone (transformers'
+    torch classes warn too). input_ids (B, T), torch or numpy (the TF and Flax classes pass concrete ids)."""
+    if min(input_ids.shape) == 0 or graph_is_recorded():
         return
     if bool((input_ids[:, [0, -1]] == pad_token_id).any()):
         _warn_once(

@@ -195,6 +195,7 @@ class TFAlbertModel(TFAlbertPreTrainedModel):
     """The bare ALBERT encoder: token ids -> hidden states (B, T, H) and, optionally, the pooled (B, H)."""
 
     keras_args = (*TFAlbertPreTrainedModel.keras_args, "add_pooling_layer")
+    init_options = ("add_pooling_layer",)
 
     def __init__(self, config: AlbertConfig, add_pooling_layer: bool = True, create_variables: bool = True,
                  **kwargs) -> None:  # fmt: skip

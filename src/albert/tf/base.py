@@ -200,17 +200,21 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
         """Load from a directory or hub id: `model.safetensors` (PyTorch layout) or transformers'
         `tf_model.h5`. `dtype`: a Keras dtype policy such as "mixed_bfloat16" (default float32).
         transformers' `from_pt=True` / `from_tf=True` are accepted (both files are read anyway), as are the
-        hub options (`revision`, `cache_dir`, ...) and `AlbertConfig` fields as overrides."""
+        hub options (`revision`, `cache_dir`, ...), `AlbertConfig` fields as overrides and the
+        constructor's `init_options` (`add_pooling_layer` of `TFAlbertModel`)."""
         from albert.checkpoint.tf import load_tf_model
         from albert.hub import hub_options
         from albert.loading import normalise_framework_kwargs
 
         owner = f"{cls.__name__}.from_pretrained"
+        model_kwargs = {k: config_overrides.pop(k) for k in cls.init_options if k in config_overrides}
         options = normalise_framework_kwargs(
             owner, config_overrides, accepted=AlbertConfig.field_names(), reads=("pt", "tf")
         )
         with hub_options(**options.hub):
-            model = load_tf_model(cls, name_or_path, config=config, dtype=dtype, **options.rest)
+            model = load_tf_model(
+                cls, name_or_path, config=config, dtype=dtype, model_kwargs=model_kwargs, **options.rest
+            )
         model.name_or_path = str(name_or_path)
         return model
 
@@ -230,6 +234,9 @@ class TFAlbertPreTrainedModel(PushToHubMixin, KerasFitMixin, keras.Model):
 
     #: constructor arguments that `get_config` adds to the AlbertConfig fields
     keras_args = ("name", "dtype", "trainable")
+
+    #: constructor arguments besides the config that `from_pretrained` passes on (as the torch classes')
+    init_options: tuple[str, ...] = ()
 
     def get_config(self) -> dict[str, Any]:
         """The AlbertConfig as a dict (config.json's keys, as transformers' TF classes) plus the Keras

@@ -56,12 +56,26 @@ def classifier_dropout(config: AlbertConfig) -> float:
 # ----- losses ---------------------------------------------------------------------------------------
 
 
-def cross_entropy(logits: tf.Tensor, labels: tf.Tensor, ignore_index: int = -100) -> tf.Tensor:
+def class_ids(labels, name: str = "labels") -> tf.Tensor:
+    """Class ids of any integer dtype as int64 (as `albert.model.heads.class_ids`); float or bool labels
+    are a TypeError, where a cast would cut 1.7 to 1 and -99.5 (a mangled -100) to a class."""
+    labels = tf.convert_to_tensor(labels)
+    if not labels.dtype.is_integer:
+        raise TypeError(
+            f"{name} must be integer class ids (-100 = ignored), got a {labels.dtype.name} tensor; "
+            f"convert them with tf.cast({name}, tf.int64)"
+        )
+    return tf.cast(labels, tf.int64)
+
+
+def cross_entropy(
+    logits: tf.Tensor, labels: tf.Tensor, ignore_index: int | tf.Tensor = -100, name: str = "labels"
+) -> tf.Tensor:
     """Mean softmax cross-entropy over the items whose label is not `ignore_index`.
-    logits (..., C), labels (...); NaN when every label is ignored (as PyTorch)."""
+    logits (..., C), labels (...) integer class ids; NaN when every label is ignored (as PyTorch)."""
     logits = tf.reshape(tf.cast(logits, tf.float32), (-1, tf.shape(logits)[-1]))
-    labels = tf.reshape(tf.cast(labels, tf.int32), (-1,))
-    counted = tf.not_equal(labels, ignore_index)
+    labels = tf.reshape(class_ids(labels, name), (-1,))
+    counted = tf.not_equal(labels, tf.cast(ignore_index, tf.int64))
     safe = tf.where(counted, labels, tf.zeros_like(labels))
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=safe, logits=logits)
     weights = tf.cast(counted, tf.float32)
@@ -78,12 +92,18 @@ def sequence_classification_loss(logits: tf.Tensor, labels: tf.Tensor, problem_t
         return tf.reduce_mean(tf.square(logits - labels))
     if problem_type == "single_label_classification":
         return cross_entropy(logits, labels)
-    if tuple(labels.shape) != tuple(logits.shape):
-        raise ValueError(
-            f"multi-label classification needs labels of shape {tuple(logits.shape)} (one 0/1 column per "
-            f"label), got {tuple(labels.shape)}"
-        )
+    message = (
+        f"multi-label classification needs labels of shape {tuple(logits.shape)} (one 0/1 column per "
+        f"label), got {tuple(labels.shape)}"
+    )
+    if not labels.shape.is_compatible_with(logits.shape):
+        raise ValueError(message)
     labels = tf.cast(labels, tf.float32)
+    if not labels.shape.is_fully_defined():  # in a graph: the dimensions not known yet are checked there
+        labels = tf.ensure_shape(labels, [None] * logits.shape.rank)
+        check = tf.debugging.assert_equal(tf.shape(labels), tf.shape(logits), message=message)
+        with tf.control_dependencies([check]):
+            labels = tf.identity(labels)
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
@@ -98,12 +118,12 @@ def span_loss(start_logits, end_logits, start_positions, end_positions) -> tf.Te
     """Mean of start and end cross-entropies. Positions outside [0, T) are ignored (clamped to T)."""
     t = start_logits.shape[1] if start_logits.shape[1] is not None else tf.shape(start_logits)[1]
 
-    def clamp(positions: tf.Tensor) -> tf.Tensor:
-        positions = tf.cast(positions, tf.int32)
-        if positions.shape.rank > 1:
-            positions = tf.squeeze(positions, -1)
+    t = tf.cast(t, tf.int64)
+
+    def clamp(positions: tf.Tensor, name: str) -> tf.Tensor:
+        positions = tf.reshape(class_ids(positions, name), (-1,))  # (B,) or (B, 1) -> (B,)
         return tf.clip_by_value(positions, 0, t)
 
-    start = cross_entropy(start_logits, clamp(start_positions), ignore_index=t)
-    end = cross_entropy(end_logits, clamp(end_positions), ignore_index=t)
+    start = cross_entropy(start_logits, clamp(start_positions, "start_positions"), ignore_index=t)
+    end = cross_entropy(end_logits, clamp(end_positions, "end_positions"), ignore_index=t)
     return (start + end) / 2

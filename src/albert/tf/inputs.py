@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from albert.config import AlbertConfig
+from albert.model.inputs import warn_if_padded
 
 _NO_POSITIONS = (
     "the input has no positions (shape {shape}): give each sequence at least one token (the tokenizer "
@@ -56,6 +57,9 @@ def check_inputs(
         raise ValueError(_NO_POSITIONS.format(shape=tuple(first.shape)))
     checks.append(_check_length(first, config.max_position_embeddings))
     shape = tf.shape(first)[:2]
+    eager_ids = input_ids is not None and tf.executing_eagerly()  # a graph has no values to look at
+    if attention_mask is None and eager_ids and config.pad_token_id is not None:
+        warn_if_padded(input_ids.numpy(), config.pad_token_id)
     attention_mask = _fill("attention_mask", attention_mask, first, shape, tf.ones)
     token_type_ids = _fill("token_type_ids", token_type_ids, first, shape, tf.zeros)
     checks.append(_check_range("token_type_ids", token_type_ids, config.type_vocab_size, "type_vocab_size"))

@@ -81,7 +81,7 @@ class TFAlbertForPreTraining(_MaskedLM):
         loss = None
         if labels is not None and sentence_order_label is not None:
             loss = cross_entropy(prediction_logits, mlm_labels) + cross_entropy(
-                sop_logits, sentence_order_label
+                sop_logits, sentence_order_label, name="sentence_order_label"
             )
         return AlbertForPreTrainingOutput(
             loss, prediction_logits, sop_logits, out.hidden_states, out.attentions
