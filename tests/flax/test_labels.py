@@ -26,7 +26,10 @@ LOGITS = np.random.RandomState(0).randn(2, 3, 5).astype(np.float32)  # (B, T, C)
         ([[0, 1, 2**40], [0, 1, 2]], "labels contains 1099511627776"),  # int64: not wrapped to int32
         ([[0, 1, 2, 3]], "labels has shape \\(1, 4\\) but the logits have shape \\(2, 3, 5\\)"),
         ([0, 1], "one label per row of logits, labels of shape \\(2, 3\\) \\(6 in all, got 2\\)"),
-        ([[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]], "labels must be integer class ids, got dtype float"),
+        (
+            [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]],
+            "labels must be integer class ids, got dtype float64; convert them with labels.astype",
+        ),
     ],
 )
 def test_bad_mlm_labels_are_named(labels, message):

@@ -85,7 +85,10 @@ def check_class_labels(
         labels = np.asarray(labels)
     items, c = int(np.prod(logits_shape[:-1])), logits_shape[-1]
     if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise ValueError(f"{name} must be integer class ids, got dtype {labels.dtype}")
+        raise ValueError(
+            f"{name} must be integer class ids, got dtype {labels.dtype}; convert them with "
+            f"{name}.astype('int32') (ignored positions: -100)"
+        )
     if labels.size != items:
         raise ValueError(
             f"{name} has shape {tuple(labels.shape)} but the logits have shape {tuple(logits_shape)}: give "
