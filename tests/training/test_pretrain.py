@@ -219,7 +219,7 @@ def test_the_final_line_of_a_stopped_run_says_so(tmp_path):
     assert final_report(finished, tmp_path) == f"model written to {tmp_path} (5 steps, 100 tokens)"
 
 
-def test_a_model_from_scratch_starts_from_the_recipes_truncated_normal(tmp_path):
+def test_a_model_from_scratch_starts_from_the_recipes_truncated_normal_without_sop_dropout(tmp_path):
     from albert.training.pretrain import initial_model, model_config
 
     tiny = dict(embedding_size=16, hidden_size=32, num_attention_heads=2, intermediate_size=64)
@@ -230,3 +230,7 @@ def test_a_model_from_scratch_starts_from_the_recipes_truncated_normal(tmp_path)
     bound = 2 * config.initializer_range
     weights = [p for n, p in model.named_parameters() if n.endswith("weight") and "norm" not in n.lower()]
     assert weights and all(float(w.detach().abs().max()) <= bound for w in weights)
+    assert config.classifier_dropout_prob > 0  # kept in the config, for the fine-tuning heads
+    pooled = torch.randn(4, config.hidden_size)
+    model.train()
+    torch.testing.assert_close(model.sop_head(pooled), model.sop_head(pooled))  # no dropout while training

@@ -224,7 +224,9 @@ PRETRAIN_METRICS = ("mlm_accuracy", "sop_accuracy", "mlm_loss", "sop_loss")  # a
 
 def initial_model(args: PretrainArgs, config: AlbertConfig) -> torch.nn.Module:
     """The model training starts from: `--init-from`'s weights, or `config` with the recipe's truncated
-    normal init (transformers' classes draw untruncated), with the fast paths `args` asks for."""
+    normal init (transformers' classes draw untruncated), with the fast paths `args` asks for. Its SOP
+    head has no dropout, as the original's (transformers' applies classifier_dropout_prob; the config
+    keeps that value for fine-tuning, whose classifiers use it)."""
     from albert.model import AlbertForPreTraining
 
     if args.init_from:
@@ -234,6 +236,7 @@ def initial_model(args: PretrainArgs, config: AlbertConfig) -> torch.nn.Module:
     else:
         model = AlbertForPreTraining(config, attn_implementation=args.attn_implementation)
         model.initialise_weights(truncated=True)
+    model.sop_head.dropout = torch.nn.Identity()
     if args.fast_paths:  # the defaults (albert.model.fast) plus MLM logits at the predicted positions only
         model.enable_fast_paths(fused_gelu=True, unpad=True, sparse_mlm=True)
     else:
