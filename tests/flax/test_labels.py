@@ -83,3 +83,70 @@ def test_the_classes_raise_for_bad_labels(cls, ids, labels, message):
     model = getattr(albert.flax, cls)(CONFIG)
     with pytest.raises(ValueError, match=message):
         model(np.ones(ids, np.int32), labels=np.array(labels))
+
+
+def _reference_cross_entropy(logits: np.ndarray, labels: np.ndarray, ignore: int = -100) -> float:
+    """float64 NumPy: mean of -log softmax at the labels that are not `ignore`."""
+    logits = logits.reshape(-1, logits.shape[-1]).astype(np.float64)
+    labels = labels.reshape(-1).astype(np.int64)
+    log_probs = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
+    log_probs -= logits.max(-1, keepdims=True)
+    counted = labels != ignore
+    return float(-log_probs[counted, labels[counted]].mean())
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_narrow_integer_labels_with_many_classes(jit):
+    """int8 labels against 30,000 classes: compared in int8, the class count wrapped round to 48 and every
+    id above it made the loss NaN; uint8's 156 equalled -100 cast to uint8 and was dropped as ignored."""
+    logits = np.random.RandomState(1).randn(2, 3, 30_000).astype(np.float32)
+    loss = jax.jit(heads.masked_lm_loss) if jit else heads.masked_lm_loss
+    int8 = np.array([[-100, 100, 7], [120, -100, 3]], np.int8)
+    np.testing.assert_allclose(loss(logits, int8), _reference_cross_entropy(logits, int8), rtol=1e-5)
+    uint8 = np.array([[156, 20, 30], [40, 156, 3]], np.uint8)
+    np.testing.assert_allclose(loss(logits, uint8), _reference_cross_entropy(logits, uint8), rtol=1e-5)
+
+
+def test_answer_positions_are_clamped_in_a_type_that_holds_them():
+    """int8 positions clamped to T = 150 in int8 wrapped T round (a "-106" no one gave); int64 positions
+    past 2**32 wrapped to small ones when made jax arrays (a wrong, finite loss)."""
+    rng = np.random.RandomState(2)
+    start_logits, end_logits = rng.randn(2, 150).astype(np.float32), rng.randn(2, 150).astype(np.float32)
+
+    def expected(start, end):
+        clip = lambda p: np.clip(np.asarray(p, np.int64), 0, 150)  # noqa: E731
+        return (_reference_cross_entropy(start_logits, clip(start), 150) + _reference_cross_entropy(end_logits, clip(end), 150)) / 2  # fmt: skip
+
+    for start, end in [
+        (np.array([1, 127], np.int8), np.array([3, 127], np.int8)),
+        (np.array([1, 255], np.uint8), np.array([[3], [200]], np.uint8)),
+        (np.array([1, 2**32 + 3]), np.array([3, 2**33])),  # past the end: ignored, not wrapped to 3 and 0
+    ]:
+        got = heads.span_loss(start_logits, end_logits, start, end)
+        np.testing.assert_allclose(got, expected(start, end), rtol=1e-5)
+
+
+def test_single_label_ids_past_int32_are_named_not_wrapped():
+    with pytest.raises(ValueError, match="labels contains 4294967297"):
+        heads.sequence_classification_loss(
+            LOGITS[:, 0, :3], np.array([0, 2**32 + 1]), "single_label_classification"
+        )
+
+
+def test_multiple_choice_takes_one_row_of_positions_and_a_flat_mask(tmp_path):
+    """As transformers (and our torch class): every input flattened to (-1, T)."""
+    import torch
+
+    torch_model = albert.AlbertForMultipleChoice(CONFIG).eval()
+    torch_model.save_pretrained(tmp_path)
+    model = albert.flax.FlaxAlbertForMultipleChoice.from_pretrained(tmp_path)
+    ids = np.random.RandomState(3).randint(5, 99, (2, 3, 6))
+    mask = np.ones((6, 6), np.int32)  # (B*C, T)
+    mask[0, -2:] = 0
+    positions = np.arange(1, 7)[None]  # (1, T)
+    with torch.no_grad():
+        ref = torch_model(
+            torch.as_tensor(ids), torch.as_tensor(mask), position_ids=torch.as_tensor(positions)
+        ).logits
+    out = model(ids, mask, position_ids=positions).logits
+    np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=1e-5)

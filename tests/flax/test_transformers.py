@@ -152,3 +152,17 @@ def test_half_precision_mlm_logits_have_transformers_dtype(tmp_path):
         ours = albert.flax.FlaxAlbertForMaskedLM.from_pretrained(tmp_path, dtype=dtype)(**inputs).logits
         theirs = transformers.FlaxAlbertForMaskedLM.from_pretrained(tmp_path, from_pt=True, dtype=dtype)
         assert ours.dtype == theirs(**inputs).logits.dtype == np.float32, dtype
+
+
+@pytest.mark.parametrize("value", [0.5, 2.0])
+def test_a_non_binary_mask_gives_the_torch_classes_numbers(value, tmp_path):
+    """transformers' Flax classes make the mask an int (0.5 -> 0: masked; 2.0 attends as 1) where its
+    torch classes add (1 - mask) x min to the scores; ours follows the torch classes in every framework."""
+    torch_ref = reference_checkpoint("AlbertModel", tmp_path)
+    ours = albert.flax.FlaxAlbertModel.from_pretrained(tmp_path)
+    ids = np.random.RandomState(4).randint(5, 99, (2, 7))
+    mask = np.ones((2, 7), np.float32)
+    mask[:, -3:] = value
+    with torch.no_grad():
+        ref = torch_ref(torch.as_tensor(ids), torch.as_tensor(mask)).last_hidden_state
+    assert_close(ours(ids, mask).last_hidden_state, ref.numpy(), name=f"mask value {value}")

@@ -366,3 +366,18 @@ def test_half_precision_padded_batch_matches_the_reference(dtype, atol, tmp_path
                 got = model(**inputs).last_hidden_state
                 assert got.dtype == dtype and bool(torch.isfinite(got).all()), attn
                 torch.testing.assert_close(got[where], want[where], atol=atol, rtol=atol, msg=attn)
+
+
+def test_multiple_choice_takes_one_row_of_positions_and_a_flat_mask(tmp_path):
+    """transformers flattens every input to (-1, T): position ids of shape (1, T) and a (B*C, T) mask work
+    there (our flattening once kept axes 2+ only, refusing both)."""
+    ref_model = hf_model("AlbertForMultipleChoice", "eager")
+    ref_model.save_pretrained(tmp_path)
+    ours = albert.AlbertForMultipleChoice.from_pretrained(tmp_path).eval()
+    inputs = make_inputs("AlbertForMultipleChoice")
+    b, c, t = inputs["input_ids"].shape
+    inputs["position_ids"] = torch.arange(2, 2 + t)[None]  # (1, T)
+    inputs["attention_mask"] = inputs["attention_mask"].reshape(b * c, t)
+    with torch.no_grad():
+        ref = ref_model(**inputs).logits
+        torch.testing.assert_close(ours(**inputs).logits, ref, atol=ATOL, rtol=ATOL)

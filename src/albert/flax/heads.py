@@ -97,7 +97,9 @@ def check_class_labels(
         )
     fix = f"give class ids below {c}, or {ignore_index} where no loss is wanted"
     check_range(name, labels, c, classes, ignore=ignore_index, fix=fix)
-    return jnp.asarray(labels).reshape(-1)
+    # int32 for the comparisons that follow: in int8 a class count of 30000 wraps round, and in uint8
+    # -100 is 156, a class id.
+    return jnp.asarray(labels, jnp.int32).reshape(-1)
 
 
 def cross_entropy(
@@ -137,6 +139,8 @@ def sentence_order_loss(logits: jax.Array, labels: jax.Array) -> jax.Array:
 def sequence_classification_loss(logits: jax.Array, labels: jax.Array, problem_type: str) -> jax.Array:
     """logits (B, n). Regression: MSE; single label: CE over labels (B,); multi-label: BCE, labels (B, n)."""
     logits = logits.astype(jnp.float32)
+    if problem_type == "single_label_classification":  # class ids checked before any int32 conversion
+        return cross_entropy(logits, labels, classes="config.num_labels")
     labels = jnp.asarray(labels)
     if problem_type == "regression":
         if labels.size != logits.size:  # torch only warns, and broadcasts
@@ -148,8 +152,6 @@ def sequence_classification_loss(logits: jax.Array, labels: jax.Array, problem_t
         if logits.shape[-1] == 1:
             logits, labels = jnp.squeeze(logits), jnp.squeeze(labels)
         return jnp.mean((logits - labels) ** 2)
-    if problem_type == "single_label_classification":
-        return cross_entropy(logits, labels, classes="config.num_labels")
     if labels.shape != logits.shape:
         raise ValueError(
             f"multi-label classification needs labels of shape {tuple(logits.shape)} (one 0/1 column per "
@@ -176,10 +178,15 @@ def span_loss(
     t = start_logits.shape[1]
 
     def clamp(positions: jax.Array) -> jax.Array:
-        positions = jnp.asarray(positions)
-        if positions.ndim > 1:
-            positions = positions.squeeze(-1)
-        return jnp.clip(positions, 0, t)
+        """(B,) or (B, 1) -> (B,) in [0, T]: clipped in a type that holds T and the positions given (numpy
+        keeps int64, so 2**32 + 3 stays past the end and ignored; int8 would wrap T = 150 round)."""
+        if not isinstance(positions, jax.Array):
+            positions = np.asarray(positions)
+        if not jnp.issubdtype(positions.dtype, jnp.integer):
+            return positions  # check_class_labels names the dtype
+        if isinstance(positions, np.ndarray):
+            return np.clip(positions.astype(np.int64), 0, t).reshape(-1)
+        return jnp.clip(positions.astype(jnp.int32), 0, t).reshape(-1)
 
     start = cross_entropy(start_logits, clamp(start_positions), t, name="start_positions", classes="seq_len")
     end = cross_entropy(end_logits, clamp(end_positions), t, name="end_positions", classes="seq_len")

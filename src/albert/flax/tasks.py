@@ -119,12 +119,14 @@ class MultipleChoiceModule(_TaskModule):
             )
         num_choices = jnp.shape(first)[1]
 
-        def flat(x: Array) -> Array:  # (B, C, ...) -> (B*C, ...)
-            return None if x is None else jnp.reshape(x, (-1, *jnp.shape(x)[2:]))
+        # (B, C, T) -> (B*C, T), keeping the last axis as transformers does, so (1, T) position ids
+        # and a (B*C, T) mask are taken too; inputs_embeds (B, C, T, E) -> (B*C, T, E).
+        def flat(x: Array, trailing: int = 1) -> Array:
+            return None if x is None else jnp.reshape(x, (-1, *jnp.shape(x)[jnp.ndim(x) - trailing :]))
 
         out = self.backbone(
             flat(input_ids), flat(attention_mask), flat(token_type_ids), flat(position_ids), head_mask,
-            flat(inputs_embeds), deterministic=deterministic, **kwargs,
+            flat(inputs_embeds, 2), deterministic=deterministic, **kwargs,
         )  # fmt: skip
         pooled = self.dropout(out.pooler_output, deterministic=deterministic)
         logits = self.classifier(pooled).reshape(-1, num_choices)  # (B, C)

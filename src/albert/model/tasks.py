@@ -303,8 +303,10 @@ class AlbertForMultipleChoice(_TaskModel):
             )
         num_choices = first.shape[1]
 
-        def flat(x: torch.Tensor | None) -> torch.Tensor | None:  # (B, C, ...) -> (B*C, ...)
-            return None if x is None else x.reshape(-1, *x.shape[2:])
+        # (B, C, T) -> (B*C, T), keeping the last axis as transformers does, so (1, T) position ids
+        # and a (B*C, T) mask are taken too; inputs_embeds (B, C, T, E) -> (B*C, T, E).
+        def flat(x: torch.Tensor | None, trailing: int = 1) -> torch.Tensor | None:
+            return None if x is None else x.reshape(-1, *x.shape[x.dim() - trailing :])
 
         out = self.backbone(
             flat(input_ids),
@@ -312,12 +314,12 @@ class AlbertForMultipleChoice(_TaskModel):
             flat(token_type_ids),
             flat(position_ids),
             head_mask,
-            flat(inputs_embeds),
+            flat(inputs_embeds, 2),
             output_attentions,
             output_hidden_states,
             output_positions=first_positions(
                 flat(input_ids),
-                flat(inputs_embeds),
+                flat(inputs_embeds, 2),
                 not self.narrows(output_hidden_states, output_attentions),
             ),
         )

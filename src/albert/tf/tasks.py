@@ -165,15 +165,17 @@ class TFAlbertForMultipleChoice(_TaskModel):
             )
         num_choices = tf.shape(first)[1]
 
-        def flat(x):  # (B, C, ...) -> (B*C, ...)
+        # (B, C, T) -> (B*C, T), keeping the last axis as transformers does, so (1, T) position ids
+        # and a (B*C, T) mask are taken too; inputs_embeds (B, C, T, E) -> (B*C, T, E).
+        def flat(x, trailing: int = 1):
             if x is None:
                 return None
             x = tf.convert_to_tensor(x)
-            return tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], axis=0))
+            return tf.reshape(x, tf.concat([[-1], tf.shape(x)[-trailing:]], axis=0))
 
         out = self.backbone(
             input_ids=flat(input_ids), attention_mask=flat(attention_mask), token_type_ids=flat(token_type_ids),
-            position_ids=flat(position_ids), head_mask=head_mask, inputs_embeds=flat(inputs_embeds),
+            position_ids=flat(position_ids), head_mask=head_mask, inputs_embeds=flat(inputs_embeds, 2),
             output_attentions=output_attentions, output_hidden_states=output_hidden_states, training=training,
         )  # fmt: skip
         logits = self.classifier(self.dropout(out.pooler_output, training=training))
