@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -59,3 +60,23 @@ def tiny_kwargs(**overrides) -> dict:
     )
     kwargs.update(overrides)
     return kwargs
+
+
+def flat_multiple_choice_case(directory: Path, config) -> tuple[dict, np.ndarray]:
+    """Our torch AlbertForMultipleChoice (random weights) saved to `directory`, NumPy inputs in the shapes
+    transformers' flattening to (-1, T) also takes (a (B*C, T) mask, a (1, T) row of position ids), and
+    the torch logits (B, C) for them: what the Flax and TF classes must reproduce."""
+    import albert
+
+    model = albert.AlbertForMultipleChoice(config).eval()
+    model.save_pretrained(directory)
+    mask = np.ones((6, 6), np.int64)  # B*C = 2 * 3 rows
+    mask[0, -2:] = 0
+    inputs = dict(
+        input_ids=np.random.default_rng(3).integers(5, 99, (2, 3, 6)),
+        attention_mask=mask,
+        position_ids=np.arange(1, 7)[None],
+    )
+    with torch.no_grad():
+        logits = model(**{k: torch.as_tensor(v) for k, v in inputs.items()}).logits
+    return inputs, logits.numpy()

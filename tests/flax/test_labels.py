@@ -12,7 +12,7 @@ import pytest
 import albert
 from albert.config import AlbertConfig
 from albert.flax import heads
-from tests.conftest import tiny_kwargs
+from tests.conftest import flat_multiple_choice_case, tiny_kwargs
 
 CONFIG = AlbertConfig(**tiny_kwargs())  # vocab 99, num_labels 2
 LOGITS = np.random.RandomState(0).randn(2, 3, 5).astype(np.float32)  # (B, T, C)
@@ -135,18 +135,6 @@ def test_single_label_ids_past_int32_are_named_not_wrapped():
 
 def test_multiple_choice_takes_one_row_of_positions_and_a_flat_mask(tmp_path):
     """As transformers (and our torch class): every input flattened to (-1, T)."""
-    import torch
-
-    torch_model = albert.AlbertForMultipleChoice(CONFIG).eval()
-    torch_model.save_pretrained(tmp_path)
+    inputs, ref = flat_multiple_choice_case(tmp_path, CONFIG)
     model = albert.flax.FlaxAlbertForMultipleChoice.from_pretrained(tmp_path)
-    ids = np.random.RandomState(3).randint(5, 99, (2, 3, 6))
-    mask = np.ones((6, 6), np.int32)  # (B*C, T)
-    mask[0, -2:] = 0
-    positions = np.arange(1, 7)[None]  # (1, T)
-    with torch.no_grad():
-        ref = torch_model(
-            torch.as_tensor(ids), torch.as_tensor(mask), position_ids=torch.as_tensor(positions)
-        ).logits
-    out = model(ids, mask, position_ids=positions).logits
-    np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(model(**inputs).logits), ref, atol=1e-5)

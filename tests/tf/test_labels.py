@@ -11,6 +11,7 @@ import tensorflow as tf
 import albert
 import albert.tf
 from albert.model import inputs as torch_inputs
+from tests.conftest import flat_multiple_choice_case
 from tests.tf.conftest import config_for, make_inputs, make_labels
 
 HEADS_AND_FLOAT_LABELS = {
@@ -110,18 +111,6 @@ def test_from_pretrained_takes_add_pooling_layer(tmp_path) -> None:
 
 def test_multiple_choice_takes_one_row_of_positions_and_a_flat_mask(tmp_path) -> None:
     """As transformers (and our torch class): every input flattened to (-1, T)."""
-    import torch
-
-    torch_model = albert.AlbertForMultipleChoice(config_for("shared")).eval()
-    torch_model.save_pretrained(tmp_path)
+    inputs, ref = flat_multiple_choice_case(tmp_path, config_for("shared"))
     model = albert.tf.TFAlbertForMultipleChoice.from_pretrained(tmp_path)
-    ids = np.random.default_rng(3).integers(5, 99, (2, 3, 6))
-    mask = np.ones((6, 6), np.int64)  # (B*C, T)
-    mask[0, -2:] = 0
-    positions = np.arange(1, 7)[None]  # (1, T)
-    with torch.no_grad():
-        ref = torch_model(
-            torch.as_tensor(ids), torch.as_tensor(mask), position_ids=torch.as_tensor(positions)
-        ).logits
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits
-    np.testing.assert_allclose(np.asarray(out), ref.numpy(), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(model(**inputs).logits), ref, atol=1e-5)
