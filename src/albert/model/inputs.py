@@ -124,7 +124,7 @@ def warn_if_padded(input_ids: torch.Tensor | np.ndarray, pad_token_id: int) -> N
     """Called when no attention_mask was given. A pad id at either end of a row: a padded batch whose
     padding every token attends to, so each row's outputs differ from the same text alone (transformers'
     torch classes warn too). input_ids (B, T), torch or numpy (the TF and Flax classes pass concrete ids)."""
-    if min(input_ids.shape) == 0 or graph_is_recorded():
+    if graph_is_recorded() or min(input_ids.shape) == 0:  # recorded first: sizes are traced values there
         return
     if bool((input_ids[:, [0, -1]] == pad_token_id).any()):
         _warn_once(
