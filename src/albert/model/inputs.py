@@ -139,7 +139,7 @@ def _warn_once(message: str) -> None:
 
 
 def _check_range(name: str, ids: torch.Tensor, size: int, field: str) -> None:
-    if ids.numel() == 0 or graph_is_recorded():  # a recorded graph cannot branch on the values
+    if graph_is_recorded() or ids.numel() == 0:  # a recorded graph cannot branch on the values
         return
     low, high = int(ids.min()), int(ids.max())
     if low < 0 or high >= size:
